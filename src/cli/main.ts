@@ -1,0 +1,54 @@
+/**
+ * `logbook`: the command-line entry. Dispatches to one subcommand and turns Logbook's own errors into one
+ * clear sentence on stderr and a non-zero exit code, never a stack trace.
+ *
+ * I1. Exit codes: 0 success, 1 a LogbookError (operating failure or missing prerequisite), 2 bad usage,
+ *     70 an unexpected bug (printed with its stack, since that is what a bug report needs).
+ */
+import { ConfigError, LogbookError } from '../errors.js';
+import { devCommand } from './dev-command.js';
+
+type Command = (argv: readonly string[]) => Promise<number>;
+
+const commands: Readonly<Record<string, Command>> = {
+  dev: devCommand,
+};
+
+const usage = `Usage: logbook <command> [options]
+
+Commands:
+  dev      run a local single-node Kafka broker on 127.0.0.1 (default port 9092)
+
+Run \`logbook <command> --help\` for a command's options.
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    process.stderr.write(`logbook: unknown command "${name}".\n\n${usage}`);
+    return 2;
+  }
+  return command(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof LogbookError) {
+      process.stderr.write(`logbook: ${error.message}\n`);
+      process.exitCode = error instanceof ConfigError ? 2 : 1;
+      return;
+    }
+    process.stderr.write(
+      `logbook: unexpected error (a bug; please report it):\n${error instanceof Error ? error.stack : String(error)}\n`,
+    );
+    process.exitCode = 70;
+  },
+);

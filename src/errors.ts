@@ -1,0 +1,79 @@
+/**
+ * Logbook's error taxonomy (STYLE §3). Every error the engine raises extends {@link LogbookError}
+ * and carries a stable string `code`.
+ *
+ * I1. Codes reach journal records and DLQ headers: never rename or reuse one. Add new codes at the end.
+ * I2. `retriable` says whether the same operation may succeed if tried again unchanged.
+ */
+
+/** Stable error codes. Never rename or reuse a value: they are persisted (I1). */
+export const ErrorCode = {
+  Prerequisite: 'LB_PREREQUISITE',
+  BrokerStart: 'LB_BROKER_START',
+  BrokerTimeout: 'LB_BROKER_TIMEOUT',
+  PortInUse: 'LB_PORT_IN_USE',
+  Config: 'LB_CONFIG',
+  TopicMismatch: 'LB_TOPIC_MISMATCH',
+  Kafka: 'LB_KAFKA',
+  Fenced: 'LB_FENCED',
+  Usage: 'LB_USAGE',
+} as const;
+
+/** One of the persisted {@link ErrorCode} values. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Options shared by every Logbook error. */
+export interface LogbookErrorOptions {
+  readonly retriable?: boolean;
+  readonly cause?: unknown;
+}
+
+/** Base of every error Logbook raises on purpose. */
+export class LogbookError extends Error {
+  override readonly name: string = 'LogbookError';
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, options: LogbookErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** A tool the local broker needs (Java 17+, Maven) is missing; the message says what to install. */
+export class PrerequisiteError extends LogbookError {
+  override readonly name = 'PrerequisiteError';
+  constructor(message: string) {
+    super(ErrorCode.Prerequisite, message);
+  }
+}
+
+/** The local Kafka broker failed to start or to become ready in time. */
+export class BrokerStartError extends LogbookError {
+  override readonly name = 'BrokerStartError';
+  constructor(message: string, options: LogbookErrorOptions = {}) {
+    super(ErrorCode.BrokerStart, message, options);
+  }
+}
+
+/** Bad configuration or command-line usage, found before any I/O. */
+export class ConfigError extends LogbookError {
+  override readonly name = 'ConfigError';
+  constructor(message: string) {
+    super(ErrorCode.Config, message);
+  }
+}
+
+/** Another producer with the same transactional id took over: this one must stop writing. */
+export class FencedError extends LogbookError {
+  override readonly name = 'FencedError';
+  constructor(message: string, options: LogbookErrorOptions = {}) {
+    super(ErrorCode.Fenced, message, options);
+  }
+}
+
+/** Narrows an unknown thrown value to a message, for logs and error records. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,15 @@
+/** Kafka I/O: clients, transactional retries and readiness. The only folder that imports kafkajs. */
+
+export { type ClusterInfo, type ClusterProbeOptions, probeCluster, waitForCluster } from './cluster-probe.js';
+export {
+  type ConcurrentRetryOptions,
+  concurrentRetryDefaults,
+  isConcurrentTransactions,
+  retryConcurrentTransactions,
+} from './concurrent-transactions.js';
+export { createKafka, type KafkaClientOptions, parseBrokers } from './kafka-client.js';
+export {
+  connectTransactionalProducer,
+  isFencingError,
+  type TransactionalProducerOptions,
+} from './transactional-producer.js';
