@@ -17,6 +17,29 @@ export const ErrorCode = {
   Kafka: 'LB_KAFKA',
   Fenced: 'LB_FENCED',
   Usage: 'LB_USAGE',
+  // Bad commands (DLQ reasons).
+  CommandNotDecodable: 'LB_CMD_NOT_DECODABLE',
+  CommandBadJson: 'LB_CMD_BAD_JSON',
+  CommandBadAvro: 'LB_CMD_BAD_AVRO',
+  CommandUnknownType: 'LB_CMD_UNKNOWN_TYPE',
+  CommandSchemaViolation: 'LB_CMD_SCHEMA_VIOLATION',
+  CommandOversize: 'LB_CMD_OVERSIZE',
+  CommandKeyMismatch: 'LB_CMD_KEY_MISMATCH',
+  CommandUnknownWorkflow: 'LB_CMD_UNKNOWN_WORKFLOW',
+  CommandNoSuchWorkflow: 'LB_CMD_NO_SUCH_WORKFLOW',
+  CommandWorkflowFinished: 'LB_CMD_WORKFLOW_FINISHED',
+  // Workflow execution.
+  StepFailed: 'LB_STEP_FAILED',
+  Terminal: 'LB_TERMINAL',
+  Timeout: 'LB_TIMEOUT',
+  Cancelled: 'LB_CANCELLED',
+  NonDeterminism: 'LB_NON_DETERMINISM',
+  RetriesExhausted: 'LB_RETRIES_EXHAUSTED',
+  ChildFailed: 'LB_CHILD_FAILED',
+  Bug: 'LB_BUG',
+  // Journal codec.
+  JournalDecode: 'LB_JOURNAL_DECODE',
+  JournalEncode: 'LB_JOURNAL_ENCODE',
 } as const;
 
 /** One of the persisted {@link ErrorCode} values. */

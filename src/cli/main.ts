@@ -6,18 +6,30 @@
  *     70 an unexpected bug (printed with its stack, since that is what a bug report needs).
  */
 import { ConfigError, LogbookError } from '../errors.js';
+import { cancelCommand, signalCommand, startCommand, statusCommand } from './client-commands.js';
 import { devCommand } from './dev-command.js';
+import { workerCommand } from './worker-command.js';
 
 type Command = (argv: readonly string[]) => Promise<number>;
 
 const commands: Readonly<Record<string, Command>> = {
   dev: devCommand,
+  worker: workerCommand,
+  start: startCommand,
+  signal: signalCommand,
+  cancel: cancelCommand,
+  status: statusCommand,
 };
 
 const usage = `Usage: logbook <command> [options]
 
 Commands:
   dev      run a local single-node Kafka broker on 127.0.0.1 (default port 9092)
+  worker   run an executor for the workflows a module exports
+  start    start a workflow (--wait prints its result)
+  signal   send a signal to a workflow
+  cancel   cancel a workflow (its compensations run)
+  status   print a workflow's status
 
 Run \`logbook <command> --help\` for a command's options.
 `;

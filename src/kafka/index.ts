@@ -8,6 +8,10 @@ export {
   retryConcurrentTransactions,
 } from './concurrent-transactions.js';
 export { createKafka, type KafkaClientOptions, parseBrokers } from './kafka-client.js';
+export { committedOffset } from './offsets.js';
+export { type PartitionReadOptions, readPartitions } from './partition-reader.js';
+export { type BaseOffsets, type OffsetCommit, type OutMessage, TickWriter } from './tick-writer.js';
+export { ensureTopics, TopicMismatchError, type TopicNames, type TopicSetup, topicNames } from './topics.js';
 export {
   connectTransactionalProducer,
   isFencingError,

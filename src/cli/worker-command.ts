@@ -1,0 +1,65 @@
+/**
+ * `logbook worker`: runs an executor for every `workflow()` a module exports, until SIGTERM or SIGINT.
+ *
+ * I1. SIGTERM/SIGINT: stop taking work, let open transactions finish or abort, leave the group, exit 0.
+ * I2. A module without any workflow export is a usage error, not an idle worker.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { Executor } from '../executor/index.js';
+import { isWorkflowDefinition, toMs } from '../workflow/index.js';
+import { parseFlags, positiveIntFlag, stringFlag } from './args.js';
+
+const usage =
+  'logbook worker --workflows <module.js> [--brokers] [--namespace] [--state-dir DIR] [--partitions N] [--id NAME] [--session-timeout 15s]';
+
+/** Runs `logbook worker`; resolves with the exit code after a graceful stop. */
+export async function workerCommand(argv: readonly string[]): Promise<number> {
+  const args = parseFlags(argv, {
+    workflows: { type: 'string' },
+    brokers: { type: 'string' },
+    namespace: { type: 'string' },
+    'state-dir': { type: 'string' },
+    partitions: { type: 'string' },
+    id: { type: 'string' },
+    'session-timeout': { type: 'string' },
+    help: { type: 'boolean' },
+  });
+  if (args.flags.help === true) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const modulePath = stringFlag(args, 'workflows');
+  if (modulePath === undefined) throw new ConfigError(`missing --workflows. Usage: ${usage}`);
+  const exports = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, unknown>;
+  const workflows = Object.values(exports).filter(isWorkflowDefinition);
+  if (workflows.length === 0) throw new ConfigError(`${modulePath} exports no workflow() definitions.`); // I2
+
+  const brokers = stringFlag(args, 'brokers');
+  const namespace = stringFlag(args, 'namespace');
+  const stateDir = stringFlag(args, 'state-dir');
+  const executorId = stringFlag(args, 'id');
+  const sessionTimeout = stringFlag(args, 'session-timeout');
+  const executor = new Executor({
+    workflows,
+    partitions: positiveIntFlag(args, 'partitions', 6),
+    ...(brokers === undefined ? {} : { brokers }),
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(stateDir === undefined ? {} : { stateDir }),
+    ...(executorId === undefined ? {} : { executorId }),
+    ...(sessionTimeout === undefined ? {} : { sessionTimeoutMs: toMs(sessionTimeout, '--session-timeout') }),
+  });
+  const stopSignal = new Promise<string>((done) => {
+    process.once('SIGTERM', () => done('SIGTERM'));
+    process.once('SIGINT', () => done('SIGINT'));
+  });
+  await executor.start();
+  process.stdout.write(
+    `${JSON.stringify({ worker: 'started', workflows: workflows.map((w) => w.name), namespace: executor.config.namespace })}\n`,
+  );
+  const signal = await stopSignal;
+  await executor.stop(); // I1
+  process.stdout.write(`${JSON.stringify({ worker: 'stopped', signal })}\n`);
+  return 0;
+}

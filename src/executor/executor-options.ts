@@ -1,0 +1,97 @@
+/**
+ * Executor options as users pass them, and their resolution into one typed config with defaults that
+ * work with `logbook dev` (DESIGN §8). Durations and lists are converted here, once.
+ */
+import { hostname } from 'node:os';
+import { ConfigError } from '../errors.js';
+import { parseBrokers } from '../kafka/index.js';
+import type { OwnerLimits } from '../partition/partition-owner.js';
+import { type AnyWorkflowDefinition, isWorkflowDefinition } from '../workflow/index.js';
+import { type Logger, stderrLogger } from './logger.js';
+
+/** Options of `new Executor(…)`. */
+export interface ExecutorOptions {
+  /** Broker list; default LOGBOOK_BROKERS, else the `logbook dev` broker 127.0.0.1:9092. */
+  readonly brokers?: readonly string[] | string;
+  /** Topic prefix; default LOGBOOK_NAMESPACE, else `logbook`. */
+  readonly namespace?: string;
+  /** The workflows this executor runs: a list, or a module's exports (non-workflow exports are ignored). */
+  readonly workflows: readonly AnyWorkflowDefinition[] | Readonly<Record<string, unknown>>;
+  /** LevelDB directory of this node's cache; default `.logbook/state`. */
+  readonly stateDir?: string;
+  /** Partitions of the namespace's topics when this executor creates them; default 6. */
+  readonly partitions?: number;
+  readonly replicationFactor?: number;
+  readonly executorId?: string;
+  /** Consumer-group session timeout: how long a dead executor keeps its partitions. Default 15 s (broker minimum 6 s). */
+  readonly sessionTimeoutMs?: number;
+  readonly limits?: Partial<OwnerLimits>;
+  readonly logger?: Logger;
+}
+
+/** Fully resolved executor configuration. */
+export interface ExecutorConfig {
+  readonly brokers: readonly string[];
+  readonly namespace: string;
+  readonly workflows: ReadonlyMap<string, AnyWorkflowDefinition>;
+  readonly stateDir: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly executorId: string;
+  readonly sessionTimeoutMs: number;
+  readonly limits: OwnerLimits;
+  readonly logger: Logger;
+}
+
+/** Default limits of a partition owner. */
+export const defaultLimits: OwnerLimits = {
+  tickInputsMax: 2_000,
+  inboxMax: 20_000,
+  stepsInFlightMax: 1_000,
+  commandBytesMax: 1_048_576,
+  catchUpTimeoutMs: 120_000,
+};
+
+/** The default broker list: LOGBOOK_BROKERS, else the `logbook dev` broker. */
+export function defaultBrokers(): string[] {
+  return parseBrokers(process.env.LOGBOOK_BROKERS ?? '127.0.0.1:9092');
+}
+
+/** The default namespace: LOGBOOK_NAMESPACE, else `logbook`. */
+export function defaultNamespace(): string {
+  return process.env.LOGBOOK_NAMESPACE ?? 'logbook';
+}
+
+function workflowMap(workflows: ExecutorOptions['workflows']): Map<string, AnyWorkflowDefinition> {
+  const list = Array.isArray(workflows) ? workflows : Object.values(workflows).filter(isWorkflowDefinition);
+  const map = new Map<string, AnyWorkflowDefinition>();
+  for (const definition of list as readonly AnyWorkflowDefinition[]) {
+    if (map.has(definition.name)) throw new ConfigError(`two workflows are named "${definition.name}".`);
+    map.set(definition.name, definition);
+  }
+  return map;
+}
+
+/** Resolves options into a config, with defaults and checks. */
+export function resolveExecutorOptions(options: ExecutorOptions): ExecutorConfig {
+  const brokers =
+    typeof options.brokers === 'string'
+      ? parseBrokers(options.brokers)
+      : [...(options.brokers ?? defaultBrokers())];
+  const partitions = options.partitions ?? 6;
+  if (!Number.isInteger(partitions) || partitions < 1)
+    throw new ConfigError(`partitions must be a positive integer, not ${partitions}.`);
+  if (brokers.length === 0) throw new ConfigError('no brokers given; set LOGBOOK_BROKERS or pass brokers.');
+  return {
+    brokers,
+    namespace: options.namespace ?? defaultNamespace(),
+    workflows: workflowMap(options.workflows),
+    stateDir: options.stateDir ?? '.logbook/state',
+    partitions,
+    replicationFactor: options.replicationFactor ?? 1,
+    executorId: options.executorId ?? `${hostname()}-${process.pid}`,
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 15_000,
+    limits: { ...defaultLimits, ...options.limits },
+    logger: options.logger ?? stderrLogger(),
+  };
+}

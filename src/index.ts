@@ -1,0 +1,21 @@
+/**
+ * Logbook's public API: define workflows, run executors, talk to them with a client.
+ */
+export { Client, type ClientOptions, type WorkflowDescription, type WorkflowHandle } from './client/index.js';
+export { ErrorCode, LogbookError } from './errors.js';
+export { Executor, type ExecutorOptions, type Logger, stderrLogger } from './executor/index.js';
+export type { ErrorData, JsonValue } from './journal/index.js';
+export {
+  CancelledError,
+  type Duration,
+  NonDeterminismError,
+  type RetryOptions,
+  type StepInfo,
+  type StepOptions,
+  TerminalError,
+  TimeoutError,
+  type WorkflowContext,
+  type WorkflowDefinition,
+  WorkflowError,
+  workflow,
+} from './workflow/index.js';

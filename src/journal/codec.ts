@@ -1,0 +1,160 @@
+/**
+ * The journal codec: JournalRecord ↔ the Kafka message value on `ns.journal` (DESIGN §2). The value is plain
+ * Avro binary of `logbook.journal.JournalRecord` from schemas/journal.avsc, with no magic byte; the writer
+ * names the schema in the `logbook-schema` header. Owners encode on append; catch-up, replay and the
+ * journal tools decode. This is on the hot path, so the avsc Type is built once at module load.
+ *
+ * I1. The framing never changes: a value is exactly one Avro-encoded JournalRecord (avsc rejects trailing
+ *     bytes). schemas/README.md documents it for readers that have only schemas/.
+ * I2. Decoding is total: any value that is not a JournalRecord of a version up to JOURNAL_SCHEMA_VERSION
+ *     throws JournalDecodeError, never another error, and never returns a half-decoded record.
+ * I3. The envelope's `kind` names the body's union branch; a value where they disagree is rejected, so
+ *     readers that look only at `kind` are never misled.
+ * I4. The union branches of the schema are the record kinds in RECORD_KINDS order (append only); checked
+ *     when this module loads, so a schema/TS drift fails at startup and in every test.
+ */
+import { readFileSync } from 'node:fs';
+import avsc from 'avsc';
+import { ErrorCode, errorMessage, LogbookError } from '../errors.js';
+import { type AnyBodyCodec, type AvroBodies, BODY_CODECS } from './body-codecs.js';
+import { boundedArrayHook } from './bounded-array-type.js';
+import { JournalDecodeError, JournalEncodeError } from './journal-codec-error.js';
+import {
+  JOURNAL_SCHEMA_VERSION,
+  type JournalRecord,
+  RECORD_KINDS,
+  type RecordBody,
+  type RecordKind,
+} from './records.js';
+
+/** The envelope as avsc decodes it; `body` is avsc's wrapped union: `{ "<namespace>.<Kind>": fields }`. */
+interface AvroJournalRecord {
+  readonly schemaVersion: number;
+  readonly kind: string;
+  readonly workflowId: string;
+  readonly seq: number;
+  readonly atMs: number;
+  readonly body: { readonly [branch: string]: AvroBodies[RecordKind] | undefined };
+}
+
+function loadJournalType(): avsc.Type {
+  // Resolved from this file, so it works from both src/journal (tsx, vitest) and dist/journal.
+  const text = readFileSync(new URL('../../schemas/journal.avsc', import.meta.url), 'utf8');
+  // wrapUnions 'auto' (avsc's default, passed explicitly): the body union of records is wrapped, and the
+  // ["null", T] unions come back as null or the value. The hook bounds array allocations (I2).
+  const type = avsc.Type.forSchema(JSON.parse(text), { wrapUnions: 'auto', typeHook: boundedArrayHook });
+  assertBranchOrder(type);
+  return type;
+}
+
+function assertBranchOrder(type: avsc.Type): void {
+  const body = type instanceof avsc.types.RecordType ? type.field('body')?.type : undefined;
+  const found = body instanceof avsc.types.WrappedUnionType ? body.types.map((branch) => branch.name) : [];
+  const expected = RECORD_KINDS.map((kind) => BODY_CODECS[kind].branch);
+  if (found.join() !== expected.join()) {
+    throw new LogbookError(
+      ErrorCode.Bug,
+      `schemas/journal.avsc body branches [${found.join(', ')}] are not RECORD_KINDS [${expected.join(', ')}] (I4).`,
+    );
+  }
+}
+
+const JOURNAL_TYPE = loadJournalType();
+
+/** Hex SHA-256 of the Parsing Canonical Form of schemas/journal.avsc (docs and defaults do not count). */
+export const JOURNAL_SCHEMA_FINGERPRINT: string = JOURNAL_TYPE.fingerprint('sha256').toString('hex');
+
+/** Kafka header each journal message carries, naming the schema its value was written with. */
+export const JOURNAL_SCHEMA_HEADER = 'logbook-schema';
+
+/** Value of the {@link JOURNAL_SCHEMA_HEADER} header: `journal.avsc@sha256:<fingerprint>`. */
+export const JOURNAL_SCHEMA_HEADER_VALUE = `journal.avsc@sha256:${JOURNAL_SCHEMA_FINGERPRINT}`;
+
+const KINDS: ReadonlySet<string> = new Set(RECORD_KINDS);
+
+function isRecordKind(kind: string): kind is RecordKind {
+  return KINDS.has(kind);
+}
+
+/** The table entry for a kind; see AnyBodyCodec for why this needs no cast. */
+function bodyCodec(kind: RecordKind): AnyBodyCodec {
+  return BODY_CODECS[kind];
+}
+
+/**
+ * Encodes a journal record as the Kafka message value: plain Avro binary of JournalRecord (I1).
+ * Throws JournalEncodeError when a field does not fit its Avro type (say a fractional `seq`) or a
+ * payload cannot be JSON (BigInt, cycles). `undefined` payloads are written as JSON null.
+ */
+export function encodeRecord(record: JournalRecord): Buffer {
+  const body = record.body;
+  const codec = bodyCodec(body.kind);
+  try {
+    return JOURNAL_TYPE.toBuffer({
+      schemaVersion: record.schemaVersion,
+      kind: body.kind,
+      workflowId: record.workflowId,
+      seq: record.seq,
+      atMs: record.atMs,
+      body: { [codec.branch]: codec.toAvro(body) },
+    });
+  } catch (error) {
+    throw new JournalEncodeError(
+      `Cannot encode ${body.kind} seq ${record.seq} of workflow "${record.workflowId}": ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Decodes a Kafka message value from `ns.journal` into a JournalRecord. Total (I2): anything else throws
+ * JournalDecodeError, whose message says what was wrong.
+ */
+export function decodeRecord(value: Buffer): JournalRecord {
+  let raw: AvroJournalRecord;
+  try {
+    raw = JOURNAL_TYPE.fromBuffer(value);
+  } catch (error) {
+    throw new JournalDecodeError(
+      `Journal value (${value.length} bytes) is not a JournalRecord of schemas/journal.avsc: ${errorMessage(error)}.`,
+      { cause: error },
+    );
+  }
+  if (raw.schemaVersion < 1 || raw.schemaVersion > JOURNAL_SCHEMA_VERSION) {
+    throw new JournalDecodeError(
+      `Journal record has schemaVersion ${raw.schemaVersion}; this Logbook reads 1 to ${JOURNAL_SCHEMA_VERSION}.`,
+    );
+  }
+  return {
+    schemaVersion: raw.schemaVersion,
+    workflowId: raw.workflowId,
+    seq: raw.seq,
+    atMs: raw.atMs,
+    body: decodeBody(raw),
+  };
+}
+
+function decodeBody(raw: AvroJournalRecord): RecordBody {
+  const kind = raw.kind;
+  if (!isRecordKind(kind)) {
+    throw new JournalDecodeError(`Journal record has unknown kind "${kind}" (seq ${raw.seq}).`);
+  }
+  const codec = bodyCodec(kind);
+  const fields = raw.body[codec.branch];
+  if (fields === undefined) {
+    const branch = Object.keys(raw.body)[0] ?? 'none';
+    throw new JournalDecodeError(
+      `Journal record kind ${kind} does not match its body branch ${branch} (I3).`,
+    );
+  }
+  try {
+    // avsc decoded `fields` with this branch's schema, so it has the branch's Avro shape.
+    return codec.fromAvro(fields);
+  } catch (error) {
+    if (error instanceof JournalDecodeError) throw error;
+    throw new JournalDecodeError(
+      `Journal record ${kind} seq ${raw.seq} holds a payload that is not JSON: ${errorMessage(error)}.`,
+      { cause: error },
+    );
+  }
+}

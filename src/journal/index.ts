@@ -1,0 +1,22 @@
+/** Journal record kinds, codecs and topic names. */
+export {
+  decodeRecord,
+  encodeRecord,
+  JOURNAL_SCHEMA_FINGERPRINT,
+  JOURNAL_SCHEMA_HEADER,
+  JOURNAL_SCHEMA_HEADER_VALUE,
+} from './codec.js';
+export { JournalDecodeError, JournalEncodeError } from './journal-codec-error.js';
+export type { ErrorData, JsonValue } from './json.js';
+export { jsonBytes, parseJsonBytes } from './json-bytes.js';
+export {
+  type BodyOf,
+  type ChildOutcome,
+  JOURNAL_SCHEMA_VERSION,
+  type JournalRecord,
+  type ParentRef,
+  RECORD_KINDS,
+  type RecordBody,
+  type RecordKind,
+  type TimerPurpose,
+} from './records.js';

@@ -1,0 +1,153 @@
+/**
+ * Journal record kinds: everything that happens to a workflow is one of these, appended to `ns.journal`
+ * on the workflow's partition by the partition's owner (DESIGN §2). The pure machine folds them into state;
+ * the codec maps them 1:1 to the Avro schema in schemas/journal.avsc.
+ *
+ * I1. A record kind, once written, is never renamed or removed, and its fields only gain optional ones:
+ *     the journal is the audit trail and every version ever written must decode (STYLE §2).
+ * I2. `seq` is the record's position in its workflow (1, 2, 3, … without gaps); partition-level records
+ *     (`OwnerClaimed`) have workflowId "" and seq 0.
+ * I3. `callSeq` numbers the body's ctx calls in the order the body makes them (1, 2, …); it is how a
+ *     replayed body finds each call's journaled outcome.
+ */
+import type { ErrorData, JsonValue } from './json.js';
+
+/** Version of the record envelope this code writes. Decoders accept every version up to it. */
+export const JOURNAL_SCHEMA_VERSION = 1;
+
+/** Why a timer exists. */
+export type TimerPurpose = 'sleep' | 'retry' | 'signal-timeout';
+
+/** A child workflow's link back to its parent call. */
+export interface ParentRef {
+  readonly workflowId: string;
+  readonly callSeq: number;
+}
+
+/** Outcome of a child workflow as the parent journals it. */
+export type ChildOutcome =
+  | { readonly ok: true; readonly result: JsonValue }
+  | { readonly ok: false; readonly error: ErrorData };
+
+/** The body of each record kind, discriminated on `kind`. */
+export type RecordBody =
+  | {
+      readonly kind: 'WorkflowStarted';
+      readonly workflow: string;
+      readonly input: JsonValue;
+      readonly idempotencyKey: string | null;
+      readonly parent: ParentRef | null;
+    }
+  | {
+      readonly kind: 'StepCompleted';
+      readonly callSeq: number;
+      readonly name: string;
+      readonly result: JsonValue;
+      readonly attempt: number;
+      readonly startedAtMs: number;
+      readonly durationMs: number;
+    }
+  | {
+      readonly kind: 'StepFailed';
+      readonly callSeq: number;
+      readonly name: string;
+      readonly error: ErrorData;
+      readonly attempt: number;
+      readonly startedAtMs: number;
+      readonly durationMs: number;
+      /** When the next attempt runs; null when this failure is final. */
+      readonly retryAtMs: number | null;
+    }
+  | {
+      readonly kind: 'TimerScheduled';
+      readonly timerId: string;
+      readonly callSeq: number;
+      readonly purpose: TimerPurpose;
+      readonly fireAtMs: number;
+    }
+  | { readonly kind: 'TimerFired'; readonly timerId: string; readonly callSeq: number }
+  | { readonly kind: 'SignalReceived'; readonly name: string; readonly payload: JsonValue }
+  | { readonly kind: 'SignalAwaited'; readonly callSeq: number; readonly name: string }
+  | {
+      readonly kind: 'SignalConsumed';
+      readonly callSeq: number;
+      readonly name: string;
+      /** The `seq` of the SignalReceived record this call took. */
+      readonly signalSeq: number;
+      readonly payload: JsonValue;
+    }
+  | { readonly kind: 'CancelRequested'; readonly reason: string }
+  | {
+      readonly kind: 'CompensationStarted';
+      readonly callSeq: number;
+      readonly reason: ErrorData;
+      /** Names of the steps whose compensations will run, in the order they run. */
+      readonly steps: readonly string[];
+    }
+  | {
+      readonly kind: 'ChildStarted';
+      readonly callSeq: number;
+      readonly childId: string;
+      readonly workflow: string;
+    }
+  | {
+      readonly kind: 'ChildCompleted';
+      readonly callSeq: number;
+      readonly childId: string;
+      readonly outcome: ChildOutcome;
+    }
+  | { readonly kind: 'Emitted'; readonly callSeq: number; readonly topic: string; readonly key: string }
+  | { readonly kind: 'WorkflowCompleted'; readonly result: JsonValue }
+  | { readonly kind: 'WorkflowFailed'; readonly error: ErrorData }
+  | { readonly kind: 'WorkflowCancelled'; readonly reason: string }
+  | { readonly kind: 'WorkflowStuck'; readonly error: ErrorData }
+  | {
+      readonly kind: 'CommandRejected';
+      readonly code: string;
+      readonly reason: string;
+      readonly sourceOffset: string;
+    }
+  | {
+      readonly kind: 'OwnerClaimed';
+      readonly partition: number;
+      readonly claimId: string;
+      readonly executorId: string;
+    };
+
+/** Every record kind's name. */
+export type RecordKind = RecordBody['kind'];
+
+/** The body of one record kind. */
+export type BodyOf<K extends RecordKind> = Extract<RecordBody, { kind: K }>;
+
+/** One journal record: the envelope every kind shares, plus its body. */
+export interface JournalRecord {
+  readonly schemaVersion: number;
+  readonly workflowId: string;
+  readonly seq: number;
+  readonly atMs: number;
+  readonly body: RecordBody;
+}
+
+/** All record kinds, in schema order (I1: append only). */
+export const RECORD_KINDS: readonly RecordKind[] = [
+  'WorkflowStarted',
+  'StepCompleted',
+  'StepFailed',
+  'TimerScheduled',
+  'TimerFired',
+  'SignalReceived',
+  'SignalAwaited',
+  'SignalConsumed',
+  'CancelRequested',
+  'CompensationStarted',
+  'ChildStarted',
+  'ChildCompleted',
+  'Emitted',
+  'WorkflowCompleted',
+  'WorkflowFailed',
+  'WorkflowCancelled',
+  'WorkflowStuck',
+  'CommandRejected',
+  'OwnerClaimed',
+];

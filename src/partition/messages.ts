@@ -1,0 +1,80 @@
+/**
+ * Turns a tick's effects into Kafka messages (DESIGN §1–2): journal records on the owner's partition of
+ * `ns.journal`, events on its partition of `ns.events`, dead letters with their reason in headers, emits,
+ * and routed commands keyed by their workflow id.
+ *
+ * I1. Journal and event messages go to the owner's partition number explicitly: the command that caused
+ *     them arrived there by Kafka's default partitioner on the same key, and the topics are co-partitioned.
+ * I2. Routed commands (child starts and results) use the default partitioner on their id, so they land on
+ *     the partition that owns that id, as any producer's command would.
+ * I3. DLQ header names are part of the operator interface: never rename them.
+ */
+import { encodeCommandJson } from '../commands/index.js';
+import {
+  encodeRecord,
+  JOURNAL_SCHEMA_HEADER,
+  JOURNAL_SCHEMA_HEADER_VALUE,
+  type JournalRecord,
+} from '../journal/index.js';
+import type { OutMessage, TopicNames } from '../kafka/index.js';
+import type { Effects } from '../machine/index.js';
+
+/** DLQ header names (I3). */
+export const DLQ_HEADERS = {
+  code: 'logbook-error-code',
+  reason: 'logbook-error-reason',
+  sourceTopic: 'logbook-source-topic',
+  sourcePartition: 'logbook-source-partition',
+  sourceOffset: 'logbook-source-offset',
+} as const;
+
+/** The Kafka key of a journal record: its workflow id, or `__owner/<p>` for partition records. */
+export function journalKey(record: JournalRecord, partition: number): string {
+  return record.workflowId === '' ? `__owner/${partition}` : record.workflowId;
+}
+
+/** A journal record as a message on the owner's partition (I1). */
+export function journalMessage(record: JournalRecord, topics: TopicNames, partition: number): OutMessage {
+  return {
+    topic: topics.journal,
+    partition,
+    key: journalKey(record, partition),
+    value: encodeRecord(record),
+    headers: { [JOURNAL_SCHEMA_HEADER]: JOURNAL_SCHEMA_HEADER_VALUE },
+  };
+}
+
+/** Every message one tick writes, journal first. */
+export function tickMessages(effects: Effects, topics: TopicNames, partition: number): OutMessage[] {
+  const out: OutMessage[] = effects.records.map((r) => journalMessage(r, topics, partition));
+  for (const event of effects.events) {
+    out.push({
+      topic: topics.events,
+      partition,
+      key: event.id,
+      value: JSON.stringify(event),
+      headers: { 'logbook-event': event.type },
+    });
+  }
+  for (const dead of effects.deadLetters) {
+    out.push({
+      topic: topics.dlq,
+      key: dead.key,
+      value: dead.value,
+      headers: {
+        [DLQ_HEADERS.code]: dead.code,
+        [DLQ_HEADERS.reason]: dead.reason,
+        [DLQ_HEADERS.sourceTopic]: topics.commands,
+        [DLQ_HEADERS.sourcePartition]: String(partition),
+        [DLQ_HEADERS.sourceOffset]: dead.offset,
+      },
+    });
+  }
+  for (const emit of effects.emits) {
+    out.push({ topic: emit.topic, key: emit.key, value: JSON.stringify(emit.value) });
+  }
+  for (const command of effects.commands) {
+    out.push({ topic: topics.commands, key: command.id, value: encodeCommandJson(command) }); // I2
+  }
+  return out;
+}

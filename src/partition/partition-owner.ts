@@ -1,0 +1,271 @@
+/**
+ * The owner of one partition (DESIGN §3): fences earlier owners, catches up, resumes live workflows, then
+ * runs the tick loop — take inputs, decide, write one transaction, then hand the committed records to the
+ * runs and the cache.
+ *
+ * I1. One owner per partition, one loop per owner: Kafka callbacks, step runners, timers and runs only
+ *     put inputs in the inbox (STYLE §1).
+ * I2. One transaction per tick carries every record, event, dead letter, emit and the command offset
+ *     (group commit). Nothing of a tick reaches a run or the cache before its commit.
+ * I3. A command below the committed offset is a redelivery and is dropped: commands apply exactly once.
+ * I4. A failed commit or a broken invariant ends this owner without committing more; the executor makes a
+ *     fresh one, which rebuilds from cache and journal. A fencing error ends it for good.
+ * I5. Everything is bounded: inputs per tick (`tickInputsMax`), queued inputs (`inboxMax`, the consumer
+ *     waits while full), steps in flight (`stepsInFlightMax`).
+ */
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { StateCache } from '../cache/index.js';
+import { decodeCommand } from '../commands/index.js';
+import { errorMessage, FencedError } from '../errors.js';
+import type { Logger } from '../executor/logger.js';
+import type { TickWriter, TopicNames } from '../kafka/index.js';
+import type { Input, PartitionState } from '../machine/index.js';
+import { StepRunner } from '../steps/index.js';
+import { TimerWheel } from '../timers/index.js';
+import type { AnyWorkflowDefinition } from '../workflow/index.js';
+import { catchUp } from './catch-up.js';
+import { tickMessages } from './messages.js';
+import { type OwnerPhase, ownerTransition } from './owner-lifecycle.js';
+import { RunRegistry } from './run-registry.js';
+import { isEmptyTick, runTick } from './tick.js';
+
+/** Limits and knobs of a partition owner, all named with units (STYLE §5). */
+export interface OwnerLimits {
+  readonly tickInputsMax: number;
+  readonly inboxMax: number;
+  readonly stepsInFlightMax: number;
+  readonly commandBytesMax: number;
+  readonly catchUpTimeoutMs: number;
+}
+
+/** Everything an owner needs from outside. */
+export interface OwnerDeps {
+  readonly kafka: Kafka;
+  readonly writer: TickWriter;
+  readonly cache: StateCache;
+  readonly topics: TopicNames;
+  readonly groupId: string;
+  readonly partition: number;
+  readonly executorId: string;
+  readonly workflows: ReadonlyMap<string, AnyWorkflowDefinition>;
+  readonly limits: OwnerLimits;
+  readonly logger: Logger;
+  /** The committed command offset of this partition, read after fencing (I3). */
+  readonly committedCommandOffset: number;
+  readonly onFailure: (owner: PartitionOwner, error: unknown) => void;
+}
+
+/** Counters for tests, metrics and the admin surface. */
+export interface OwnerStats {
+  catchUpRecords: number;
+  cachedCheckpoint: number;
+  resumedWorkflows: number;
+  ticks: number;
+  recordsWritten: number;
+  commandsDropped: number;
+}
+
+/** Owner of one partition. */
+export class PartitionOwner {
+  private phase: OwnerPhase = 'starting';
+  private state: PartitionState = new Map();
+  private readonly inbox: Input[] = [];
+  private wake: (() => void) | undefined;
+  private nextCommandOffset: number;
+  private loopDone: Promise<void> = Promise.resolve();
+  private readonly runner: StepRunner;
+  private readonly wheel: TimerWheel;
+  private runs: RunRegistry | undefined;
+  readonly stats: OwnerStats = {
+    catchUpRecords: 0,
+    cachedCheckpoint: -1,
+    resumedWorkflows: 0,
+    ticks: 0,
+    recordsWritten: 0,
+    commandsDropped: 0,
+  };
+
+  constructor(private readonly deps: OwnerDeps) {
+    this.nextCommandOffset = deps.committedCommandOffset;
+    this.runner = new StepRunner({ stepsInFlightMax: deps.limits.stepsInFlightMax }, (input) =>
+      this.enqueue(input),
+    );
+    this.wheel = new TimerWheel((due) => this.enqueue({ kind: 'timerDue', ...due }));
+  }
+
+  /** The partition this owner owns. */
+  get partition(): number {
+    return this.deps.partition;
+  }
+
+  /** Where the owner is in its life. */
+  get currentPhase(): OwnerPhase {
+    return this.phase;
+  }
+
+  /** The committed command offset this owner has reached (for seeking the consumer on restart). */
+  get committedOffset(): number {
+    return this.nextCommandOffset;
+  }
+
+  /** Read-only view of the partition's workflows (tests, admin). */
+  workflowStates(): ReadonlyMap<string, Readonly<PartitionState extends Map<string, infer V> ? V : never>> {
+    return this.state;
+  }
+
+  /** Catches up, resumes live workflows and starts the loop. */
+  async start(): Promise<void> {
+    const result = await catchUp({
+      ...this.deps,
+      groupPrefix: this.deps.groupId,
+      timeoutMs: this.deps.limits.catchUpTimeoutMs,
+    });
+    this.state = result.state;
+    this.stats.catchUpRecords = result.recordsReplayed;
+    this.stats.cachedCheckpoint = result.cachedCheckpoint;
+    const runs = new RunRegistry(this.state, this.deps.workflows, this.runner, this.wheel, (input) =>
+      this.enqueue(input),
+    );
+    this.runs = runs;
+    for (const ws of this.state.values()) {
+      if (ws.status !== 'running' && ws.status !== 'stuck') continue;
+      this.stats.resumedWorkflows++;
+      await runs.resume(ws, [...ws.history]);
+    }
+    if (this.phase !== 'starting') return;
+    this.phase = ownerTransition(this.phase, 'running', this.partition);
+    this.loopDone = this.loop();
+    this.deps.logger.log('info', 'partition owned', {
+      partition: this.partition,
+      catchUpRecords: result.recordsReplayed,
+      resumed: this.stats.resumedWorkflows,
+      checkpoint: result.checkpoint,
+    });
+  }
+
+  /** True while the inbox has room (I5); the consumer waits otherwise. */
+  canAccept(): boolean {
+    return this.inbox.length < this.deps.limits.inboxMax;
+  }
+
+  /** Hands consumed command messages to the loop (I1, I3). */
+  offer(messages: readonly KafkaMessage[]): void {
+    for (const message of messages) {
+      const offset = Number(message.offset);
+      if (offset < this.nextCommandOffset) {
+        this.stats.commandsDropped++;
+        continue;
+      }
+      this.enqueue(this.commandInput(message));
+    }
+  }
+
+  private commandInput(message: KafkaMessage): Input {
+    const raw = { key: message.key, value: message.value };
+    const decoded = decodeCommand(raw, { commandBytesMax: this.deps.limits.commandBytesMax });
+    if (decoded.ok) return { kind: 'command', command: decoded.command, offset: message.offset, raw };
+    return {
+      kind: 'badCommand',
+      code: decoded.code,
+      reason: decoded.reason,
+      offset: message.offset,
+      workflowId: null,
+      ...raw,
+    };
+  }
+
+  private enqueue(input: Input): void {
+    if (this.phase === 'stopped' || this.phase === 'failed') return;
+    this.inbox.push(input);
+    this.wake?.();
+  }
+
+  private async nextInputs(): Promise<Input[]> {
+    while (this.inbox.length === 0 && this.phase === 'running') {
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      this.wake = undefined;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve)); // let bodies woken by the last commit report in
+    return this.inbox.splice(0, this.deps.limits.tickInputsMax);
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      while (this.phase === 'running') {
+        const inputs = await this.nextInputs();
+        if (inputs.length === 0 || this.phase !== 'running') continue;
+        await this.tick(inputs);
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private async tick(inputs: readonly Input[]): Promise<void> {
+    const tick = runTick(this.state, inputs, {
+      nowMs: Date.now(),
+      workflows: new Set(this.deps.workflows.keys()),
+    });
+    if (isEmptyTick(tick)) return;
+    const { topics, partition } = this.deps;
+    const offsets =
+      tick.nextCommandOffset === undefined
+        ? undefined
+        : {
+            groupId: this.deps.groupId,
+            topic: topics.commands,
+            partition,
+            nextOffset: tick.nextCommandOffset,
+          };
+    const base = await this.deps.writer.write(tickMessages(tick.effects, topics, partition), offsets); // I2
+    if (tick.nextCommandOffset !== undefined) this.nextCommandOffset = tick.nextCommandOffset;
+    this.stats.ticks++;
+    this.stats.recordsWritten += tick.effects.records.length;
+    const journalBase = base.get(`${topics.journal}:${partition}`);
+    if (journalBase !== undefined) {
+      await this.deps.cache.write(
+        partition,
+        tick.changed.values(),
+        journalBase + tick.effects.records.length - 1,
+      );
+    }
+    this.runs?.deliver(tick.effects.records);
+  }
+
+  private fail(error: unknown): void {
+    if (this.phase === 'stopped' || this.phase === 'failed') return;
+    this.phase = ownerTransition(this.phase, 'failed', this.partition);
+    this.shutdownLocal();
+    const fenced = error instanceof FencedError;
+    this.deps.logger.log(
+      fenced ? 'warn' : 'error',
+      fenced ? 'partition fenced by a newer owner' : 'partition owner failed',
+      {
+        partition: this.partition,
+        error: errorMessage(error),
+      },
+    );
+    this.deps.onFailure(this, error); // I4
+  }
+
+  private shutdownLocal(): void {
+    this.runner.stop();
+    this.wheel.clear();
+    this.runs?.clear();
+    this.inbox.length = 0;
+    this.wake?.();
+  }
+
+  /** Stops taking inputs, lets the open tick finish (commit or fail), and drops the partition's runs. */
+  async stop(): Promise<void> {
+    if (this.phase === 'stopped' || this.phase === 'failed') return;
+    if (this.phase === 'stopping') return this.loopDone;
+    this.phase = ownerTransition(this.phase, 'stopping', this.partition);
+    this.wake?.();
+    await this.loopDone;
+    this.shutdownLocal();
+    if (this.phase === 'stopping') this.phase = ownerTransition(this.phase, 'stopped', this.partition);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The live workflow runs of one partition and how committed records reach them (post-commit side of
+ * the tick): create runs for started workflows, settle calls, arm timers, start retry attempts, drop
+ * finished runs.
+ *
+ * I1. Called only with committed records, in journal order (DESIGN §3: continue only after commit).
+ * I2. A step attempt starts only when the journal does not already settle it or schedule its retry;
+ *     the attempt number continues from the journal's.
+ */
+import type { JournalRecord } from '../journal/index.js';
+import type { Input, PartitionState, WorkflowState } from '../machine/index.js';
+import { type RecordedCall, type RunSink, type StepRequest, WorkflowRun } from '../replay/index.js';
+import type { StepRunner } from '../steps/index.js';
+import type { TimerWheel } from '../timers/index.js';
+import type { AnyWorkflowDefinition } from '../workflow/index.js';
+
+/** Live runs of one partition. */
+export class RunRegistry {
+  private readonly runs = new Map<string, WorkflowRun>();
+
+  constructor(
+    private readonly state: PartitionState,
+    private readonly workflows: ReadonlyMap<string, AnyWorkflowDefinition>,
+    private readonly runner: StepRunner,
+    private readonly wheel: TimerWheel,
+    private readonly enqueue: (input: Input) => void,
+  ) {}
+
+  /** Number of live runs. */
+  get size(): number {
+    return this.runs.size;
+  }
+
+  private readonly sink: RunSink = {
+    intent: (workflowId, intent) => this.enqueue({ kind: 'intent', workflowId, intent }),
+    step: (request) => this.startStep(request),
+  };
+
+  private startStep(request: StepRequest): void {
+    const call = this.state.get(request.workflowId)?.calls.get(request.callSeq);
+    if (call !== undefined && call.status !== 'pending') return; // I2
+    this.runner.run(request, (call?.attempt ?? 0) + 1);
+  }
+
+  /** Creates and starts the run of `ws`, replaying `history` into it; resolves once it is caught up. */
+  async resume(ws: WorkflowState, history: readonly JournalRecord[]): Promise<void> {
+    const definition = this.workflows.get(ws.workflow);
+    if (definition === undefined) return; // an executor without this workflow; it stays as it is
+    const recorded = new Map<number, RecordedCall>(
+      [...ws.calls].map(([seq, c]) => [seq, { kind: c.kind, name: c.name }]),
+    );
+    const run = new WorkflowRun(definition, ws.id, ws.input, ws.startedAtMs, recorded, this.sink);
+    this.runs.set(ws.id, run);
+    run.start();
+    for (const record of history) {
+      run.deliver(record);
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let the body reach its next call
+    }
+    for (const timer of ws.timers.values()) this.wheel.schedule(ws.id, timer.timerId, timer.fireAtMs);
+  }
+
+  /** Hands committed records to runs, timers and the step runner (I1). */
+  deliver(records: readonly JournalRecord[]): void {
+    for (const record of records) {
+      const b = record.body;
+      if (b.kind === 'WorkflowStarted') {
+        const ws = this.state.get(record.workflowId);
+        if (ws !== undefined && !this.runs.has(ws.id)) void this.resume(ws, []);
+        continue;
+      }
+      const run = this.runs.get(record.workflowId);
+      run?.deliver(record);
+      switch (b.kind) {
+        case 'TimerScheduled':
+          this.wheel.schedule(record.workflowId, b.timerId, b.fireAtMs);
+          break;
+        case 'TimerFired':
+          if (b.timerId.startsWith('retry:')) this.retry(run, record.workflowId, b.callSeq);
+          break;
+        case 'SignalConsumed':
+          this.wheel.cancel(record.workflowId, `signal:${b.callSeq}`);
+          break;
+        case 'WorkflowCompleted':
+        case 'WorkflowFailed':
+        case 'WorkflowCancelled':
+        case 'WorkflowStuck':
+          this.runs.delete(record.workflowId);
+          this.wheel.dropWorkflow(record.workflowId);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private retry(run: WorkflowRun | undefined, workflowId: string, callSeq: number): void {
+    const request = run?.stepCall(callSeq);
+    if (request !== undefined) this.startStep(request);
+    void workflowId;
+  }
+
+  /** Drops every run (the partition is going away). */
+  clear(): void {
+    this.runs.clear();
+  }
+}

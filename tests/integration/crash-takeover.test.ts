@@ -1,0 +1,91 @@
+/**
+ * Crash tests (DESIGN §3, §5): an executor child process is SIGKILLed mid-run, a second executor with its
+ * own state dir takes over, and every workflow completes with exactly one StepCompleted per step, while
+ * every re-executed step saw the same idempotency key as its first run.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { threeSteps } from '../fixtures/workflows/steps-log.js';
+import { Engine, tempDir } from '../support/engine.js';
+import { uniqueNamespace } from '../support/kafka.js';
+import { waitFor } from '../support/wait-for.js';
+
+const WORKFLOWS = 200;
+const PARTITIONS = 4;
+
+function logLines(file: string): string[][] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => line.split('|'));
+}
+
+let engine: Engine;
+afterEach(async () => engine.closeAll());
+
+describe('crash and takeover', () => {
+  it('after SIGKILL mid-run, a new owner completes all 200 workflows with one StepCompleted per step', async () => {
+    engine = new Engine(uniqueNamespace('crash'));
+    const stepLog = join(tempDir('steps'), 'steps.log');
+    writeFileSync(stepLog, '');
+    const env = { LOGBOOK_TEST_STEP_LOG: stepLog, LOGBOOK_TEST_STEP_DELAY_MS: '15' };
+    const first = engine.worker(
+      'tests/fixtures/workflows/steps-log.ts',
+      ['--partitions', String(PARTITIONS), '--state-dir', tempDir('a')],
+      env,
+    );
+    await waitFor(() => first.output().includes('"worker":"started"'), {
+      timeoutMs: 60_000,
+      message: 'worker never started',
+    });
+
+    const client = engine.client();
+    const handles = await Promise.all(
+      Array.from({ length: WORKFLOWS }, (_, i) =>
+        client.start(threeSteps, { id: `wf-${i}`, input: { n: i } }),
+      ),
+    );
+    await waitFor(() => logLines(stepLog).length >= (WORKFLOWS * 3) / 3, {
+      timeoutMs: 90_000,
+      intervalMs: 5,
+      message: 'steps never ran',
+    });
+    first.child.kill('SIGKILL');
+    const linesAtKill = logLines(stepLog).length;
+    expect(linesAtKill).toBeLessThan(WORKFLOWS * 3); // killed mid-run, not after
+
+    process.env.LOGBOOK_TEST_STEP_LOG = stepLog; // the survivor runs in this process
+    await engine.executor({ workflows: [threeSteps], partitions: PARTITIONS });
+    const results = await Promise.all(handles.map((h) => h.result({ timeout: '120s' })));
+    expect(results).toHaveLength(WORKFLOWS);
+    for (const [i, r] of results.entries()) {
+      expect(r).toEqual({ n: i, results: ['validate-done', 'reserve-done', 'notify-done'] });
+    }
+
+    const journal = await engine.journal(PARTITIONS);
+    const completed = journal.filter((r) => r.body.kind === 'StepCompleted');
+    const perStep = new Map<string, number>();
+    for (const r of completed) {
+      const key = `${r.workflowId}/${r.body.kind === 'StepCompleted' ? r.body.name : ''}`;
+      perStep.set(key, (perStep.get(key) ?? 0) + 1);
+    }
+    expect(perStep.size).toBe(WORKFLOWS * 3);
+    expect([...perStep.values()].every((count) => count === 1)).toBe(true);
+    expect(journal.filter((r) => r.body.kind === 'WorkflowCompleted')).toHaveLength(WORKFLOWS);
+
+    const keysByStep = new Map<string, Set<string>>();
+    const pidsByStep = new Map<string, Set<string>>();
+    for (const [workflowId, step, key, , pid] of logLines(stepLog)) {
+      const id = `${workflowId}/${step}`;
+      keysByStep.set(id, (keysByStep.get(id) ?? new Set()).add(key ?? ''));
+      pidsByStep.set(id, (pidsByStep.get(id) ?? new Set()).add(pid ?? ''));
+    }
+    expect([...keysByStep.values()].every((keys) => keys.size === 1)).toBe(true);
+    const reExecuted = [...pidsByStep.values()].filter((pids) => pids.size > 1).length;
+    // Steps in flight at the kill ran again on the new owner, with the same key (asserted above).
+    expect(reExecuted).toBeGreaterThan(0);
+    const survivorRan = logLines(stepLog).filter(([, , , , pid]) => pid === String(process.pid)).length;
+    expect(survivorRan).toBeGreaterThan(0);
+  });
+});

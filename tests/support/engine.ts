@@ -1,0 +1,134 @@
+/**
+ * Helpers to run the engine in integration tests: in-process executors and clients with their own
+ * namespace, executor child processes (`logbook worker`, as a user runs it), and journal readers.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '../../src/client/index.js';
+import { Executor, type ExecutorOptions } from '../../src/executor/index.js';
+import { decodeRecord, type JournalRecord } from '../../src/journal/index.js';
+import { createKafka, readPartitions, topicNames } from '../../src/kafka/index.js';
+import { testBrokers } from './kafka.js';
+
+/** A fresh temporary directory. */
+export function tempDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `logbook-${label}-`));
+}
+
+/** Executors and clients made by one test, closed by `closeAll`. */
+export class Engine {
+  private readonly executors: Executor[] = [];
+  private readonly clients: Client[] = [];
+  private readonly children: ChildProcess[] = [];
+  readonly brokers = testBrokers();
+
+  constructor(readonly namespace: string) {}
+
+  /** Starts an in-process executor in this namespace. */
+  async executor(options: Omit<ExecutorOptions, 'brokers' | 'namespace'>): Promise<Executor> {
+    const executor = new Executor({
+      brokers: this.brokers,
+      namespace: this.namespace,
+      stateDir: tempDir('state'),
+      partitions: 1,
+      sessionTimeoutMs: 6_000,
+      logger: { log: () => undefined },
+      ...options,
+    });
+    this.executors.push(executor);
+    await executor.start();
+    return executor;
+  }
+
+  /** A client in this namespace. */
+  client(): Client {
+    const client = new Client({ brokers: this.brokers, namespace: this.namespace, requeryMs: 1_000 });
+    this.clients.push(client);
+    return client;
+  }
+
+  /** Spawns `logbook worker` for `module` as a child process. */
+  worker(
+    module: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv = {},
+  ): { child: ChildProcess; output: () => string } {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'worker',
+        '--workflows',
+        module,
+        '--brokers',
+        this.brokers.join(','),
+        '--namespace',
+        this.namespace,
+        '--session-timeout',
+        '6s',
+        ...args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
+    );
+    this.children.push(child);
+    let text = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+    });
+    return { child, output: () => text };
+  }
+
+  /** Every journal record of the namespace, read_committed, decoded with the engine's codec. */
+  async journal(partitions = 1): Promise<JournalRecord[]> {
+    return readJournal(this.brokers, this.namespace, partitions);
+  }
+
+  /** Stops everything this test started. */
+  async closeAll(): Promise<void> {
+    for (const child of this.children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await Promise.all(this.clients.map((c) => c.close().catch(() => undefined)));
+    await Promise.all(this.executors.map((e) => e.stop().catch(() => undefined)));
+  }
+}
+
+/** Reads every partition of `ns.journal` from offset 0 up to its current end, read_committed. */
+export async function readJournal(
+  brokers: readonly string[],
+  namespace: string,
+  partitions: number,
+): Promise<JournalRecord[]> {
+  const kafka = createKafka({ brokers, clientId: 'test-journal' });
+  const topic = topicNames(namespace).journal;
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+  await admin.disconnect();
+  const from = new Map<number, number>();
+  for (let p = 0; p < partitions; p++) if ((ends.get(p) ?? 0) > 0) from.set(p, 0);
+  const records: JournalRecord[] = [];
+  // The last message of a partition is a transaction marker, so stop at the last record before the end.
+  await readPartitions(kafka, {
+    topic,
+    from,
+    groupPrefix: `${namespace}.test`,
+    timeoutMs: 30_000,
+    onMessage: (partition, message) => {
+      if (message.value !== null) records.push(decodeRecord(message.value));
+      return Number(message.offset) >= (ends.get(partition) ?? 0) - 2;
+    },
+  });
+  return records;
+}
+
+/** The records of one workflow, in journal order. */
+export function recordsOf(records: readonly JournalRecord[], workflowId: string): JournalRecord[] {
+  return records.filter((r) => r.workflowId === workflowId);
+}
