@@ -7,6 +7,7 @@
  */
 import { ConfigError, LogbookError } from '../errors.js';
 import { cancelCommand, signalCommand, startCommand, statusCommand } from './client-commands.js';
+import { demoCommand } from './demo-command.js';
 import { devCommand } from './dev-command.js';
 import { workerCommand } from './worker-command.js';
 
@@ -14,6 +15,7 @@ type Command = (argv: readonly string[]) => Promise<number>;
 
 const commands: Readonly<Record<string, Command>> = {
   dev: devCommand,
+  demo: demoCommand,
   worker: workerCommand,
   start: startCommand,
   signal: signalCommand,
@@ -25,6 +27,7 @@ const usage = `Usage: logbook <command> [options]
 
 Commands:
   dev      run a local single-node Kafka broker on 127.0.0.1 (default port 9092)
+  demo     the order-fulfilment demo: 2 executors, 500 orders, one SIGKILL (starts its own Kafka)
   worker   run an executor for the workflows a module exports
   start    start a workflow (--wait prints its result)
   signal   send a signal to a workflow

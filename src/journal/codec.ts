@@ -5,7 +5,8 @@
  * journal tools decode. This is on the hot path, so the avsc Type is built once at module load.
  *
  * I1. The framing never changes: a value is exactly one Avro-encoded JournalRecord (avsc rejects trailing
- *     bytes). schemas/README.md documents it for readers that have only schemas/.
+ *     bytes), whose first field is `schemaVersion`, so a future decoder can read it before choosing a
+ *     writer schema. schemas/README.md documents it for readers that have only schemas/.
  * I2. Decoding is total: any value that is not a JournalRecord of a version up to JOURNAL_SCHEMA_VERSION
  *     throws JournalDecodeError, never another error, and never returns a half-decoded record.
  * I3. The envelope's `kind` names the body's union branch; a value where they disagree is rejected, so

@@ -62,7 +62,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logCreator: stderrLogCreator,
     // Kafka's coordinator answers CONCURRENT_TRANSACTIONS for a few ms after each commit; KafkaJS retries
     // it inside `send` with this policy, so a short first backoff keeps the commit loop fast.
-    retry: { initialRetryTime: 10, maxRetryTime: 1_000, retries: 12, factor: 0.2, multiplier: 2 },
+    retry: { initialRetryTime: 2, maxRetryTime: 1_000, retries: 15, factor: 0.2, multiplier: 2 },
   };
   return new Kafka(config);
 }

@@ -163,6 +163,12 @@ function cancel(
     // A stuck body cannot run its compensations; the cancel ends it as it stands.
     d.record(ws, { kind: 'WorkflowCancelled', reason: c.reason });
     d.effects.events.push({ type: 'WorkflowCancelled', id: ws.id, workflow: ws.workflow, atMs: nowMs });
+    // A parent waits on this child's outcome; no body will send it, so answer here.
+    if (ws.parent !== null) {
+      d.effects.commands.push(
+        childResultFor({ ...ws, status: 'cancelled', cancelReason: c.reason }, ws.parent),
+      );
+    }
   }
 }
 

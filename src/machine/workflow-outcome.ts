@@ -10,12 +10,14 @@ import type { WorkflowState } from './state.js';
 
 /** The `childResult` command that tells `parent` how the child `ws` ended. */
 export function childResultFor(ws: WorkflowState, parent: ParentRef): Command {
+  // A cancelled child reports the cancel even if `error` still holds a divergence it recovered from.
+  const failure = ws.status === 'cancelled' ? null : ws.error;
   const outcome =
     ws.status === 'completed'
       ? ({ ok: true, result: ws.result } as const)
       : ({
           ok: false,
-          error: ws.error ?? {
+          error: failure ?? {
             name: 'CancelledError',
             code: ErrorCode.Cancelled,
             message: `child workflow ${ws.id} was cancelled: ${ws.cancelReason ?? ''}`,

@@ -11,6 +11,7 @@ import { Executor, type ExecutorOptions } from '../../src/executor/index.js';
 import { decodeRecord, type JournalRecord } from '../../src/journal/index.js';
 import { createKafka, readPartitions, topicNames } from '../../src/kafka/index.js';
 import { testBrokers } from './kafka.js';
+import { waitFor } from './wait-for.js';
 
 /** A fresh temporary directory. */
 export function tempDir(label: string): string {
@@ -26,8 +27,11 @@ export class Engine {
 
   constructor(readonly namespace: string) {}
 
-  /** Starts an in-process executor in this namespace. */
-  async executor(options: Omit<ExecutorOptions, 'brokers' | 'namespace'>): Promise<Executor> {
+  /** Starts an in-process executor in this namespace; resolves once it owns `owning` partitions (default all). */
+  async executor(
+    options: Omit<ExecutorOptions, 'brokers' | 'namespace'>,
+    owning?: number,
+  ): Promise<Executor> {
     const executor = new Executor({
       brokers: this.brokers,
       namespace: this.namespace,
@@ -39,6 +43,14 @@ export class Engine {
     });
     this.executors.push(executor);
     await executor.start();
+    const wanted = owning ?? executor.config.partitions;
+    await waitFor(
+      () => [...executor.partitionStats().values()].filter((s) => s.phase === 'running').length >= wanted,
+      {
+        timeoutMs: 60_000,
+        message: `executor never owned ${wanted} partitions`,
+      },
+    );
     return executor;
   }
 

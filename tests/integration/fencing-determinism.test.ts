@@ -1,0 +1,132 @@
+/**
+ * Safety under takeover: a fenced old owner cannot get a record into the read_committed journal
+ * (transactional-id fencing, DESIGN §5); and a workflow whose code changed its step order between runs is
+ * parked as `stuck` with the first diverging call, visible in status, never dropped (DESIGN §4).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { workflow } from '../../src/index.js';
+import { createKafka, TickWriter } from '../../src/kafka/index.js';
+import { Engine, recordsOf, tempDir } from '../support/engine.js';
+import { uniqueNamespace } from '../support/kafka.js';
+import { waitFor } from '../support/wait-for.js';
+
+let engine: Engine;
+afterEach(async () => engine.closeAll());
+
+describe('fencing', () => {
+  it('an old owner whose partition was taken over cannot get a record into the read_committed journal', async () => {
+    engine = new Engine(uniqueNamespace('fence'));
+    let release: (() => void) | undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let stepStarted = false;
+    const gated = workflow('gated', async (ctx) => {
+      await ctx.step('first', () => 'ok');
+      return ctx.step('blocked', async () => {
+        stepStarted = true;
+        await gate;
+        return 'late';
+      });
+    });
+    const logs: string[] = [];
+    const old = await engine.executor({
+      workflows: [gated],
+      logger: { log: (_level, message) => void logs.push(message) },
+    });
+    const client = engine.client();
+    await client.start(gated, { id: 'g-1', input: null });
+    await waitFor(() => stepStarted, { timeoutMs: 20_000, message: 'the gated step never started' });
+
+    // A new owner takes the partition: its InitProducerId on `<ns>.p0` fences the old owner's producer.
+    const kafka = createKafka({ brokers: engine.brokers, clientId: 'test-new-owner' });
+    const newOwner = await TickWriter.connect(kafka, `${engine.namespace}.p0`);
+    try {
+      release?.();
+      await waitFor(() => logs.includes('partition fenced by a newer owner'), { timeoutMs: 20_000 });
+      expect(old.ownerOf(0)).toBeUndefined();
+      const records = recordsOf(await engine.journal(), 'g-1');
+      expect(records.map((r) => r.body.kind)).toEqual(['WorkflowStarted', 'StepCompleted']);
+      expect(records.some((r) => r.body.kind === 'StepCompleted' && r.body.name === 'blocked')).toBe(false);
+    } finally {
+      await newOwner.close();
+    }
+  });
+});
+
+describe('non-determinism', () => {
+  const v1 = workflow('flow', async (ctx) => {
+    await ctx.step('reserve', () => 'reserved');
+    await ctx.signal('go');
+    return ctx.step('ship', () => 'shipped');
+  });
+  const v2 = workflow('flow', async (ctx) => {
+    await ctx.step('charge', () => 'charged'); // the step order changed between deployments
+    await ctx.step('reserve', () => 'reserved');
+    await ctx.signal('go');
+    return 'done';
+  });
+
+  it("changing a workflow's step order between runs parks it as stuck, visible in status", async () => {
+    engine = new Engine(uniqueNamespace('nondet'));
+    const dir = tempDir('nd');
+    const first = await engine.executor({ workflows: [v1], stateDir: dir });
+    const client = engine.client();
+    await client.start(v1, { id: 'f-1', input: null });
+    await waitFor(
+      async () => recordsOf(await engine.journal(), 'f-1').some((r) => r.body.kind === 'SignalAwaited'),
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    await first.stop();
+
+    await engine.executor({ workflows: [v2], stateDir: dir });
+    const status = await waitFor(
+      async () => {
+        const s = await client.describe('f-1');
+        return s.status === 'stuck' ? s : undefined;
+      },
+      { timeoutMs: 20_000, message: 'the workflow never became stuck' },
+    );
+    expect(status.error?.name).toBe('NonDeterminismError');
+    expect(status.error?.details).toMatchObject({
+      callSeq: 1,
+      expected: 'step "reserve"',
+      actual: 'step "charge"',
+    });
+    const records = recordsOf(await engine.journal(), 'f-1');
+    expect(records.at(-1)?.body.kind).toBe('WorkflowStuck');
+    expect(records.some((r) => r.body.kind === 'StepCompleted' && r.body.name === 'charge')).toBe(false);
+
+    // `logbook status` shows it too, as a user would see it.
+    const cli = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/main.ts',
+        'status',
+        'f-1',
+        '--brokers',
+        engine.brokers.join(','),
+        '--namespace',
+        engine.namespace,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    cli.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const [code] = (await once(cli, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    const printed = JSON.parse(out) as { status: string; error: { details: { callSeq: number } } };
+    expect(printed.status).toBe('stuck');
+    expect(printed.error.details.callSeq).toBe(1);
+  });
+});
