@@ -5,6 +5,7 @@
  *
  * Keyspace (never change it without a migration: a node restarting on an old state dir reads it):
  *   c/<p>        → checkpoint: last journal offset of partition p folded into the states below
+ *   k/<p>        → next command offset of partition p those records account for (CommandsConsumed)
  *   w/<p>/<id>   → the workflow's state as JSON (Maps as entry arrays)
  *
  * I1. Each batch writes the changed states and the checkpoint together, so they never disagree.
@@ -19,6 +20,8 @@ import type { WorkflowState } from '../machine/index.js';
 export interface CachedPartition {
   /** Last applied journal offset, or -1 when the partition was never cached here. */
   readonly checkpoint: number;
+  /** Next command offset the cached records account for, or 0. */
+  readonly commandOffset: number;
   readonly workflows: WorkflowState[];
 }
 
@@ -66,18 +69,26 @@ export class StateCache {
   async load(p: number): Promise<CachedPartition> {
     const raw = await this.db.get(`c/${p}`);
     const checkpoint = raw === undefined ? -1 : Number(raw);
+    const commands = await this.db.get(`k/${p}`);
+    const commandOffset = commands === undefined ? 0 : Number(commands);
     const workflows: WorkflowState[] = [];
     for await (const value of this.db.values({ gte: `w/${p}/`, lt: `w/${p}/\uffff` })) {
       workflows.push(fromStored(JSON.parse(value) as StoredState));
     }
-    return { checkpoint, workflows };
+    return { checkpoint, commandOffset, workflows };
   }
 
-  /** Writes changed states and the new checkpoint of partition `p` in one batch (I1, I3). */
-  async write(p: number, changed: Iterable<WorkflowState>, checkpoint: number): Promise<void> {
+  /** Writes changed states, the new checkpoint and command offset of partition `p` in one batch (I1, I3). */
+  async write(
+    p: number,
+    changed: Iterable<WorkflowState>,
+    checkpoint: number,
+    commandOffset: number,
+  ): Promise<void> {
     const batch = this.db.batch();
     for (const ws of changed) batch.put(`w/${p}/${ws.id}`, JSON.stringify(toStored(ws)));
     batch.put(`c/${p}`, String(checkpoint));
+    batch.put(`k/${p}`, String(commandOffset));
     await batch.write({ sync: false });
   }
 
@@ -85,5 +96,6 @@ export class StateCache {
   async clear(p: number): Promise<void> {
     await this.db.clear({ gte: `w/${p}/`, lt: `w/${p}/\uffff` });
     await this.db.del(`c/${p}`);
+    await this.db.del(`k/${p}`);
   }
 }

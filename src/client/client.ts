@@ -3,8 +3,9 @@
  *
  * I1. `start` is idempotent on the workflow id (the executor dedupes), so a retried start is safe.
  * I2. `handle.result()` works whether the workflow ended before or after the call: it listens for the
- *     terminal event and also asks the owner (a `query` command) for the current status, again every
- *     `requeryMs` while it waits, so a missed event cannot leave it hanging.
+ *     terminal event and, for a handle to an existing workflow, asks the owner (a `query` command) for its
+ *     status at once; a handle from `start` needs no query (the client listened before it sent the start).
+ *     Every waiter asks again each `requeryMs`, so a missed event cannot leave it hanging.
  * I3. Events are read read_committed: an aborted tick's events are never seen.
  */
 import { randomUUID } from 'node:crypto';
@@ -28,7 +29,7 @@ import { EventWaiter } from './event-waiter.js';
 export interface ClientOptions {
   readonly brokers?: readonly string[] | string;
   readonly namespace?: string;
-  /** How often a waiting `result()` asks the owner again (I2). Default 3 s. */
+  /** How often a waiting `result()` asks the owner again (I2). Default 5 s. */
   readonly requeryMs?: number;
 }
 
@@ -59,7 +60,7 @@ export class Client {
         : [...(options.brokers ?? defaultBrokers())];
     this.topics = topicNames(options.namespace ?? defaultNamespace());
     this.kafka = createKafka({ brokers, clientId: 'logbook-client' });
-    this.requeryMs = options.requeryMs ?? 3_000;
+    this.requeryMs = options.requeryMs ?? 5_000;
   }
 
   private connect(): Promise<{ producer: Producer; consumer: Consumer }> {
@@ -117,6 +118,7 @@ export class Client {
     const input = (
       options.input === undefined ? null : JSON.parse(JSON.stringify(options.input))
     ) as JsonValue;
+    await this.connect(); // positioned on ns.events before the start is sent, so its outcome cannot be missed
     await this.send({
       type: 'start',
       workflow,
@@ -125,15 +127,18 @@ export class Client {
       idempotency: options.idempotency ?? null,
       parent: null,
     });
-    return this.handle<O>(options.id);
+    return this.makeHandle<O>(options.id, false);
   }
 
   /** A handle to an existing workflow. */
   handle<O = JsonValue>(id: string): WorkflowHandle<O> {
-    return {
-      id,
-      result: (options = {}) => this.result<O>(id, toMs(options.timeout ?? '5m', 'result timeout')),
-    };
+    return this.makeHandle<O>(id, true);
+  }
+
+  private makeHandle<O>(id: string, askFirst: boolean): WorkflowHandle<O> {
+    const result = (options: { readonly timeout?: Duration } = {}): Promise<O> =>
+      this.result<O>(id, toMs(options.timeout ?? '5m', 'result timeout'), askFirst);
+    return { id, result };
   }
 
   /** Sends signal `name` to workflow `id`. */
@@ -161,7 +166,7 @@ export class Client {
     return answer;
   }
 
-  private async result<O>(id: string, timeoutMs: number): Promise<O> {
+  private async result<O>(id: string, timeoutMs: number, askFirst: boolean): Promise<O> {
     await this.connect();
     const outcome = this.waiter.wait(
       id,
@@ -178,7 +183,7 @@ export class Client {
     );
     const ask = (): void =>
       void this.send({ type: 'query', id, requestId: `result-${randomUUID()}` }).catch(() => undefined);
-    ask(); // I2
+    if (askFirst) ask(); // I2: it may have ended before this client listened
     const timer = setInterval(ask, this.requeryMs);
     try {
       return settle<O>(await outcome);

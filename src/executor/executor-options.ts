@@ -45,6 +45,8 @@ export interface ExecutorConfig {
 
 /** Default limits of a partition owner. */
 export const defaultLimits: OwnerLimits = {
+  offsetCommitIntervalMs: 1_000,
+  tickLingerMs: Number(process.env.LOGBOOK_TICK_LINGER_MS ?? 0),
   tickInputsMax: 2_000,
   inboxMax: 20_000,
   stepsInFlightMax: 1_000,

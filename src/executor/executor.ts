@@ -48,6 +48,7 @@ export class Executor {
   private assigned = new Set<number>();
   private stopping = false;
   private started = false;
+  private partitionCount = 0;
 
   constructor(options: ExecutorOptions) {
     this.config = resolveExecutorOptions(options);
@@ -73,7 +74,11 @@ export class Executor {
     this.admin = admin;
     await admin.connect();
     const { partitions, replicationFactor } = this.config;
-    await ensureTopics(admin, this.topics, { partitions, replicationFactor, retentionMs: 7 * 86_400_000 });
+    this.partitionCount = await ensureTopics(admin, this.topics, {
+      partitions,
+      replicationFactor,
+      retentionMs: 7 * 86_400_000,
+    });
     await this.cache.open();
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
@@ -94,7 +99,7 @@ export class Executor {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: Math.max(1, partitions),
+      partitionsConsumedConcurrently: Math.max(1, this.partitionCount),
       eachBatch: (payload) => this.onBatch(payload),
     });
     this.config.logger.log('info', 'executor started', {
@@ -175,6 +180,7 @@ export class Executor {
         partition: p,
         executorId: this.config.executorId,
         workflows: this.config.workflows,
+        partitionCount: this.partitionCount,
         limits: this.config.limits,
         logger: this.config.logger,
         committedCommandOffset: committed,

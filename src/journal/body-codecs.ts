@@ -62,6 +62,7 @@ export interface AvroBodies {
   WorkflowStuck: Avro<'WorkflowStuck', { readonly error: AvroErrorData }>;
   CommandRejected: Avro<'CommandRejected'>;
   OwnerClaimed: Avro<'OwnerClaimed'>;
+  CommandsConsumed: Avro<'CommandsConsumed'>;
 }
 
 /** How one kind's body crosses into Avro and back. */
@@ -217,4 +218,5 @@ export const BODY_CODECS: { readonly [K in RecordKind]: BodyCodec<K> } = {
   ),
   CommandRejected: codec('CommandRejected', same, (a) => ({ kind: 'CommandRejected', ...a })),
   OwnerClaimed: codec('OwnerClaimed', same, (a) => ({ kind: 'OwnerClaimed', ...a })),
+  CommandsConsumed: codec('CommandsConsumed', same, (a) => ({ kind: 'CommandsConsumed', ...a })),
 };

@@ -6,7 +6,7 @@
  * I1. A record kind, once written, is never renamed or removed, and its fields only gain optional ones:
  *     the journal is the audit trail and every version ever written must decode (STYLE §2).
  * I2. `seq` is the record's position in its workflow (1, 2, 3, … without gaps); partition-level records
- *     (`OwnerClaimed`) have workflowId "" and seq 0.
+ *     (`OwnerClaimed`, `CommandsConsumed`) have workflowId "" and seq 0.
  * I3. `callSeq` numbers the body's ctx calls in the order the body makes them (1, 2, …); it is how a
  *     replayed body finds each call's journaled outcome.
  */
@@ -112,6 +112,12 @@ export type RecordBody =
       readonly partition: number;
       readonly claimId: string;
       readonly executorId: string;
+    }
+  | {
+      /** Partition-level: every command below `nextOffset` has been applied (command positions live in the journal). */
+      readonly kind: 'CommandsConsumed';
+      readonly partition: number;
+      readonly nextOffset: number;
     };
 
 /** Every record kind's name. */
@@ -150,4 +156,5 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'WorkflowStuck',
   'CommandRejected',
   'OwnerClaimed',
+  'CommandsConsumed',
 ];

@@ -10,6 +10,7 @@ export {
 export { createKafka, type KafkaClientOptions, parseBrokers } from './kafka-client.js';
 export { committedOffset } from './offsets.js';
 export { type PartitionReadOptions, readPartitions } from './partition-reader.js';
+export { partitionFor } from './partitioner.js';
 export { type BaseOffsets, type OffsetCommit, type OutMessage, TickWriter } from './tick-writer.js';
 export { ensureTopics, TopicMismatchError, type TopicNames, type TopicSetup, topicNames } from './topics.js';
 export {

@@ -6,12 +6,14 @@
  * I2. Records of one workflow arrive in seq order without gaps; a gap or repeat is a bug (assert), since
  *     only the fenced owner writes, in transactions, and the reader is read_committed.
  * I3. Every record kind has a handler (the map's type makes a new kind fail to compile until handled).
+ * I4. After CancelRequested, only compensation steps are retried: other retry timers are dropped.
  */
 import type { BodyOf, JournalRecord, RecordKind } from '../journal/index.js';
 import { assertBug } from './assert.js';
 import {
   type CallKind,
   type CallState,
+  isCompensationStep,
   isTerminal,
   type PartitionState,
   type WorkflowState,
@@ -88,6 +90,12 @@ const handlers: { readonly [K in RecordKind]: Handler<K> } = {
   },
   CancelRequested: (ws, b) => {
     ws.cancelReason = b.reason;
+    // A cancel stops every retry but a compensation's (I4): the body's calls were rejected.
+    for (const [timerId, timer] of ws.timers) {
+      const c = ws.calls.get(timer.callSeq);
+      if (timer.purpose === 'retry' && !(c !== undefined && isCompensationStep(c.name)))
+        ws.timers.delete(timerId);
+    }
   },
   CompensationStarted: (ws, b) => {
     call(ws, b.callSeq, 'compensation', 'compensation').status = 'done';
@@ -121,6 +129,9 @@ const handlers: { readonly [K in RecordKind]: Handler<K> } = {
   },
   OwnerClaimed: () => {
     // Partition-level marker; applyRecord returns before dispatch for workflowId "".
+  },
+  CommandsConsumed: () => {
+    // Partition-level command position; the owner reads it during catch-up.
   },
 };
 

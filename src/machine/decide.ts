@@ -95,6 +95,9 @@ export function decide(state: PartitionState, input: Input, ctx: DecideContext):
     case 'stepOutcome':
       stepOutcome(state, d, input, ctx.nowMs);
       break;
+    case 'misrouted':
+      d.effects.commands.push(input.command); // routed by its id to the partition that owns it
+      break;
     case 'timerDue': {
       const ws = state.get(input.workflowId);
       const timer = ws?.timers.get(input.timerId);

@@ -11,6 +11,8 @@ export { RETRY_JITTER, retryDelayMs } from './retry-delay.js';
 export {
   type CallKind,
   type CallState,
+  COMPENSATION_PREFIX,
+  isCompensationStep,
   isTerminal,
   type MailboxSignal,
   type PartitionState,

@@ -86,6 +86,8 @@ export type Input =
       readonly jitter: number;
     }
   | { readonly kind: 'timerDue'; readonly workflowId: string; readonly timerId: string }
+  /** A command read on a partition its id does not hash to (e.g. produced without a key): forwarded. */
+  | { readonly kind: 'misrouted'; readonly command: Command; readonly offset: string }
   | { readonly kind: 'intent'; readonly workflowId: string; readonly intent: Intent };
 
 /** Every input kind. */

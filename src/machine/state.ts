@@ -65,6 +65,14 @@ export interface WorkflowState {
 /** The states of one partition's workflows, by id. */
 export type PartitionState = Map<string, WorkflowState>;
 
+/** Prefix of the step names compensations run under; never change it (journals hold these names). */
+export const COMPENSATION_PREFIX = 'compensate:';
+
+/** True for a compensation step's name. */
+export function isCompensationStep(name: string): boolean {
+  return name.startsWith(COMPENSATION_PREFIX);
+}
+
 /** True for statuses after which nothing more happens to a workflow. */
 export function isTerminal(status: WorkflowStatus): boolean {
   return status === 'completed' || status === 'failed' || status === 'cancelled';

@@ -6,6 +6,9 @@
  *     it commits: reading until it arrives means reading everything any earlier owner committed.
  * I2. The same `applyRecord` as live processing folds each record (a new owner reaches the old one's state).
  * I3. States and the checkpoint (the claim's offset) are written to the cache together, before any input.
+ * I4. Command positions are journaled (CommandsConsumed, in the same transaction as the records the
+ *     commands caused), so the next command offset is the highest one the journal holds — fresher than the
+ *     consumer group's, which is committed only now and then.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -22,6 +25,8 @@ export interface CatchUpResult {
   readonly checkpoint: number;
   /** Records read from the journal (not counting the claim); 0 when the cache was current. */
   readonly recordsReplayed: number;
+  /** Next command offset the journal accounts for (the highest CommandsConsumed seen, or the cached one). */
+  readonly commandOffset: number;
   readonly cachedCheckpoint: number;
 }
 
@@ -55,6 +60,7 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpResult> {
 
   const changed = new Map<string, WorkflowState>();
   let recordsReplayed = 0;
+  let commandOffset = cached.commandOffset;
   if (claimOffset > cached.checkpoint + 1) {
     await readPartitions(deps.kafka, {
       topic: topics.journal,
@@ -66,6 +72,10 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpResult> {
         assertBug(message.value !== null, `empty journal record at ${topics.journal}:${p}@${message.offset}`);
         const record = decodeRecord(message.value);
         if (record.body.kind === 'OwnerClaimed') return false;
+        if (record.body.kind === 'CommandsConsumed') {
+          commandOffset = Math.max(commandOffset, record.body.nextOffset);
+          return false;
+        }
         recordsReplayed++;
         const ws = applyRecord(state, record); // I2
         if (ws !== undefined) changed.set(ws.id, ws);
@@ -73,6 +83,12 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpResult> {
       },
     });
   }
-  await deps.cache.write(p, changed.values(), claimOffset); // I3
-  return { state, checkpoint: claimOffset, recordsReplayed, cachedCheckpoint: cached.checkpoint };
+  await deps.cache.write(p, changed.values(), claimOffset, commandOffset); // I3
+  return {
+    state,
+    checkpoint: claimOffset,
+    recordsReplayed,
+    commandOffset,
+    cachedCheckpoint: cached.checkpoint,
+  };
 }

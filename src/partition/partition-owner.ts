@@ -12,13 +12,20 @@
  *     fresh one, which rebuilds from cache and journal. A fencing error ends it for good.
  * I5. Everything is bounded: inputs per tick (`tickInputsMax`), queued inputs (`inboxMax`, the consumer
  *     waits while full), steps in flight (`stepsInFlightMax`).
+ * I7. Command positions are journaled: a tick that consumed commands appends CommandsConsumed in its
+ *     transaction. The consumer group's offset is committed with a tick only every
+ *     `offsetCommitIntervalMs` (it saves two coordinator round trips per tick), so it may lag; catch-up and
+ *     I3 make up the difference.
+ * I6. A command whose id hashes to another partition (sent without a key, or with a different key) is
+ *     forwarded there, keyed by its id, in the same transaction as its offset: never run on the wrong owner.
  */
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { StateCache } from '../cache/index.js';
 import { decodeCommand } from '../commands/index.js';
 import { errorMessage, FencedError } from '../errors.js';
 import type { Logger } from '../executor/logger.js';
-import type { TickWriter, TopicNames } from '../kafka/index.js';
+import { JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../journal/index.js';
+import { partitionFor, type TickWriter, type TopicNames } from '../kafka/index.js';
 import type { Input, PartitionState } from '../machine/index.js';
 import { StepRunner } from '../steps/index.js';
 import { TimerWheel } from '../timers/index.js';
@@ -29,8 +36,23 @@ import { type OwnerPhase, ownerTransition } from './owner-lifecycle.js';
 import { RunRegistry } from './run-registry.js';
 import { isEmptyTick, runTick } from './tick.js';
 
+/** The partition-level record that journals a command position (I7). */
+function commandsConsumed(partition: number, nextOffset: number, atMs: number): JournalRecord {
+  return {
+    schemaVersion: JOURNAL_SCHEMA_VERSION,
+    workflowId: '',
+    seq: 0,
+    atMs,
+    body: { kind: 'CommandsConsumed', partition, nextOffset },
+  };
+}
+
 /** Limits and knobs of a partition owner, all named with units (STYLE §5). */
 export interface OwnerLimits {
+  /** How often the consumer group's committed offset is brought up to the journaled one (I7). */
+  readonly offsetCommitIntervalMs: number;
+  /** How long a tick waits for more inputs before it commits (0: commit as soon as the last one ended). */
+  readonly tickLingerMs: number;
   readonly tickInputsMax: number;
   readonly inboxMax: number;
   readonly stepsInFlightMax: number;
@@ -48,6 +70,8 @@ export interface OwnerDeps {
   readonly partition: number;
   readonly executorId: string;
   readonly workflows: ReadonlyMap<string, AnyWorkflowDefinition>;
+  /** Partitions of the namespace's topics, for spotting misrouted commands (I6). */
+  readonly partitionCount: number;
   readonly limits: OwnerLimits;
   readonly logger: Logger;
   /** The committed command offset of this partition, read after fencing (I3). */
@@ -72,6 +96,12 @@ export class PartitionOwner {
   private readonly inbox: Input[] = [];
   private wake: (() => void) | undefined;
   private nextCommandOffset: number;
+  /** One past the highest command offset accepted into the inbox (redeliveries below it are dropped, I3). */
+  private nextOfferOffset: number;
+  /** The command offset last committed to the consumer group, and when (I7). */
+  private groupOffset: number;
+  private groupCommittedAtMs = 0;
+  private readonly workflowNames: ReadonlySet<string>;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly runner: StepRunner;
   private readonly wheel: TimerWheel;
@@ -87,6 +117,9 @@ export class PartitionOwner {
 
   constructor(private readonly deps: OwnerDeps) {
     this.nextCommandOffset = deps.committedCommandOffset;
+    this.nextOfferOffset = deps.committedCommandOffset;
+    this.groupOffset = deps.committedCommandOffset;
+    this.workflowNames = new Set(deps.workflows.keys());
     this.runner = new StepRunner({ stepsInFlightMax: deps.limits.stepsInFlightMax }, (input) =>
       this.enqueue(input),
     );
@@ -121,6 +154,8 @@ export class PartitionOwner {
       timeoutMs: this.deps.limits.catchUpTimeoutMs,
     });
     this.state = result.state;
+    this.nextCommandOffset = Math.max(this.nextCommandOffset, result.commandOffset);
+    this.nextOfferOffset = this.nextCommandOffset;
     this.stats.catchUpRecords = result.recordsReplayed;
     this.stats.cachedCheckpoint = result.cachedCheckpoint;
     const runs = new RunRegistry(this.state, this.deps.workflows, this.runner, this.wheel, (input) =>
@@ -152,10 +187,11 @@ export class PartitionOwner {
   offer(messages: readonly KafkaMessage[]): void {
     for (const message of messages) {
       const offset = Number(message.offset);
-      if (offset < this.nextCommandOffset) {
+      if (offset < this.nextOfferOffset) {
         this.stats.commandsDropped++;
         continue;
       }
+      this.nextOfferOffset = offset + 1;
       this.enqueue(this.commandInput(message));
     }
   }
@@ -163,7 +199,12 @@ export class PartitionOwner {
   private commandInput(message: KafkaMessage): Input {
     const raw = { key: message.key, value: message.value };
     const decoded = decodeCommand(raw, { commandBytesMax: this.deps.limits.commandBytesMax });
-    if (decoded.ok) return { kind: 'command', command: decoded.command, offset: message.offset, raw };
+    if (decoded.ok) {
+      if (partitionFor(decoded.command.id, this.deps.partitionCount) !== this.partition) {
+        return { kind: 'misrouted', command: decoded.command, offset: message.offset }; // I6
+      }
+      return { kind: 'command', command: decoded.command, offset: message.offset, raw };
+    }
     return {
       kind: 'badCommand',
       code: decoded.code,
@@ -188,6 +229,10 @@ export class PartitionOwner {
       this.wake = undefined;
     }
     await new Promise<void>((resolve) => setImmediate(resolve)); // let bodies woken by the last commit report in
+    const lingerMs = this.deps.limits.tickLingerMs;
+    if (lingerMs > 0 && this.inbox.length < this.deps.limits.tickInputsMax) {
+      await new Promise<void>((resolve) => setTimeout(resolve, lingerMs)); // group commit: fewer, fuller ticks
+    }
     return this.inbox.splice(0, this.deps.limits.tickInputsMax);
   }
 
@@ -204,32 +249,32 @@ export class PartitionOwner {
   }
 
   private async tick(inputs: readonly Input[]): Promise<void> {
-    const tick = runTick(this.state, inputs, {
-      nowMs: Date.now(),
-      workflows: new Set(this.deps.workflows.keys()),
-    });
+    const nowMs = Date.now();
+    const tick = runTick(this.state, inputs, { nowMs, workflows: this.workflowNames });
     if (isEmptyTick(tick)) return;
     const { topics, partition } = this.deps;
-    const offsets =
-      tick.nextCommandOffset === undefined
-        ? undefined
-        : {
-            groupId: this.deps.groupId,
-            topic: topics.commands,
-            partition,
-            nextOffset: tick.nextCommandOffset,
-          };
-    const base = await this.deps.writer.write(tickMessages(tick.effects, topics, partition), offsets); // I2
-    if (tick.nextCommandOffset !== undefined) this.nextCommandOffset = tick.nextCommandOffset;
+    const next = tick.nextCommandOffset ?? this.nextCommandOffset;
+    const records = [...tick.effects.records];
+    if (tick.nextCommandOffset !== undefined) records.push(commandsConsumed(partition, next, nowMs)); // I7
+    const commitGroup =
+      next > this.groupOffset && nowMs - this.groupCommittedAtMs >= this.deps.limits.offsetCommitIntervalMs;
+    const offsets = commitGroup
+      ? { groupId: this.deps.groupId, topic: topics.commands, partition, nextOffset: next }
+      : undefined;
+    const base = await this.deps.writer.write(
+      tickMessages({ ...tick.effects, records }, topics, partition),
+      offsets,
+    ); // I2
+    this.nextCommandOffset = next;
+    if (commitGroup) {
+      this.groupOffset = next;
+      this.groupCommittedAtMs = nowMs;
+    }
     this.stats.ticks++;
-    this.stats.recordsWritten += tick.effects.records.length;
+    this.stats.recordsWritten += records.length;
     const journalBase = base.get(`${topics.journal}:${partition}`);
     if (journalBase !== undefined) {
-      await this.deps.cache.write(
-        partition,
-        tick.changed.values(),
-        journalBase + tick.effects.records.length - 1,
-      );
+      await this.deps.cache.write(partition, tick.changed.values(), journalBase + records.length - 1, next);
     }
     this.runs?.deliver(tick.effects.records);
   }

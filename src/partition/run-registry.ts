@@ -6,9 +6,10 @@
  * I1. Called only with committed records, in journal order (DESIGN §3: continue only after commit).
  * I2. A step attempt starts only when the journal does not already settle it or schedule its retry;
  *     the attempt number continues from the journal's.
+ * I3. After a cancel, only compensation steps start.
  */
 import type { JournalRecord } from '../journal/index.js';
-import type { Input, PartitionState, WorkflowState } from '../machine/index.js';
+import { type Input, isCompensationStep, type PartitionState, type WorkflowState } from '../machine/index.js';
 import { type RecordedCall, type RunSink, type StepRequest, WorkflowRun } from '../replay/index.js';
 import type { StepRunner } from '../steps/index.js';
 import type { TimerWheel } from '../timers/index.js';
@@ -37,8 +38,10 @@ export class RunRegistry {
   };
 
   private startStep(request: StepRequest): void {
-    const call = this.state.get(request.workflowId)?.calls.get(request.callSeq);
+    const ws = this.state.get(request.workflowId);
+    const call = ws?.calls.get(request.callSeq);
     if (call !== undefined && call.status !== 'pending') return; // I2
+    if (ws?.cancelReason != null && !isCompensationStep(request.name)) return; // I3
     this.runner.run(request, (call?.attempt ?? 0) + 1);
   }
 

@@ -42,7 +42,7 @@ export function runTick(state: PartitionState, inputs: readonly Input[], ctx: De
   const changed = new Map<string, WorkflowState>();
   let nextCommandOffset: number | undefined;
   for (const input of inputs) {
-    if (input.kind === 'command' || input.kind === 'badCommand') {
+    if (input.kind === 'command' || input.kind === 'badCommand' || input.kind === 'misrouted') {
       nextCommandOffset = Math.max(nextCommandOffset ?? 0, Number(input.offset) + 1);
     }
     const decided = decide(state, input, ctx);

@@ -11,7 +11,7 @@
  * I4. After a cancel, every pending and new call rejects with CancelledError, except compensation steps.
  */
 import type { JournalRecord, JsonValue } from '../journal/index.js';
-import type { CallKind, Intent } from '../machine/index.js';
+import { type CallKind, COMPENSATION_PREFIX, type Intent } from '../machine/index.js';
 import {
   type AnyWorkflowDefinition,
   CancelledError,
@@ -287,7 +287,7 @@ export class WorkflowRun {
       });
       for (const c of undo) {
         try {
-          await this.callStep(`compensate:${c.name}`, c.fn, {});
+          await this.callStep(`${COMPENSATION_PREFIX}${c.name}`, c.fn, {});
         } catch (compensationError) {
           if (this.stuck) return;
           failures.push({ step: c.name, error: toErrorData(compensationError) as unknown as JsonValue });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/index.js';
-import { createKafka, readPartitions, topicNames } from '../../src/kafka/index.js';
+import { createKafka, partitionFor, readPartitions, topicNames } from '../../src/kafka/index.js';
 import { Engine, recordsOf } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
 
@@ -61,6 +61,26 @@ describe('a workflow on the real broker', () => {
       'WorkflowCompleted',
     ]);
     expect(decoded.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('a command produced onto the wrong partition is forwarded to the owner of its id and runs once', async () => {
+    engine = new Engine(uniqueNamespace('misrouted'));
+    await engine.executor({ workflows: [order], partitions: 3 });
+    const id = 'o-elsewhere';
+    const home = partitionFor(id, 3);
+    const wrong = (home + 1) % 3;
+    const producer = createKafka({ brokers: engine.brokers, clientId: 'test-raw' }).producer();
+    await producer.connect();
+    const value = JSON.stringify({ type: 'start', workflow: 'order', id, input: { sku: 'Z' } });
+    await producer.send({
+      topic: topicNames(engine.namespace).commands,
+      messages: [{ partition: wrong, value }],
+    });
+    await producer.disconnect();
+    const result = await engine.client().handle(id).result({ timeout: '30s' });
+    expect(result).toEqual({ payment: { auth: `auth-${id}/2` }, shipment: { tracking: 'T-Z' } });
+    const records = recordsOf(await engine.journal(3), id);
+    expect(records.filter((r) => r.body.kind === 'WorkflowStarted')).toHaveLength(1);
   });
 
   it('a redelivered start of the same id does not create a second workflow', async () => {

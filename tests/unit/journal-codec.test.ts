@@ -70,11 +70,12 @@ const SAMPLES: { readonly [K in RecordKind]: readonly BodyOf<K>[] } = {
   WorkflowStuck: [{ kind: 'WorkflowStuck', error: { ...failure, code: 'LB_NON_DETERMINISM', details: {} } }],
   CommandRejected: [{ kind: 'CommandRejected', code: 'LB_CMD_BAD_JSON', reason: 'Bad.', sourceOffset: '12' }],
   OwnerClaimed: [{ kind: 'OwnerClaimed', partition: 3, claimId: 'c-1', executorId: 'node-a' }],
+  CommandsConsumed: [{ kind: 'CommandsConsumed', partition: 3, nextOffset: 1_234_567 }],
 };
 
-/** Partition-level records (OwnerClaimed) have workflowId "" and seq 0 (records.ts I2). */
+/** Partition-level records (OwnerClaimed, CommandsConsumed) have workflowId "" and seq 0 (records.ts I2). */
 function envelope(body: RecordBody): JournalRecord {
-  const owner = body.kind === 'OwnerClaimed';
+  const owner = body.kind === 'OwnerClaimed' || body.kind === 'CommandsConsumed';
   return { schemaVersion: 1, workflowId: owner ? '' : 'o-1', seq: owner ? 0 : 7, atMs: T0 + 123, body };
 }
 
@@ -147,7 +148,7 @@ describe('journal schema header', () => {
 
   it('keeps the fingerprint of schema v1 unless the schema itself changes (docs do not count)', () => {
     // Changing this value means the journal format changed: old records must still decode (records.ts I1).
-    const v1 = '249fe2d47e19d853a988f950fe427e98ba92404f48e39424d8f18236e9ba808c';
+    const v1 = '8e9b92f49366ef1e4452925f2ed7047a0aaf95a796a1dccac0885fcfcfa25cad'; // v1 as first released (with CommandsConsumed)
     expect(JOURNAL_SCHEMA_FINGERPRINT).toBe(v1);
   });
 });
