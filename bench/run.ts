@@ -20,10 +20,10 @@ import { join } from 'node:path';
 import { Client } from '../src/client/index.js';
 import { type LocalBroker, startLocalBroker } from '../src/dev/index.js';
 import { Executor } from '../src/executor/index.js';
-import { createKafka, parseBrokers } from '../src/kafka/index.js';
+import type { JournalRecord } from '../src/journal/index.js';
+import { createKafka, parseBrokers, scanJournal } from '../src/kafka/index.js';
 import { workflow } from '../src/workflow/index.js';
 import { measureFloor } from './floor.js';
-import { readJournal } from './journal-reader.js';
 import { percentiles, quantile, round } from './stats.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -70,7 +70,10 @@ async function main(): Promise<void> {
       await (await client.start(w1, { id: `lat-${i}` })).result({ timeout: '30s' });
       latencies.push(performance.now() - t);
     }
-    const journal = await readJournal(kafka, `${ns}.journal`, PARTITIONS, ns);
+    const journal = new Map<string, JournalRecord[]>();
+    for (const r of await scanJournal(kafka, `${ns}.journal`, ns, 120_000)) {
+      journal.set(r.workflowId, [...(journal.get(r.workflowId) ?? []), r]);
+    }
     const stepGaps: number[] = [];
     const startToEnd: number[] = [];
     for (let i = 0; i < LATENCY_RUNS; i++) {

@@ -7,6 +7,7 @@ export {
   isConcurrentTransactions,
   retryConcurrentTransactions,
 } from './concurrent-transactions.js';
+export { scanJournal } from './journal-scan.js';
 export { createKafka, type KafkaClientOptions, parseBrokers } from './kafka-client.js';
 export { committedOffset } from './offsets.js';
 export { type PartitionReadOptions, readPartitions } from './partition-reader.js';

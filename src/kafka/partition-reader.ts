@@ -7,6 +7,9 @@
  *     never seen.
  * I2. Nothing is committed for the throw-away group; offsets come from the caller every time.
  * I3. Messages below a partition's start offset are dropped, whatever position KafkaJS fetched first.
+ * I4. With `ends`, a partition is done once a fetched batch reaches its end, read from KafkaJS's
+ *     END_BATCH_PROCESS instrumentation, which also reports batches that held only transaction markers or
+ *     aborted records (those never reach `eachBatch`).
  */
 import { randomUUID } from 'node:crypto';
 import { AssignerProtocol, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
@@ -20,6 +23,11 @@ export interface PartitionReadOptions {
   readonly onMessage: (partition: number, message: KafkaMessage) => boolean | Promise<boolean>;
   readonly timeoutMs: number;
   readonly groupPrefix: string;
+  /**
+   * Also done with a partition once the reader has passed this offset (exclusive end, e.g. a high
+   * watermark read before), counting transaction markers and aborted records the consumer skips (I4).
+   */
+  readonly ends?: ReadonlyMap<number, number>;
 }
 
 function fixedAssigner(topic: string, partitions: readonly number[]): PartitionAssigner {
@@ -58,6 +66,10 @@ export async function readPartitions(kafka: Kafka, options: PartitionReadOptions
     allowAutoTopicCreation: false,
   });
   const open = new Set(partitions);
+  const close = (partition: number): void => {
+    open.delete(partition);
+    if (open.size === 0) finish?.();
+  };
   let finish: (() => void) | undefined;
   let fail: ((error: Error) => void) | undefined;
   const done = new Promise<void>((resolve, reject) => {
@@ -68,6 +80,15 @@ export async function readPartitions(kafka: Kafka, options: PartitionReadOptions
     () => fail?.(new Error(`reading ${options.topic} timed out after ${options.timeoutMs} ms`)),
     options.timeoutMs,
   );
+  const ends = options.ends;
+  if (ends !== undefined) {
+    for (const [partition, end] of ends) if (end <= (options.from.get(partition) ?? 0)) close(partition);
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const end = ends.get(payload.partition);
+      if (end !== undefined && open.has(payload.partition) && Number(payload.lastOffset) >= end - 1)
+        close(payload.partition); // I4
+    });
+  }
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: options.topic, fromBeginning: true });
@@ -79,8 +100,7 @@ export async function readPartitions(kafka: Kafka, options: PartitionReadOptions
         for (const message of batch.messages) {
           if (Number(message.offset) < start) continue; // I3
           if (await options.onMessage(batch.partition, message)) {
-            open.delete(batch.partition);
-            if (open.size === 0) finish?.();
+            close(batch.partition);
             return;
           }
         }

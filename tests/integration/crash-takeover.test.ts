@@ -63,7 +63,7 @@ describe('crash and takeover', () => {
       expect(r).toEqual({ n: i, results: ['validate-done', 'reserve-done', 'notify-done'] });
     }
 
-    const journal = await engine.journal(PARTITIONS);
+    const journal = await engine.journal();
     const completed = journal.filter((r) => r.body.kind === 'StepCompleted');
     const perStep = new Map<string, number>();
     for (const r of completed) {

@@ -47,13 +47,13 @@ describe('graceful stop', () => {
     expect(lines()).toBeLessThan(WORKFLOWS * 3); // it really stopped under load
 
     // No open transaction: read_committed readers reach the end while nobody has fenced the old producers.
-    const beforeTakeover = await engine.journal(PARTITIONS);
+    const beforeTakeover = await engine.journal();
     expect(beforeTakeover.length).toBeGreaterThan(0);
 
     process.env.LOGBOOK_TEST_STEP_LOG = stepLog;
     await engine.executor({ workflows: [threeSteps], partitions: PARTITIONS });
     await Promise.all(handles.map((h) => h.result({ timeout: '60s' })));
-    const journal = await engine.journal(PARTITIONS);
+    const journal = await engine.journal();
     const completed = journal.filter((r) => r.body.kind === 'WorkflowCompleted').map((r) => r.workflowId);
     expect(new Set(completed).size).toBe(WORKFLOWS);
     expect(completed).toHaveLength(WORKFLOWS);

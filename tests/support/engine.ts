@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../src/client/index.js';
 import { Executor, type ExecutorOptions } from '../../src/executor/index.js';
-import { decodeRecord, type JournalRecord } from '../../src/journal/index.js';
-import { createKafka, readPartitions, topicNames } from '../../src/kafka/index.js';
+import type { JournalRecord } from '../../src/journal/index.js';
+import { createKafka, scanJournal, topicNames } from '../../src/kafka/index.js';
 import { testBrokers } from './kafka.js';
 import { waitFor } from './wait-for.js';
 
@@ -98,8 +98,8 @@ export class Engine {
   }
 
   /** Every journal record of the namespace, read_committed, decoded with the engine's codec. */
-  async journal(partitions = 1): Promise<JournalRecord[]> {
-    return readJournal(this.brokers, this.namespace, partitions);
+  async journal(): Promise<JournalRecord[]> {
+    return readJournal(this.brokers, this.namespace);
   }
 
   /** Stops everything this test started. */
@@ -111,33 +111,10 @@ export class Engine {
   }
 }
 
-/** Reads every partition of `ns.journal` from offset 0 up to its current end, read_committed. */
-export async function readJournal(
-  brokers: readonly string[],
-  namespace: string,
-  partitions: number,
-): Promise<JournalRecord[]> {
+/** Every record of `ns.journal` up to its current end, read_committed, decoded with the engine's codec. */
+export async function readJournal(brokers: readonly string[], namespace: string): Promise<JournalRecord[]> {
   const kafka = createKafka({ brokers, clientId: 'test-journal' });
-  const topic = topicNames(namespace).journal;
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
-  await admin.disconnect();
-  const from = new Map<number, number>();
-  for (let p = 0; p < partitions; p++) if ((ends.get(p) ?? 0) > 0) from.set(p, 0);
-  const records: JournalRecord[] = [];
-  // The last message of a partition is a transaction marker, so stop at the last record before the end.
-  await readPartitions(kafka, {
-    topic,
-    from,
-    groupPrefix: `${namespace}.test`,
-    timeoutMs: 30_000,
-    onMessage: (partition, message) => {
-      if (message.value !== null) records.push(decodeRecord(message.value));
-      return Number(message.offset) >= (ends.get(partition) ?? 0) - 2;
-    },
-  });
-  return records;
+  return scanJournal(kafka, topicNames(namespace).journal, `${namespace}.test`, 30_000);
 }
 
 /** The records of one workflow, in journal order. */
