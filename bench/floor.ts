@@ -1,16 +1,29 @@
 /**
- * The raw-Kafka floor, measured in the same run as the engine: what one KafkaJS transaction with a
- * journal-sized record and a consumer-offset commit costs on this broker, and one idempotent produce.
+ * The raw-Kafka floor, measured in the same run as the engine: one plain KafkaJS transactional producer
+ * doing what a naive engine tick does — produce a journal-sized record and commit it, with and without a
+ * consumer-offset commit (`sendOffsets`) — back to back; one idempotent produce; and, for comparison,
+ * Logbook's own TickWriter (two producers taking turns, docs/decisions.md D11).
  */
 import type { Kafka } from 'kafkajs';
-import { TickWriter } from '../src/kafka/index.js';
+import { connectTransactionalProducer, retryConcurrentTransactions, TickWriter } from '../src/kafka/index.js';
 import { percentiles } from './stats.js';
 
 /** Floor figures, in milliseconds. */
 export interface Floor {
-  readonly txnWithOffsetsMs: ReturnType<typeof percentiles>;
-  readonly txnMs: ReturnType<typeof percentiles>;
+  readonly rawTxnWithOffsetsMs: ReturnType<typeof percentiles>;
+  readonly rawTxnMs: ReturnType<typeof percentiles>;
   readonly idempotentProduceMs: ReturnType<typeof percentiles>;
+  readonly tickWriterTxnMs: ReturnType<typeof percentiles>;
+}
+
+async function time(runs: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn(i);
+    out.push(performance.now() - t);
+  }
+  return out;
 }
 
 /** Measures the floor with `runs` round trips of each kind. */
@@ -23,39 +36,42 @@ export async function measureFloor(kafka: Kafka, prefix: string, runs: number): 
     waitForLeaders: true,
   });
   await admin.disconnect();
-  const writer = await TickWriter.connect(kafka, `${prefix}.floor-tx`);
+  const messages = [{ key: 'k', value: Buffer.alloc(160, 7), partition: 0 }];
+
+  const raw = await connectTransactionalProducer(kafka, { transactionalId: `${prefix}.floor-raw` });
+  const withOffsets = await time(runs, async (i) => {
+    const txn = await raw.transaction();
+    await txn.send({ topic, acks: -1, messages });
+    const partitions = [{ partition: 0, offset: String(i + 1) }];
+    await retryConcurrentTransactions(() =>
+      txn.sendOffsets({ consumerGroupId: `${prefix}.floor-group`, topics: [{ topic, partitions }] }),
+    );
+    await txn.commit();
+  });
+  const plain = await time(runs, async () => {
+    const txn = await raw.transaction();
+    await txn.send({ topic, acks: -1, messages });
+    await txn.commit();
+  });
+  await raw.disconnect();
+
+  const writer = await TickWriter.connect(kafka, `${prefix}.floor-writer`);
   const value = Buffer.alloc(160, 7);
-  const time = async (fn: () => Promise<unknown>): Promise<number[]> => {
-    const out: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t = performance.now();
-      await fn();
-      out.push(performance.now() - t);
-    }
-    return out;
-  };
-  let offset = 0;
-  const withOffsets = await time(() =>
-    writer.write([{ topic, partition: 0, key: 'k', value }], {
-      groupId: `${prefix}.floor-group`,
-      topic,
-      partition: 0,
-      nextOffset: ++offset,
-    }),
-  );
-  const plain = await time(() => writer.write([{ topic, partition: 0, key: 'k', value }], undefined));
+  const tick = await time(runs, () => writer.write([{ topic, partition: 0, key: 'k', value }], undefined));
   await writer.close();
+
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   });
   await producer.connect();
-  const produce = await time(() => producer.send({ topic, acks: -1, messages: [{ key: 'k', value }] }));
+  const produce = await time(runs, () => producer.send({ topic, acks: -1, messages }));
   await producer.disconnect();
   return {
-    txnWithOffsetsMs: percentiles(withOffsets),
-    txnMs: percentiles(plain),
+    rawTxnWithOffsetsMs: percentiles(withOffsets),
+    rawTxnMs: percentiles(plain),
     idempotentProduceMs: percentiles(produce),
+    tickWriterTxnMs: percentiles(tick),
   };
 }
