@@ -20,3 +20,4 @@ export {
   type RecordKind,
   type TimerPurpose,
 } from './records.js';
+export { type JournalProblem, type JournalReport, verifyJournal } from './verify.js';

@@ -12,8 +12,10 @@
  *     fresh one, which rebuilds from cache and journal. A fencing error ends it for good.
  * I5. Everything is bounded: inputs per tick (`tickInputsMax`), queued inputs (`inboxMax`, the consumer
  *     waits while full), steps in flight (`stepsInFlightMax`).
- * I7. Command positions are journaled: a tick that consumed commands appends CommandsConsumed in its
- *     transaction. The consumer group's offset is committed with a tick only every
+ * I7. Command positions are journaled: a tick that consumed commands and wrote anything lasting (records,
+ *     dead letters, emits, routed commands) appends CommandsConsumed in its transaction. A tick that only
+ *     answered queries does not — re-answering a query after a takeover is harmless, and it keeps read-only
+ *     traffic out of the audit trail. The consumer group's offset is committed with a tick only every
  *     `offsetCommitIntervalMs` (it saves two coordinator round trips per tick), so it may lag; catch-up and
  *     I3 make up the difference.
  * I6. A command whose id hashes to another partition (sent without a key, or with a different key) is
@@ -255,7 +257,10 @@ export class PartitionOwner {
     const { topics, partition } = this.deps;
     const next = tick.nextCommandOffset ?? this.nextCommandOffset;
     const records = [...tick.effects.records];
-    if (tick.nextCommandOffset !== undefined) records.push(commandsConsumed(partition, next, nowMs)); // I7
+    const e = tick.effects;
+    const lasting = records.length + e.deadLetters.length + e.emits.length + e.commands.length > 0;
+    if (tick.nextCommandOffset !== undefined && lasting)
+      records.push(commandsConsumed(partition, next, nowMs)); // I7
     const commitGroup =
       next > this.groupOffset && nowMs - this.groupCommittedAtMs >= this.deps.limits.offsetCommitIntervalMs;
     const offsets = commitGroup
