@@ -1,2 +1,2 @@
 /** The local LevelDB cache of partition states. The only folder that imports classic-level. */
-export { type CachedPartition, StateCache } from './state-cache.js';
+export { type CachedPartition, type Checkpoint, EMPTY_CHECKPOINT, StateCache } from './state-cache.js';

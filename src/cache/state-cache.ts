@@ -4,8 +4,9 @@
  * of offset 0. Only this folder imports classic-level (STYLE §1).
  *
  * Keyspace (never change it without a migration: a node restarting on an old state dir reads it):
- *   c/<p>        → checkpoint: last journal offset of partition p folded into the states below
- *   k/<p>        → next command offset of partition p those records account for (CommandsConsumed)
+ *   c/<p>        → checkpoint of partition p as JSON {journalOffset, commandOffset, epoch}: the last journal
+ *                  offset folded into the states below, the next command offset those records account for
+ *                  (CommandsConsumed), and the epoch in force at that offset (records.ts I4)
  *   w/<p>/<id>   → the workflow's state as JSON (Maps as entry arrays)
  *
  * I1. Each batch writes the changed states and the checkpoint together, so they never disagree.
@@ -18,12 +19,22 @@ import type { WorkflowState } from '../machine/index.js';
 
 /** What the cache holds for one partition. */
 export interface CachedPartition {
-  /** Last applied journal offset, or -1 when the partition was never cached here. */
-  readonly checkpoint: number;
-  /** Next command offset the cached records account for, or 0. */
-  readonly commandOffset: number;
+  readonly checkpoint: Checkpoint;
   readonly workflows: WorkflowState[];
 }
+
+/** Where a partition's cached state stands in the journal. Never change its stored form (see keyspace). */
+export interface Checkpoint {
+  /** Last applied journal offset, or -1 when the partition was never cached here. */
+  readonly journalOffset: number;
+  /** Next command offset the cached records account for, or 0. */
+  readonly commandOffset: number;
+  /** The epoch (latest OwnerClaimed offset + 1) in force at `journalOffset`, or 0. */
+  readonly epoch: number;
+}
+
+/** The checkpoint of a partition never cached here. */
+export const EMPTY_CHECKPOINT: Checkpoint = { journalOffset: -1, commandOffset: 0, epoch: 0 };
 
 interface StoredState extends Omit<WorkflowState, 'calls' | 'timers' | 'awaiting'> {
   readonly calls: [number, WorkflowState['calls'] extends Map<number, infer V> ? V : never][];
@@ -68,27 +79,22 @@ export class StateCache {
   /** Reads partition `p`'s checkpoint and states. */
   async load(p: number): Promise<CachedPartition> {
     const raw = await this.db.get(`c/${p}`);
-    const checkpoint = raw === undefined ? -1 : Number(raw);
-    const commands = await this.db.get(`k/${p}`);
-    const commandOffset = commands === undefined ? 0 : Number(commands);
+    const checkpoint =
+      raw === undefined
+        ? EMPTY_CHECKPOINT
+        : { ...EMPTY_CHECKPOINT, ...(JSON.parse(raw) as Partial<Checkpoint>) };
     const workflows: WorkflowState[] = [];
     for await (const value of this.db.values({ gte: `w/${p}/`, lt: `w/${p}/\uffff` })) {
       workflows.push(fromStored(JSON.parse(value) as StoredState));
     }
-    return { checkpoint, commandOffset, workflows };
+    return { checkpoint, workflows };
   }
 
-  /** Writes changed states, the new checkpoint and command offset of partition `p` in one batch (I1, I3). */
-  async write(
-    p: number,
-    changed: Iterable<WorkflowState>,
-    checkpoint: number,
-    commandOffset: number,
-  ): Promise<void> {
+  /** Writes changed states and the new checkpoint of partition `p` in one batch (I1, I3). */
+  async write(p: number, changed: Iterable<WorkflowState>, checkpoint: Checkpoint): Promise<void> {
     const batch = this.db.batch();
     for (const ws of changed) batch.put(`w/${p}/${ws.id}`, JSON.stringify(toStored(ws)));
-    batch.put(`c/${p}`, String(checkpoint));
-    batch.put(`k/${p}`, String(commandOffset));
+    batch.put(`c/${p}`, JSON.stringify(checkpoint));
     await batch.write({ sync: false });
   }
 
@@ -96,6 +102,5 @@ export class StateCache {
   async clear(p: number): Promise<void> {
     await this.db.clear({ gte: `w/${p}/`, lt: `w/${p}/\uffff` });
     await this.db.del(`c/${p}`);
-    await this.db.del(`k/${p}`);
   }
 }

@@ -16,8 +16,29 @@ export interface ParsedArgs {
   readonly positionals: readonly string[];
 }
 
-/** Parses `argv` against `spec`, turning parseArgs' errors into ConfigError (I1). */
-export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedArgs {
+/** parseArgs' message for a bad flag, cut to one sentence (its own run on with advice on `--`). */
+function oneSentence(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown?.[1] !== undefined) return `unknown option ${unknown[1]}.`;
+  const missing = /^Option '(--[^ ']+)[^']*' argument (missing|is ambiguous)/.exec(message);
+  if (missing?.[1] !== undefined) return `${missing[1]} needs a value.`;
+  const first = message.split('\n')[0] ?? message;
+  return first.endsWith('.') ? first : `${first}.`;
+}
+
+/**
+ * Parses `argv` against `spec`, turning parseArgs' errors into ConfigError (I1); `usage`, when given, is
+ * appended to the error and bounds the positionals to `maxPositionals`.
+ */
+export function parseFlags(
+  argv: readonly string[],
+  spec: FlagSpec,
+  usage?: string,
+  maxPositionals = Number.POSITIVE_INFINITY,
+): ParsedArgs {
+  const hint = usage === undefined ? '' : ` Usage: ${usage}`;
+  let parsed: ParsedArgs;
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -29,10 +50,13 @@ export function parseFlags(argv: readonly string[], spec: FlagSpec): ParsedArgs 
     for (const [name, value] of Object.entries(values)) {
       flags[name] = Array.isArray(value) ? value.join(',') : value;
     }
-    return { flags, positionals };
+    parsed = { flags, positionals };
   } catch (error) {
-    throw new ConfigError(error instanceof Error ? error.message : String(error));
+    throw new ConfigError(`${oneSentence(error)}${hint}`);
   }
+  const extra = parsed.positionals[maxPositionals];
+  if (extra !== undefined) throw new ConfigError(`unexpected argument "${extra}".${hint}`);
+  return parsed;
 }
 
 /** Reads a string flag, or undefined. */

@@ -51,19 +51,35 @@ async function main(argv: readonly string[]): Promise<number> {
   return command(rest);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (error instanceof LogbookError) {
-      process.stderr.write(`logbook: ${error.message}\n`);
-      process.exitCode = error instanceof ConfigError ? 2 : 1;
-      return;
-    }
-    process.stderr.write(
-      `logbook: unexpected error (a bug; please report it):\n${error instanceof Error ? error.stack : String(error)}\n`,
-    );
-    process.exitCode = 70;
-  },
-);
+/** The one sentence for an error, and its exit code (I1). */
+function failure(error: unknown): { text: string; code: number } {
+  if (error instanceof LogbookError) {
+    return { text: `logbook: ${error.message}\n`, code: error instanceof ConfigError ? 2 : 1 };
+  }
+  if (error instanceof Error && error.name.startsWith('KafkaJS')) {
+    // A worker that cannot reach its brokers: an operating failure, not a bug.
+    return {
+      text: `logbook: Kafka failed (${error.message}); check that --brokers or LOGBOOK_BROKERS names a running cluster.\n`,
+      code: 1,
+    };
+  }
+  return {
+    text: `logbook: unexpected error (a bug; please report it):\n${error instanceof Error ? error.stack : String(error)}\n`,
+    code: 70,
+  };
+}
+
+/**
+ * Exits once stdout and stderr are flushed. A one-shot command is done when its promise settles, and a
+ * Kafka client that failed half-way through connecting can leave sockets open that would keep it alive.
+ */
+function exit(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
+main(process.argv.slice(2)).then(exit, (error: unknown) => {
+  const { text, code } = failure(error);
+  process.stderr.write(text);
+  exit(code);
+});

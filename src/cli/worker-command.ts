@@ -2,10 +2,11 @@
  * `logbook worker`: runs an executor for every `workflow()` a module exports, until SIGTERM or SIGINT.
  *
  * I1. SIGTERM/SIGINT: stop taking work, let open transactions finish or abort, leave the group, exit 0.
- * I2. A module without any workflow export is a usage error, not an idle worker.
+ * I2. A module without any workflow export, or a path that is no module, is a usage error, not an idle
+ *     worker or a stack trace.
  */
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { Executor } from '../executor/index.js';
 import { isWorkflowDefinition, toMs } from '../workflow/index.js';
@@ -13,6 +14,21 @@ import { parseFlags, positiveIntFlag, stringFlag } from './args.js';
 
 const usage =
   'logbook worker --workflows <module.js> [--brokers] [--namespace] [--state-dir DIR] [--partitions N] [--id NAME] [--session-timeout 15s]';
+
+/** Imports the workflows module; a path that names no module is a usage error (I2). */
+async function loadModule(modulePath: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(resolve(modulePath)).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const message = error instanceof Error ? error.message : '';
+    if (code === 'ERR_MODULE_NOT_FOUND' && message.includes(fileURLToPath(url))) {
+      throw new ConfigError(`--workflows ${modulePath}: no such module (looked for ${fileURLToPath(url)}).`);
+    }
+    throw error; // an error inside the module: its own stack is what its author needs
+  }
+}
 
 /** Runs `logbook worker`; resolves with the exit code after a graceful stop. */
 export async function workerCommand(argv: readonly string[]): Promise<number> {
@@ -32,7 +48,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   }
   const modulePath = stringFlag(args, 'workflows');
   if (modulePath === undefined) throw new ConfigError(`missing --workflows. Usage: ${usage}`);
-  const exports = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, unknown>;
+  const exports = await loadModule(modulePath);
   const workflows = Object.values(exports).filter(isWorkflowDefinition);
   if (workflows.length === 0) throw new ConfigError(`${modulePath} exports no workflow() definitions.`); // I2
 

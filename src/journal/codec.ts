@@ -13,6 +13,8 @@
  *     readers that look only at `kind` are never misled.
  * I4. The union branches of the schema are the record kinds in RECORD_KINDS order (append only); checked
  *     when this module loads, so a schema/TS drift fails at startup and in every test.
+ * I5. A value is decoded with the writer schema its schemaVersion names (the first field, peeked without
+ *     decoding), resolved into today's schema; released schemas live in schemas/released/.
  */
 import { readFileSync } from 'node:fs';
 import avsc from 'avsc';
@@ -35,15 +37,20 @@ interface AvroJournalRecord {
   readonly workflowId: string;
   readonly seq: number;
   readonly atMs: number;
+  readonly writerEpoch: number;
   readonly body: { readonly [branch: string]: AvroBodies[RecordKind] | undefined };
 }
 
-function loadJournalType(): avsc.Type {
+function loadType(path: string): avsc.Type {
   // Resolved from this file, so it works from both src/journal (tsx, vitest) and dist/journal.
-  const text = readFileSync(new URL('../../schemas/journal.avsc', import.meta.url), 'utf8');
+  const text = readFileSync(new URL(`../../schemas/${path}`, import.meta.url), 'utf8');
   // wrapUnions 'auto' (avsc's default, passed explicitly): the body union of records is wrapped, and the
   // ["null", T] unions come back as null or the value. The hook bounds array allocations (I2).
-  const type = avsc.Type.forSchema(JSON.parse(text), { wrapUnions: 'auto', typeHook: boundedArrayHook });
+  return avsc.Type.forSchema(JSON.parse(text), { wrapUnions: 'auto', typeHook: boundedArrayHook });
+}
+
+function loadJournalType(): avsc.Type {
+  const type = loadType('journal.avsc');
   assertBranchOrder(type);
   return type;
 }
@@ -61,6 +68,27 @@ function assertBranchOrder(type: avsc.Type): void {
 }
 
 const JOURNAL_TYPE = loadJournalType();
+
+/**
+ * Released writer schemas older than journal.avsc, by schemaVersion (I5). Never remove one: journals are
+ * kept forever. Each is read through a resolver into today's schema (new fields take their defaults).
+ */
+const RELEASED: ReadonlyMap<number, avsc.Resolver> = new Map([
+  [1, JOURNAL_TYPE.createResolver(loadType('released/journal-v1.avsc'))],
+]);
+
+/** schemaVersion is the first field, a zig-zag varint int: read it without decoding the rest (I5). */
+function peekSchemaVersion(value: Buffer): number {
+  let shift = 0;
+  let raw = 0;
+  for (let i = 0; i < Math.min(value.length, 5); i++) {
+    const byte = value[i] ?? 0;
+    raw |= (byte & 0x7f) << shift;
+    if ((byte & 0x80) === 0) return (raw >>> 1) ^ -(raw & 1);
+    shift += 7;
+  }
+  return -1;
+}
 
 /** Hex SHA-256 of the Parsing Canonical Form of schemas/journal.avsc (docs and defaults do not count). */
 export const JOURNAL_SCHEMA_FINGERPRINT: string = JOURNAL_TYPE.fingerprint('sha256').toString('hex');
@@ -92,11 +120,13 @@ export function encodeRecord(record: JournalRecord): Buffer {
   const codec = bodyCodec(body.kind);
   try {
     return JOURNAL_TYPE.toBuffer({
-      schemaVersion: record.schemaVersion,
+      schemaVersion: JOURNAL_SCHEMA_VERSION, // the bytes are today's layout, whatever version the record was read from
+
       kind: body.kind,
       workflowId: record.workflowId,
       seq: record.seq,
       atMs: record.atMs,
+      writerEpoch: record.writerEpoch ?? 0,
       body: { [codec.branch]: codec.toAvro(body) },
     });
   } catch (error) {
@@ -113,8 +143,10 @@ export function encodeRecord(record: JournalRecord): Buffer {
  */
 export function decodeRecord(value: Buffer): JournalRecord {
   let raw: AvroJournalRecord;
+  const version = peekSchemaVersion(value);
+  const resolver = version === JOURNAL_SCHEMA_VERSION ? undefined : RELEASED.get(version);
   try {
-    raw = JOURNAL_TYPE.fromBuffer(value);
+    raw = resolver === undefined ? JOURNAL_TYPE.fromBuffer(value) : JOURNAL_TYPE.fromBuffer(value, resolver);
   } catch (error) {
     throw new JournalDecodeError(
       `Journal value (${value.length} bytes) is not a JournalRecord of schemas/journal.avsc: ${errorMessage(error)}.`,
@@ -131,6 +163,7 @@ export function decodeRecord(value: Buffer): JournalRecord {
     workflowId: raw.workflowId,
     seq: raw.seq,
     atMs: raw.atMs,
+    ...(raw.writerEpoch > 0 ? { writerEpoch: raw.writerEpoch } : {}),
     body: decodeBody(raw),
   };
 }

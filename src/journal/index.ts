@@ -6,6 +6,7 @@ export {
   JOURNAL_SCHEMA_HEADER,
   JOURNAL_SCHEMA_HEADER_VALUE,
 } from './codec.js';
+export { EpochFilter, epochOfClaimAt } from './epoch.js';
 export { JournalDecodeError, JournalEncodeError } from './journal-codec-error.js';
 export type { ErrorData, JsonValue } from './json.js';
 export { jsonBytes, parseJsonBytes } from './json-bytes.js';

@@ -7,13 +7,20 @@
  *     the journal is the audit trail and every version ever written must decode (STYLE §2).
  * I2. `seq` is the record's position in its workflow (1, 2, 3, … without gaps); partition-level records
  *     (`OwnerClaimed`, `CommandsConsumed`) have workflowId "" and seq 0.
+ * I4. Epoch rule (DESIGN §5a): a record with `writerEpoch` below the offset of the last OwnerClaimed that
+ *     precedes it in its partition was written by a fenced owner and is void; every reader applies it
+ *     (catch-up, scanJournal, schemas/README.md). Transactional writers never produce void records.
  * I3. `callSeq` numbers the body's ctx calls in the order the body makes them (1, 2, …); it is how a
  *     replayed body finds each call's journaled outcome.
  */
 import type { ErrorData, JsonValue } from './json.js';
 
-/** Version of the record envelope this code writes. Decoders accept every version up to it. */
-export const JOURNAL_SCHEMA_VERSION = 1;
+/**
+ * Version of the record envelope this code writes. Decoders accept every version up to it: v1 (no
+ * writerEpoch) through schemas/released/journal-v1.avsc, v2 is schemas/journal.avsc. Bump it, and keep the
+ * previous schema under schemas/released/, whenever journal.avsc changes.
+ */
+export const JOURNAL_SCHEMA_VERSION = 2;
 
 /** Why a timer exists. */
 export type TimerPurpose = 'sleep' | 'retry' | 'signal-timeout';
@@ -132,6 +139,11 @@ export interface JournalRecord {
   readonly workflowId: string;
   readonly seq: number;
   readonly atMs: number;
+  /**
+   * The journal offset of the writer's OwnerClaimed record (its epoch); absent (0) for claims themselves.
+   * A record whose epoch is below the offset of the latest OwnerClaimed before it is void (I4).
+   */
+  readonly writerEpoch?: number;
   readonly body: RecordBody;
 }
 

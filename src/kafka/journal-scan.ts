@@ -1,10 +1,10 @@
 /**
  * Reads a whole journal topic as it stands now, read_committed, decoded: for audits, tools, tests and
  * benchmarks. The end is the high watermark taken at the start, so records written meanwhile may or may
- * not be included.
+ * not be included. Void records (the epoch rule, records.ts I4) are left out.
  */
 import type { Kafka } from 'kafkajs';
-import { decodeRecord, type JournalRecord } from '../journal/index.js';
+import { decodeRecord, EpochFilter, type JournalRecord } from '../journal/index.js';
 import { readPartitions } from './partition-reader.js';
 
 /** Every record of `topic` (all partitions), in offset order per partition. */
@@ -24,14 +24,17 @@ export async function scanJournal(
   }
   const from = new Map([...ends.keys()].map((p) => [p, 0]));
   const records: JournalRecord[] = [];
+  const epochs = new Map([...ends.keys()].map((p) => [p, new EpochFilter()]));
   await readPartitions(kafka, {
     topic,
     from,
     ends,
     groupPrefix,
     timeoutMs,
-    onMessage: (_, message) => {
-      if (message.value !== null) records.push(decodeRecord(message.value));
+    onMessage: (partition, message) => {
+      if (message.value === null) return false;
+      const record = decodeRecord(message.value);
+      if (epochs.get(partition)?.accept(record, Number(message.offset)) !== false) records.push(record);
       return false;
     },
   });

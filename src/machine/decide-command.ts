@@ -16,6 +16,8 @@ import { childResultFor, statusSummary } from './workflow-outcome.js';
 /** What decide needs besides state and input. */
 export interface DecideContext {
   readonly nowMs: number;
+  /** The owner's epoch (its claim's journal offset), stamped on every record; 0 under transactional fencing only. */
+  readonly epoch?: number;
   /** Names of the workflows this executor can run. */
   readonly workflows: ReadonlySet<string>;
 }

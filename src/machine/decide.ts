@@ -84,7 +84,7 @@ function stepOutcome(state: PartitionState, d: Decision, input: StepOutcomeInput
 
 /** Decides the effects of one input (I1–I3). */
 export function decide(state: PartitionState, input: Input, ctx: DecideContext): Effects {
-  const d = new Decision(ctx.nowMs);
+  const d = new Decision(ctx.nowMs, ctx.epoch ?? 0);
   switch (input.kind) {
     case 'command':
       decideCommand(state, d, input.command, input, ctx);

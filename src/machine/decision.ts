@@ -12,7 +12,15 @@ export class Decision {
   readonly effects: Effects = noEffects();
   private readonly nextSeq = new Map<string, number>();
 
-  constructor(private readonly nowMs: number) {}
+  constructor(
+    private readonly nowMs: number,
+    private readonly epoch = 0,
+  ) {}
+
+  private envelope(workflowId: string, seq: number, body: RecordBody): JournalRecord {
+    const base = { schemaVersion: JOURNAL_SCHEMA_VERSION, workflowId, seq, atMs: this.nowMs, body };
+    return this.epoch > 0 ? { ...base, writerEpoch: this.epoch } : base;
+  }
 
   /** Appends a record for `ws` (or, for a workflow that does not exist yet, its id) with the next seq. */
   record(ws: WorkflowState | string, body: RecordBody): JournalRecord {
@@ -20,25 +28,13 @@ export class Decision {
     const base = typeof ws === 'string' ? 0 : ws.lastSeq;
     const seq = (this.nextSeq.get(workflowId) ?? base) + 1;
     this.nextSeq.set(workflowId, seq);
-    const record: JournalRecord = {
-      schemaVersion: JOURNAL_SCHEMA_VERSION,
-      workflowId,
-      seq,
-      atMs: this.nowMs,
-      body,
-    };
+    const record = this.envelope(workflowId, seq, body);
     this.effects.records.push(record);
     return record;
   }
 
   /** Appends a record that does not belong to a workflow's sequence (seq 0), e.g. a rejection for an unknown id. */
   unsequenced(workflowId: string, body: RecordBody): void {
-    this.effects.records.push({
-      schemaVersion: JOURNAL_SCHEMA_VERSION,
-      workflowId,
-      seq: 0,
-      atMs: this.nowMs,
-      body,
-    });
+    this.effects.records.push(this.envelope(workflowId, 0, body));
   }
 }

@@ -9,11 +9,20 @@
  * I4. Command positions are journaled (CommandsConsumed, in the same transaction as the records the
  *     commands caused), so the next command offset is the highest one the journal holds — fresher than the
  *     consumer group's, which is committed only now and then.
+ * I5. The epoch rule (records.ts I4) decides which records count: a record stamped with an epoch older
+ *     than the latest claim before it is a fenced owner's late write and is skipped. This owner's epoch is
+ *     its own claim's offset + 1.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { StateCache } from '../cache/index.js';
-import { decodeRecord, JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../journal/index.js';
+import {
+  decodeRecord,
+  EpochFilter,
+  epochOfClaimAt,
+  JOURNAL_SCHEMA_VERSION,
+  type JournalRecord,
+} from '../journal/index.js';
 import { readPartitions, type TickWriter, type TopicNames } from '../kafka/index.js';
 import { applyRecord, assertBug, type PartitionState, type WorkflowState } from '../machine/index.js';
 import { journalMessage } from './messages.js';
@@ -27,6 +36,10 @@ export interface CatchUpResult {
   readonly recordsReplayed: number;
   /** Next command offset the journal accounts for (the highest CommandsConsumed seen, or the cached one). */
   readonly commandOffset: number;
+  /** This owner's epoch (its claim's offset + 1), stamped on every record it writes (I5). */
+  readonly epoch: number;
+  /** Records skipped as void: written by a fenced owner after a later claim (I5). */
+  readonly recordsVoid: number;
   readonly cachedCheckpoint: number;
 }
 
@@ -60,17 +73,19 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpResult> {
 
   const changed = new Map<string, WorkflowState>();
   let recordsReplayed = 0;
-  let commandOffset = cached.commandOffset;
-  if (claimOffset > cached.checkpoint + 1) {
+  let commandOffset = cached.checkpoint.commandOffset;
+  const epochs = new EpochFilter(cached.checkpoint.epoch); // I5
+  if (claimOffset > cached.checkpoint.journalOffset + 1) {
     await readPartitions(deps.kafka, {
       topic: topics.journal,
-      from: new Map([[p, cached.checkpoint + 1]]),
+      from: new Map([[p, cached.checkpoint.journalOffset + 1]]),
       groupPrefix: deps.groupPrefix,
       timeoutMs: deps.timeoutMs,
       onMessage: (_, message) => {
         if (Number(message.offset) >= claimOffset) return true; // I1
         assertBug(message.value !== null, `empty journal record at ${topics.journal}:${p}@${message.offset}`);
         const record = decodeRecord(message.value);
+        if (!epochs.accept(record, Number(message.offset))) return false; // a fenced owner's write (I5)
         if (record.body.kind === 'OwnerClaimed') return false;
         if (record.body.kind === 'CommandsConsumed') {
           commandOffset = Math.max(commandOffset, record.body.nextOffset);
@@ -83,12 +98,15 @@ export async function catchUp(deps: CatchUpDeps): Promise<CatchUpResult> {
       },
     });
   }
-  await deps.cache.write(p, changed.values(), claimOffset, commandOffset); // I3
+  const epoch = epochOfClaimAt(claimOffset);
+  await deps.cache.write(p, changed.values(), { journalOffset: claimOffset, commandOffset, epoch }); // I3
   return {
     state,
     checkpoint: claimOffset,
+    epoch,
     recordsReplayed,
+    recordsVoid: epochs.voidCount,
     commandOffset,
-    cachedCheckpoint: cached.checkpoint,
+    cachedCheckpoint: cached.checkpoint.journalOffset,
   };
 }

@@ -103,6 +103,8 @@ export class PartitionOwner {
   /** The command offset last committed to the consumer group, and when (I7). */
   private groupOffset: number;
   private groupCommittedAtMs = 0;
+  /** This owner's epoch: its claim's journal offset + 1, stamped on every record (records.ts I4). */
+  private epoch = 0;
   private readonly workflowNames: ReadonlySet<string>;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly runner: StepRunner;
@@ -156,6 +158,7 @@ export class PartitionOwner {
       timeoutMs: this.deps.limits.catchUpTimeoutMs,
     });
     this.state = result.state;
+    this.epoch = result.epoch;
     this.nextCommandOffset = Math.max(this.nextCommandOffset, result.commandOffset);
     this.nextOfferOffset = this.nextCommandOffset;
     this.stats.catchUpRecords = result.recordsReplayed;
@@ -252,7 +255,7 @@ export class PartitionOwner {
 
   private async tick(inputs: readonly Input[]): Promise<void> {
     const nowMs = Date.now();
-    const tick = runTick(this.state, inputs, { nowMs, workflows: this.workflowNames });
+    const tick = runTick(this.state, inputs, { nowMs, workflows: this.workflowNames, epoch: this.epoch });
     if (isEmptyTick(tick)) return;
     const { topics, partition } = this.deps;
     const next = tick.nextCommandOffset ?? this.nextCommandOffset;
@@ -279,7 +282,12 @@ export class PartitionOwner {
     this.stats.recordsWritten += records.length;
     const journalBase = base.get(`${topics.journal}:${partition}`);
     if (journalBase !== undefined) {
-      await this.deps.cache.write(partition, tick.changed.values(), journalBase + records.length - 1, next);
+      const checkpoint = {
+        journalOffset: journalBase + records.length - 1,
+        commandOffset: next,
+        epoch: this.epoch,
+      };
+      await this.deps.cache.write(partition, tick.changed.values(), checkpoint);
     }
     this.runs?.deliver(tick.effects.records);
   }

@@ -10,7 +10,13 @@
 import { readFileSync } from 'node:fs';
 import avsc from 'avsc';
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord, type JournalRecord, type RecordBody } from '../../src/journal/index.js';
+import {
+  decodeRecord,
+  encodeRecord,
+  JOURNAL_SCHEMA_VERSION,
+  type JournalRecord,
+  type RecordBody,
+} from '../../src/journal/index.js';
 import {
   applyRecord,
   type Intent,
@@ -186,10 +192,11 @@ describe.each(GOLDEN)('$file', ({ file, ends }) => {
   const schemaFile = new URL(`${file}.journal.avsc`, FIXTURES);
   const writer = avsc.Type.forSchema(JSON.parse(readFileSync(schemaFile, 'utf8')));
 
-  it('every message decodes with the engine codec and with a plain avsc reader, to the same values', () => {
+  it('every message decodes with the engine codec and with a plain avsc reader of its writer schema, to the same values', () => {
     expect(messages.length).toBeGreaterThan(0);
     for (const { bytes, record } of messages) {
-      const raw = READER.fromBuffer(bytes) as Record<string, unknown> & { body: Record<string, unknown> };
+      // A plain reader picks the writer schema by schemaVersion from schemas/ (released/ for older ones).
+      const raw = writer.fromBuffer(bytes) as Record<string, unknown> & { body: Record<string, unknown> };
       const [branch, fields] = Object.entries(raw.body)[0] ?? [];
       expect(branch).toBe(`logbook.journal.${record.body.kind}`);
       expect({ ...record, body: bodyFromPlainAvro(String(raw.kind), fields) }).toStrictEqual({
@@ -199,7 +206,10 @@ describe.each(GOLDEN)('$file', ({ file, ends }) => {
         atMs: raw.atMs,
         body: record.body,
       });
-      expect(decodeRecord(encodeRecord(record))).toStrictEqual(record);
+      expect(decodeRecord(encodeRecord(record))).toStrictEqual({
+        ...record,
+        schemaVersion: JOURNAL_SCHEMA_VERSION,
+      });
     }
   });
 
@@ -208,8 +218,22 @@ describe.each(GOLDEN)('$file', ({ file, ends }) => {
     const resolver = READER.createResolver(writer);
     for (const { line, bytes } of messages) {
       expect(line.headers['logbook-schema']).toBe(header);
-      expect(plain(READER.fromBuffer(bytes, resolver))).toStrictEqual(plain(READER.fromBuffer(bytes)));
+      const resolved = plain(READER.fromBuffer(bytes, resolver)) as Record<string, unknown>;
+      const { writerEpoch, ...rest } = resolved;
+      expect(rest).toStrictEqual(plain(writer.fromBuffer(bytes)));
+      if (!('writerEpoch' in (plain(writer.fromBuffer(bytes)) as object))) expect(writerEpoch).toBe(0); // v1 → default
     }
+  });
+
+  it('its writer schema is a released one under schemas/, so readers of the repository can decode it', () => {
+    const version = records[0]?.schemaVersion ?? 0;
+    const current = version === JOURNAL_SCHEMA_VERSION;
+    const released = new URL(
+      current ? '../../schemas/journal.avsc' : `../../schemas/released/journal-v${version}.avsc`,
+      import.meta.url,
+    );
+    const schema = avsc.Type.forSchema(JSON.parse(readFileSync(released, 'utf8')));
+    expect(schema.fingerprint('sha256').toString('hex')).toBe(writer.fingerprint('sha256').toString('hex'));
   });
 
   it('messages are keyed by workflow id (partition records by owner) and offsets only grow', () => {

