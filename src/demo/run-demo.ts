@@ -36,6 +36,9 @@ interface Worker {
   readonly name: string;
   readonly child: ChildProcess;
   partitions: number[];
+  /** From its 'partition owned' log lines: in-flight workflows resumed and journal records replayed. */
+  resumed: number;
+  replayed: number;
 }
 
 function spawnWorker(
@@ -66,7 +69,7 @@ function spawnWorker(
     name,
   );
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], cwd: packageRoot });
-  const worker: Worker = { name, child, partitions: [] };
+  const worker: Worker = { name, child, partitions: [], resumed: 0, replayed: 0 };
   let buffer = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
@@ -74,7 +77,16 @@ function spawnWorker(
     buffer = lines.pop() ?? '';
     for (const line of lines) {
       if (!line.startsWith('{')) continue;
-      const entry = JSON.parse(line) as { message?: string; partitions?: number[] };
+      const entry = JSON.parse(line) as {
+        message?: string;
+        partitions?: number[];
+        resumed?: number;
+        catchUpRecords?: number;
+      };
+      if (entry.message === 'partition owned') {
+        worker.resumed += entry.resumed ?? 0;
+        worker.replayed += entry.catchUpRecords ?? 0;
+      }
       if (entry.message === 'assignment' && Array.isArray(entry.partitions)) {
         worker.partitions = entry.partitions;
         onAssign(worker);
@@ -175,6 +187,14 @@ async function drive(c: DemoContext): Promise<number> {
       if (event.type !== 'WorkflowCompleted' && event.type !== 'WorkflowFailed') return;
       if (ended.has(event.id)) tally.duplicates++;
       ended.add(event.id);
+      if (killedAt === undefined && ended.size >= ORDERS / 2) {
+        // Killed from the event stream itself, so the kill lands halfway however fast the run is.
+        killedAt = Date.now();
+        c.workers[0]?.child.kill('SIGKILL');
+        c.out(
+          `\n✗ SIGKILL executor A (pid ${c.workers[0]?.child.pid}) with ${ORDERS - ended.size} orders still to go.`,
+        );
+      }
       if (event.type === 'WorkflowCompleted') tally.completed++;
       else if (event.error?.name === 'CardDeclined') tally.compensated++;
       else tally.failed++;
@@ -196,13 +216,6 @@ async function drive(c: DemoContext): Promise<number> {
   let lastPrint = 0;
   const deadline = Date.now() + 180_000;
   while (ended.size < ORDERS && Date.now() < deadline) {
-    if (killedAt === undefined && ended.size >= ORDERS / 2) {
-      killedAt = Date.now();
-      c.workers[0]?.child.kill('SIGKILL');
-      c.out(
-        `\n✗ SIGKILL executor A (pid ${c.workers[0]?.child.pid}) with ${ORDERS - ended.size} orders still to go.`,
-      );
-    }
     const line = progressLine(tally, ORDERS, Date.now() - c.started);
     if (tty) process.stdout.write(`\r${line}`);
     else if (Date.now() - lastPrint > 500) {
@@ -217,6 +230,9 @@ async function drive(c: DemoContext): Promise<number> {
   if (survivor !== undefined && survivor.child.exitCode === null) {
     survivor.child.kill('SIGTERM');
     await new Promise((resolve) => survivor.child.once('exit', resolve));
+    c.out(
+      `Executor B resumed ${survivor.resumed} in-flight workflows from A's partitions (read ${survivor.replayed} journal records to catch up) and stopped cleanly.`,
+    );
   }
   c.out(summary(tally, ORDERS, Date.now() - c.started, takeoverMs));
   return ended.size === ORDERS && tally.duplicates === 0 ? 0 : 1;
