@@ -86,3 +86,17 @@ export function positiveIntFlag(args: ParsedArgs, name: string, fallback: number
   }
   return value;
 }
+
+/** What a KafkaJS error says, for one sentence, and whether it means no broker answered at all. */
+export function kafkaErrorDetail(error: Error): { readonly detail: string; readonly unreachable: boolean } {
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  const detail =
+    cause === undefined || error.message.includes(cause.message)
+      ? error.message
+      : `${error.message}: ${cause.message}`;
+  const unreachable =
+    error.name === 'KafkaJSConnectionError' ||
+    cause?.name === 'KafkaJSConnectionError' ||
+    /Connection error|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT/.test(detail);
+  return { detail, unreachable };
+}

@@ -17,7 +17,7 @@ import { defaultBrokers, defaultNamespace } from '../executor/executor-options.j
 import type { JsonValue } from '../journal/index.js';
 import { parseBrokers, topicNames } from '../kafka/index.js';
 import { TimeoutError, toMs } from '../workflow/index.js';
-import { type ParsedArgs, parseFlags, stringFlag } from './args.js';
+import { kafkaErrorDetail, type ParsedArgs, parseFlags, stringFlag } from './args.js';
 
 const common = {
   brokers: { type: 'string' },
@@ -77,14 +77,13 @@ function kafkaTrouble(error: unknown, brokers: readonly string[], namespace: str
       { cause: error },
     );
   }
-  const cause = error.cause instanceof Error ? error.cause.message : '';
-  const detail = cause === '' || error.message.includes(cause) ? error.message : `${error.message}: ${cause}`;
-  return new LogbookError(
-    ErrorCode.Kafka,
-    `cannot use Kafka at ${brokers.join(',')} (${detail}); start one with \`logbook dev\` or point ` +
-      '--brokers or LOGBOOK_BROKERS at a running cluster.',
-    { cause: error },
-  );
+  const { detail, unreachable } = kafkaErrorDetail(error);
+  const hint = unreachable
+    ? '; start one with `logbook dev` or point --brokers or LOGBOOK_BROKERS at a running cluster'
+    : '';
+  return new LogbookError(ErrorCode.Kafka, `Kafka at ${brokers.join(',')} failed (${detail})${hint}.`, {
+    cause: error,
+  });
 }
 
 async function withClient(args: ParsedArgs, action: (client: Client) => Promise<Reply>): Promise<number> {

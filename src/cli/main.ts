@@ -2,10 +2,13 @@
  * `logbook`: the command-line entry. Dispatches to one subcommand and turns Logbook's own errors into one
  * clear sentence on stderr and a non-zero exit code, never a stack trace.
  *
- * I1. Exit codes: 0 success, 1 a LogbookError (operating failure or missing prerequisite), 2 bad usage,
- *     70 an unexpected bug (printed with its stack, since that is what a bug report needs).
+ * I1. Exit codes: 0 success, 1 a LogbookError or a KafkaJS error (operating failure or missing
+ *     prerequisite), 2 bad usage, 70 an unexpected bug (printed with its stack, since that is what a bug
+ *     report needs).
+ * I2. The process exits when its command's promise settles, with stdout and stderr flushed first.
  */
 import { ConfigError, LogbookError } from '../errors.js';
+import { kafkaErrorDetail } from './args.js';
 import { cancelCommand, signalCommand, startCommand, statusCommand } from './client-commands.js';
 import { demoCommand } from './demo-command.js';
 import { devCommand } from './dev-command.js';
@@ -57,11 +60,10 @@ function failure(error: unknown): { text: string; code: number } {
     return { text: `logbook: ${error.message}\n`, code: error instanceof ConfigError ? 2 : 1 };
   }
   if (error instanceof Error && error.name.startsWith('KafkaJS')) {
-    // A worker that cannot reach its brokers: an operating failure, not a bug.
-    return {
-      text: `logbook: Kafka failed (${error.message}); check that --brokers or LOGBOOK_BROKERS names a running cluster.\n`,
-      code: 1,
-    };
+    // Say, a worker that cannot reach its brokers: an operating failure, not a bug.
+    const { detail, unreachable } = kafkaErrorDetail(error);
+    const hint = unreachable ? '; check that --brokers or LOGBOOK_BROKERS names a running cluster' : '';
+    return { text: `logbook: Kafka failed (${detail})${hint}.\n`, code: 1 };
   }
   return {
     text: `logbook: unexpected error (a bug; please report it):\n${error instanceof Error ? error.stack : String(error)}\n`,

@@ -69,9 +69,17 @@ function workerLine(output: string, state: string): Record<string, unknown> | un
 /** Starts `logbook worker` for the fixture module and waits for its `started` line. */
 async function startWorker(engine: Engine, partitions: number) {
   const worker = engine.worker(FIXTURE, ['--state-dir', tempDir('cli'), '--partitions', String(partitions)]);
-  const started = await waitFor(() => workerLine(worker.output(), 'started'), {
-    timeoutMs: 60_000,
-    message: 'logbook worker never printed {"worker":"started"}',
+  const started = await waitFor(
+    () => {
+      if (worker.child.exitCode !== null) throw new Error(`logbook worker exited ${worker.child.exitCode}`);
+      return workerLine(worker.output(), 'started');
+    },
+    {
+      timeoutMs: 60_000,
+      message: 'logbook worker never printed {"worker":"started"}',
+    },
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}; its output:\n${worker.output()}`);
   });
   return { worker, started };
 }
