@@ -12,6 +12,7 @@ import { kafkaErrorDetail } from './args.js';
 import { cancelCommand, signalCommand, startCommand, statusCommand } from './client-commands.js';
 import { demoCommand } from './demo-command.js';
 import { devCommand } from './dev-command.js';
+import { journalCommand } from './journal-command.js';
 import { workerCommand } from './worker-command.js';
 
 type Command = (argv: readonly string[]) => Promise<number>;
@@ -24,6 +25,7 @@ const commands: Readonly<Record<string, Command>> = {
   signal: signalCommand,
   cancel: cancelCommand,
   status: statusCommand,
+  journal: journalCommand,
 };
 
 const usage = `Usage: logbook <command> [options]
@@ -36,6 +38,7 @@ Commands:
   signal   send a signal to a workflow
   cancel   cancel a workflow (its compensations run)
   status   print a workflow's status
+  journal  show <id> | export | verify: the journal, read from Kafka, for audits
 
 Run \`logbook <command> --help\` for a command's options.
 `;

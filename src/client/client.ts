@@ -7,6 +7,7 @@
  *     status at once; a handle from `start` needs no query (the client listened before it sent the start).
  *     Every waiter asks again each `requeryMs`, so a missed event cannot leave it hanging.
  * I3. Events are read read_committed: an aborted tick's events are never seen.
+ * I4. A connect that fails half-way disconnects what it opened; `close()` never throws for it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
@@ -74,29 +75,39 @@ export class Client {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     });
-    await producer.connect();
     const consumer = this.kafka.consumer({
       groupId: `${this.topics.events}.client.${randomUUID()}`,
-      readUncommitted: false,
+      readUncommitted: false, // I3
       maxWaitTimeInMs: 50,
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topics.events, fromBeginning: false });
-    const positioned = new Promise<void>((resolve) => {
-      const off = consumer.on(consumer.events.FETCH, () => {
-        off();
-        resolve();
+    try {
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.topics.events, fromBeginning: false });
+      const positioned = new Promise<void>((resolve) => {
+        const off = consumer.on(consumer.events.FETCH, () => {
+          off();
+          resolve();
+        });
       });
-    });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
-        if (message.value === null) return;
-        this.waiter.dispatch(JSON.parse(message.value.toString()) as WorkflowEvent);
-      },
-    });
-    await positioned;
-    return { producer, consumer };
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ message }) => {
+          if (message.value === null) return;
+          this.waiter.dispatch(JSON.parse(message.value.toString()) as WorkflowEvent);
+        },
+      });
+      await positioned;
+      return { producer, consumer };
+    } catch (error) {
+      // I4: leave nothing connected, and let a later call try again.
+      this.connecting = undefined;
+      await Promise.all([
+        producer.disconnect().catch(() => undefined),
+        consumer.disconnect().catch(() => undefined),
+      ]);
+      throw error;
+    }
   }
 
   /** Sends one command, keyed by its workflow id (so Kafka's partitioner routes it to its owner). */
@@ -194,9 +205,10 @@ export class Client {
 
   /** Disconnects. */
   async close(): Promise<void> {
-    if (this.connecting === undefined) return;
-    const { producer, consumer } = await this.connecting;
-    await Promise.all([producer.disconnect(), consumer.disconnect()]);
+    const connecting = this.connecting;
+    this.connecting = undefined;
+    const open = await connecting?.catch(() => undefined); // a failed connect cleaned up after itself (I4)
+    if (open !== undefined) await Promise.all([open.producer.disconnect(), open.consumer.disconnect()]);
   }
 }
 

@@ -80,6 +80,9 @@ function start(
   if (existing !== undefined) {
     if (c.parent !== null && isTerminal(existing.status))
       d.effects.commands.push(childResultFor(existing, c.parent));
+    // A client waiting on this start learns at once how the finished workflow ended.
+    if (isTerminal(existing.status))
+      d.effects.events.push(statusSummary(existing, c.id, 'duplicate-start', ctx.nowMs));
     return; // I1
   }
   if (!ctx.workflows.has(c.workflow)) {

@@ -152,6 +152,16 @@ describe('decide: start', () => {
     expect(p.workflow('o-1').lastSeq).toBe(1);
   });
 
+  it('a start of an id that already finished writes no record but tells waiting clients how it ended', () => {
+    const p = new Partition().started('o-1');
+    p.tick(T0 + 5, intent('o-1', { type: 'complete', result: { ok: 1 } }));
+    const effects = p.tick(T0 + 10, p.command(startCommand('o-1')));
+    expect(effects.records).toEqual([]);
+    expect(effects.events).toEqual([
+      expect.objectContaining({ type: 'WorkflowStatus', id: 'o-1', status: 'completed', result: { ok: 1 } }),
+    ]);
+  });
+
   it('two starts of one id inside one tick make one workflow', () => {
     const p = new Partition();
     const effects = p.tick(T0, p.command(startCommand('o-1')), p.command(startCommand('o-1')));
