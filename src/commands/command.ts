@@ -6,7 +6,7 @@
  *     and `childResult` carries a child workflow's outcome to its parent's partition; both are public in
  *     form (any producer may send them) but written mostly by Logbook itself.
  */
-import type { ChildOutcome, JsonValue } from '../journal/index.js';
+import type { ChildOutcome, JsonValue, ParentRef } from '../journal/index.js';
 
 /** A decoded command, discriminated on `type`. */
 export type Command =
@@ -16,7 +16,7 @@ export type Command =
       readonly id: string;
       readonly input: JsonValue;
       readonly idempotency: string | null;
-      readonly parent: { readonly workflowId: string; readonly callSeq: number } | null;
+      readonly parent: ParentRef | null;
     }
   | { readonly type: 'signal'; readonly id: string; readonly name: string; readonly payload: JsonValue }
   | { readonly type: 'cancel'; readonly id: string; readonly reason: string }
