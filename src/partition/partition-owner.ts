@@ -23,44 +23,22 @@
  */
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { StateCache } from '../cache/index.js';
-import { decodeCommand } from '../commands/index.js';
 import { errorMessage, FencedError } from '../errors.js';
 import type { Logger } from '../executor/logger.js';
-import { JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../journal/index.js';
-import { partitionFor, type TickWriter, type TopicNames } from '../kafka/index.js';
+import type { TickWriter, TopicNames } from '../kafka/index.js';
 import type { Input, PartitionState } from '../machine/index.js';
 import { StepRunner } from '../steps/index.js';
 import { TimerWheel } from '../timers/index.js';
 import type { AnyWorkflowDefinition } from '../workflow/index.js';
 import { catchUp } from './catch-up.js';
+import { commandInput, commandsConsumed } from './command-input.js';
 import { tickMessages } from './messages.js';
+import type { OwnerLimits, OwnerStats } from './owner-config.js';
 import { type OwnerPhase, ownerTransition } from './owner-lifecycle.js';
 import { RunRegistry } from './run-registry.js';
 import { isEmptyTick, runTick } from './tick.js';
 
-/** The partition-level record that journals a command position (I7). */
-function commandsConsumed(partition: number, nextOffset: number, atMs: number): JournalRecord {
-  return {
-    schemaVersion: JOURNAL_SCHEMA_VERSION,
-    workflowId: '',
-    seq: 0,
-    atMs,
-    body: { kind: 'CommandsConsumed', partition, nextOffset },
-  };
-}
-
-/** Limits and knobs of a partition owner, all named with units (STYLE §5). */
-export interface OwnerLimits {
-  /** How often the consumer group's committed offset is brought up to the journaled one (I7). */
-  readonly offsetCommitIntervalMs: number;
-  /** How long a tick waits for more inputs before it commits (0: commit as soon as the last one ended). */
-  readonly tickLingerMs: number;
-  readonly tickInputsMax: number;
-  readonly inboxMax: number;
-  readonly stepsInFlightMax: number;
-  readonly commandBytesMax: number;
-  readonly catchUpTimeoutMs: number;
-}
+export type { OwnerLimits, OwnerStats } from './owner-config.js';
 
 /** Everything an owner needs from outside. */
 export interface OwnerDeps {
@@ -79,16 +57,6 @@ export interface OwnerDeps {
   /** The committed command offset of this partition, read after fencing (I3). */
   readonly committedCommandOffset: number;
   readonly onFailure: (owner: PartitionOwner, error: unknown) => void;
-}
-
-/** Counters for tests, metrics and the admin surface. */
-export interface OwnerStats {
-  catchUpRecords: number;
-  cachedCheckpoint: number;
-  resumedWorkflows: number;
-  ticks: number;
-  recordsWritten: number;
-  commandsDropped: number;
 }
 
 /** Owner of one partition. */
@@ -197,27 +165,10 @@ export class PartitionOwner {
         continue;
       }
       this.nextOfferOffset = offset + 1;
-      this.enqueue(this.commandInput(message));
+      this.enqueue(
+        commandInput(message, this.partition, this.deps.partitionCount, this.deps.limits.commandBytesMax),
+      );
     }
-  }
-
-  private commandInput(message: KafkaMessage): Input {
-    const raw = { key: message.key, value: message.value };
-    const decoded = decodeCommand(raw, { commandBytesMax: this.deps.limits.commandBytesMax });
-    if (decoded.ok) {
-      if (partitionFor(decoded.command.id, this.deps.partitionCount) !== this.partition) {
-        return { kind: 'misrouted', command: decoded.command, offset: message.offset }; // I6
-      }
-      return { kind: 'command', command: decoded.command, offset: message.offset, raw };
-    }
-    return {
-      kind: 'badCommand',
-      code: decoded.code,
-      reason: decoded.reason,
-      offset: message.offset,
-      workflowId: null,
-      ...raw,
-    };
   }
 
   private enqueue(input: Input): void {

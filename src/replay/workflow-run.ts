@@ -27,32 +27,10 @@ import {
   type WorkflowDefinition,
 } from '../workflow/index.js';
 import { DeterministicRandom } from './deterministic-random.js';
+import type { Compensable, PendingCall, RecordedCall, RunSink } from './run-types.js';
 import { compensationRetry, type StepRequest, stepRequest } from './step-request.js';
 
-/** Where a run reports what its body asks for. */
-export interface RunSink {
-  intent(workflowId: string, intent: Intent): void;
-  step(request: StepRequest): void;
-}
-
-/** A call as the journal recorded it, for the determinism check (I2). */
-export interface RecordedCall {
-  readonly kind: CallKind;
-  readonly name: string;
-}
-
-interface PendingCall {
-  readonly kind: CallKind;
-  readonly compensation: boolean;
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
-interface Compensable {
-  readonly name: string;
-  readonly callSeq: number;
-  readonly fn: (info: StepInfo) => unknown;
-}
+export type { RecordedCall, RunSink } from './run-types.js';
 
 /** A live workflow body. */
 export class WorkflowRun {

@@ -1,0 +1,49 @@
+/**
+ * Command intake for a partition owner: a consumed Kafka message becomes one input for `decide`, and a
+ * tick that consumed commands journals their position.
+ *
+ * I1. A message that does not decode becomes a `badCommand` input (DLQ), never an exception.
+ * I2. A command whose id hashes (murmur2) to another partition becomes a `misrouted` input: it is forwarded
+ *     to its owner, never run here (partition-owner.ts I6).
+ */
+import type { KafkaMessage } from 'kafkajs';
+import { decodeCommand } from '../commands/index.js';
+import { JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../journal/index.js';
+import { partitionFor } from '../kafka/index.js';
+import type { Input } from '../machine/index.js';
+
+/** The input for one command message read on `partition` of `partitionCount` (I1, I2). */
+export function commandInput(
+  message: KafkaMessage,
+  partition: number,
+  partitionCount: number,
+  commandBytesMax: number,
+): Input {
+  const raw = { key: message.key, value: message.value };
+  const decoded = decodeCommand(raw, { commandBytesMax });
+  if (!decoded.ok) {
+    return {
+      kind: 'badCommand',
+      code: decoded.code,
+      reason: decoded.reason,
+      offset: message.offset,
+      workflowId: null,
+      ...raw,
+    };
+  }
+  if (partitionFor(decoded.command.id, partitionCount) !== partition) {
+    return { kind: 'misrouted', command: decoded.command, offset: message.offset };
+  }
+  return { kind: 'command', command: decoded.command, offset: message.offset, raw };
+}
+
+/** The partition-level record that journals a command position (partition-owner.ts I7). */
+export function commandsConsumed(partition: number, nextOffset: number, atMs: number): JournalRecord {
+  return {
+    schemaVersion: JOURNAL_SCHEMA_VERSION,
+    workflowId: '',
+    seq: 0,
+    atMs,
+    body: { kind: 'CommandsConsumed', partition, nextOffset },
+  };
+}

@@ -1,0 +1,24 @@
+/** A partition owner's limits and counters (STYLE §5: every limit is named config with a unit). */
+
+/** Limits and knobs of a partition owner, all named with units (STYLE §5). */
+export interface OwnerLimits {
+  /** How often the consumer group's committed offset is brought up to the journaled one (partition-owner.ts I7). */
+  readonly offsetCommitIntervalMs: number;
+  /** How long a tick waits for more inputs before it commits (0: commit as soon as the last one ended). */
+  readonly tickLingerMs: number;
+  readonly tickInputsMax: number;
+  readonly inboxMax: number;
+  readonly stepsInFlightMax: number;
+  readonly commandBytesMax: number;
+  readonly catchUpTimeoutMs: number;
+}
+
+/** Counters for tests, metrics and the admin surface. */
+export interface OwnerStats {
+  catchUpRecords: number;
+  cachedCheckpoint: number;
+  resumedWorkflows: number;
+  ticks: number;
+  recordsWritten: number;
+  commandsDropped: number;
+}
