@@ -18,6 +18,9 @@
  *     traffic out of the audit trail. The consumer group's offset is committed with a tick only every
  *     `offsetCommitIntervalMs` (it saves two coordinator round trips per tick), so it may lag; catch-up and
  *     I3 make up the difference.
+ * I8. Speculation (run-registry.ts I4): a tick's first-round records reach the runs before the commit;
+ *     the intents bodies then report are decided as a second round of the same tick. Step attempts wait for
+ *     the commit; a failed commit discards the owner with everything speculated.
  * I6. A command whose id hashes to another partition (sent without a key, or with a different key) is
  *     forwarded there, keyed by its id, in the same transaction as its offset: never run on the wrong owner.
  */
@@ -36,7 +39,7 @@ import { tickMessages } from './messages.js';
 import type { OwnerLimits, OwnerStats } from './owner-config.js';
 import { type OwnerPhase, ownerTransition } from './owner-lifecycle.js';
 import { RunRegistry } from './run-registry.js';
-import { isEmptyTick, runTick } from './tick.js';
+import { isEmptyTick, mergeTicks, runTick } from './tick.js';
 
 export type { OwnerLimits, OwnerStats } from './owner-config.js';
 
@@ -206,8 +209,14 @@ export class PartitionOwner {
 
   private async tick(inputs: readonly Input[]): Promise<void> {
     const nowMs = Date.now();
-    const tick = runTick(this.state, inputs, { nowMs, workflows: this.workflowNames, epoch: this.epoch });
-    if (isEmptyTick(tick)) return;
+    const ctx = { nowMs, workflows: this.workflowNames, epoch: this.epoch };
+    const first = runTick(this.state, inputs, ctx);
+    if (isEmptyTick(first)) return;
+    // I8: bodies see this tick's records now; what they report next joins the same transaction.
+    this.runs?.speculate(first.effects.records);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const second = runTick(this.state, this.takeIntents(), ctx);
+    const tick = mergeTicks(first, second);
     const { topics, partition } = this.deps;
     const next = tick.nextCommandOffset ?? this.nextCommandOffset;
     const records = [...tick.effects.records];
@@ -240,7 +249,20 @@ export class PartitionOwner {
       };
       await this.deps.cache.write(partition, tick.changed.values(), checkpoint);
     }
-    this.runs?.deliver(tick.effects.records);
+    this.runs?.settle(); // I8: the held step attempts may start now
+    this.runs?.deliver(second.effects.records);
+  }
+
+  /** Removes and returns the body intents waiting in the inbox, in order (I8). */
+  private takeIntents(): Input[] {
+    const intents: Input[] = [];
+    let kept = 0;
+    for (const input of this.inbox) {
+      if (input.kind === 'intent' && intents.length < this.deps.limits.tickInputsMax) intents.push(input);
+      else this.inbox[kept++] = input;
+    }
+    this.inbox.length = kept;
+    return intents;
   }
 
   private fail(error: unknown): void {

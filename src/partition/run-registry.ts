@@ -7,6 +7,11 @@
  * I2. A step attempt starts only when the journal does not already settle it or schedule its retry;
  *     the attempt number continues from the journal's.
  * I3. After a cancel, only compensation steps start.
+ * I4. Speculation: a tick's records may reach the runs before the tick commits, so a body that, say,
+ *     returns right after its last step has its WorkflowCompleted in the same transaction. Nothing a body
+ *     does can leave the process before the commit: step attempts are held until `settle()`, every other
+ *     intent is a journal record of the same transaction, and if the commit fails the owner and all its
+ *     runs are discarded and rebuilt from the journal.
  */
 import type { JournalRecord } from '../journal/index.js';
 import { type Input, isCompensationStep, type PartitionState, type WorkflowState } from '../machine/index.js';
@@ -37,7 +42,14 @@ export class RunRegistry {
     step: (request) => this.startStep(request),
   };
 
+  /** Step requests held back while the records that led to them are not committed yet (I4). */
+  private deferred: StepRequest[] | undefined;
+
   private startStep(request: StepRequest): void {
+    if (this.deferred !== undefined) {
+      this.deferred.push(request); // I4: no side effect before the commit
+      return;
+    }
     const ws = this.state.get(request.workflowId);
     const call = ws?.calls.get(request.callSeq);
     if (call !== undefined && call.status !== 'pending') return; // I2
@@ -102,8 +114,25 @@ export class RunRegistry {
     void workflowId;
   }
 
+  /**
+   * Hands a tick's records to the runs BEFORE its commit, so bodies can report what they do next into the
+   * same transaction (I4). Step attempts they ask for wait until {@link settle}.
+   */
+  speculate(records: readonly JournalRecord[]): void {
+    this.deferred ??= [];
+    this.deliver(records);
+  }
+
+  /** The speculated records committed: start the step attempts held back (each re-checked against state). */
+  settle(): void {
+    const held = this.deferred ?? [];
+    this.deferred = undefined;
+    for (const request of held) this.startStep(request);
+  }
+
   /** Drops every run (the partition is going away). */
   clear(): void {
+    this.deferred = undefined;
     this.runs.clear();
   }
 }

@@ -55,6 +55,18 @@ export function runTick(state: PartitionState, inputs: readonly Input[], ctx: De
   return { effects, changed, nextCommandOffset };
 }
 
+/** One tick made of two decision rounds (the second from intents of speculated bodies, run-registry I4). */
+export function mergeTicks(first: TickResult, second: TickResult): TickResult {
+  const effects = noEffects();
+  merge(effects, first.effects);
+  merge(effects, second.effects);
+  const changed = new Map([...first.changed, ...second.changed]);
+  const offsets = [first.nextCommandOffset, second.nextCommandOffset].filter(
+    (o): o is number => o !== undefined,
+  );
+  return { effects, changed, nextCommandOffset: offsets.length === 0 ? undefined : Math.max(...offsets) };
+}
+
 /** True when a tick has nothing to write at all. */
 export function isEmptyTick(tick: TickResult): boolean {
   const e = tick.effects;
