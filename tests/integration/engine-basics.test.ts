@@ -61,6 +61,9 @@ describe('a workflow on the real broker', () => {
       'WorkflowCompleted',
     ]);
     expect(decoded.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
+    // Speculation (partition-owner I8): the body returned right after its last step, so its completion
+    // was decided into the same transaction as that step's result — one tick, one timestamp.
+    expect(decoded[4]?.value.atMs).toBe(decoded[3]?.value.atMs);
   });
 
   it('a command produced onto the wrong partition is forwarded to the owner of its id and runs once', async () => {
