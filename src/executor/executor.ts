@@ -8,8 +8,9 @@
  * I2. A batch is resolved only once its owner accepted it; otherwise KafkaJS fetches it again, so no
  *     command is skipped while an owner catches up or its inbox is full.
  * I3. A failed owner is replaced after a backoff, with the consumer sought back to the owner's committed
- *     offset (the new owner re-reads what the old one had not committed). A fenced owner is not replaced:
- *     the partition belongs to someone else, and the rebalance will say so.
+ *     offset (the new owner re-reads what the old one had not committed). A fenced owner is replaced only
+ *     if the group still assigns the partition here once a longer backoff has passed (a late owner of
+ *     another generation fenced it); otherwise the rebalance has moved the partition and nothing is done.
  * I4. `stop()` is graceful: owners finish their open tick, the consumer leaves the group, the cache closes.
  */
 import { mkdirSync } from 'node:fs';
@@ -29,6 +30,7 @@ import { type ExecutorConfig, type ExecutorOptions, resolveExecutorOptions } fro
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const OWNER_RESTART_BACKOFF_MS = 500;
+const FENCED_RETAKE_BACKOFF_MS = 3_000;
 const BATCH_WAIT_MS = 5_000;
 
 interface Owned {
@@ -210,9 +212,11 @@ export class Executor {
     if (entry?.owner !== owner) return;
     this.owned.delete(p);
     await entry.writer.close().catch(() => undefined);
-    if (error instanceof FencedError || this.stopping || !this.assigned.has(p)) return; // I3
+    if (this.stopping || !this.assigned.has(p)) return; // I3
     this.consumer?.seek({ topic: this.topics.commands, partition: p, offset: String(owner.committedOffset) });
-    await sleep(OWNER_RESTART_BACKOFF_MS);
+    // Fenced while the group still gives us p: an owner of an older or newer generation raced us. Wait for
+    // the rebalance to settle, then take p back (fencing in turn) if it is still ours (I3).
+    await sleep(error instanceof FencedError ? FENCED_RETAKE_BACKOFF_MS : OWNER_RESTART_BACKOFF_MS);
     await this.acquire(p);
   }
 

@@ -3,11 +3,14 @@
  *
  * I1. Start is idempotent on workflow id: a second start of a known id writes nothing (DESIGN §5); a child
  *     start of an id that already finished answers its parent at once, so the parent never hangs.
+ * I3. A child start that cannot run (its workflow is not registered, or its id is taken by a workflow that
+ *     is not this parent's child) fails the parent's call at once, so the parent never waits forever.
  * I2. A command that cannot apply (unknown workflow name, signal or cancel for an unknown or finished id)
  *     goes to the DLQ with its reason, and is journaled as CommandRejected when it names a workflow.
  */
 import type { Command } from '../commands/command.js';
 import { ErrorCode } from '../errors.js';
+import type { ParentRef } from '../journal/index.js';
 import type { Decision } from './decision.js';
 import type { Input, RawMessage } from './inputs.js';
 import { isTerminal, type PartitionState, type WorkflowState } from './state.js';
@@ -80,6 +83,11 @@ function start(
   if (existing !== undefined) {
     if (c.parent !== null && isTerminal(existing.status))
       d.effects.commands.push(childResultFor(existing, c.parent));
+    else if (c.parent !== null && !sameParent(existing.parent, c.parent)) {
+      // I3: the id is taken by a running workflow that is not this parent's child.
+      const message = `child id "${c.id}" is already used by another running workflow`;
+      d.effects.commands.push(childFailure(c.parent, c.id, ErrorCode.ChildFailed, message));
+    }
     // A client waiting on this start learns at once how the finished workflow ended.
     if (isTerminal(existing.status))
       d.effects.events.push(statusSummary(existing, c.id, 'duplicate-start', ctx.nowMs));
@@ -95,6 +103,10 @@ function start(
       ErrorCode.CommandUnknownWorkflow,
       `No workflow named "${c.workflow}" is registered; known: ${known}.`,
     );
+    if (c.parent !== null) {
+      const message = `child workflow "${c.workflow}" is not registered on the executor that owns "${c.id}"`;
+      d.effects.commands.push(childFailure(c.parent, c.id, ErrorCode.CommandUnknownWorkflow, message)); // I3
+    }
     return;
   }
   d.record(c.id, {
@@ -104,6 +116,22 @@ function start(
     idempotencyKey: c.idempotency,
     parent: c.parent,
   });
+}
+
+function sameParent(a: ParentRef | null, b: ParentRef): boolean {
+  return a !== null && a.workflowId === b.workflowId && a.callSeq === b.callSeq;
+}
+
+/** The childResult that fails a parent's child call (I3). */
+function childFailure(parent: ParentRef, childId: string, code: string, message: string): Command {
+  const error = { name: 'TerminalError', code, message, details: null };
+  return {
+    type: 'childResult',
+    id: parent.workflowId,
+    callSeq: parent.callSeq,
+    childId,
+    outcome: { ok: false, error },
+  };
 }
 
 function live(state: PartitionState, d: Decision, c: Command, src: Source): WorkflowState | undefined {

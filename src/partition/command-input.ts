@@ -38,12 +38,14 @@ export function commandInput(
 }
 
 /** The partition-level record that journals a command position (partition-owner.ts I7). */
-export function commandsConsumed(partition: number, nextOffset: number, atMs: number): JournalRecord {
-  return {
-    schemaVersion: JOURNAL_SCHEMA_VERSION,
-    workflowId: '',
-    seq: 0,
-    atMs,
-    body: { kind: 'CommandsConsumed', partition, nextOffset },
-  };
+export function commandsConsumed(
+  partition: number,
+  nextOffset: number,
+  atMs: number,
+  epoch: number,
+): JournalRecord {
+  const body = { kind: 'CommandsConsumed', partition, nextOffset } as const;
+  // Stamped with the owner's epoch like every record, so a fenced owner's late position is void too.
+  const envelope = { schemaVersion: JOURNAL_SCHEMA_VERSION, workflowId: '', seq: 0, atMs, body };
+  return epoch > 0 ? { ...envelope, writerEpoch: epoch } : envelope;
 }

@@ -139,6 +139,7 @@ export class PartitionOwner {
     );
     this.runs = runs;
     for (const ws of this.state.values()) {
+      if (this.phase !== 'starting') return; // stopped during catch-up: start nothing
       if (ws.status !== 'running' && ws.status !== 'stuck') continue;
       this.stats.resumedWorkflows++;
       await runs.resume(ws, [...ws.history]);
@@ -213,8 +214,7 @@ export class PartitionOwner {
     const first = runTick(this.state, inputs, ctx);
     if (isEmptyTick(first)) return;
     // I8: bodies see this tick's records now; what they report next joins the same transaction.
-    this.runs?.speculate(first.effects.records);
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.runs?.speculate(first.effects.records);
     const second = runTick(this.state, this.takeIntents(), ctx);
     const tick = mergeTicks(first, second);
     const { topics, partition } = this.deps;
@@ -223,7 +223,7 @@ export class PartitionOwner {
     const e = tick.effects;
     const lasting = records.length + e.deadLetters.length + e.emits.length + e.commands.length > 0;
     if (tick.nextCommandOffset !== undefined && lasting)
-      records.push(commandsConsumed(partition, next, nowMs)); // I7
+      records.push(commandsConsumed(partition, next, nowMs, this.epoch)); // I7
     const commitGroup =
       next > this.groupOffset && nowMs - this.groupCommittedAtMs >= this.deps.limits.offsetCommitIntervalMs;
     const offsets = commitGroup
@@ -250,7 +250,7 @@ export class PartitionOwner {
       await this.deps.cache.write(partition, tick.changed.values(), checkpoint);
     }
     this.runs?.settle(); // I8: the held step attempts may start now
-    this.runs?.deliver(second.effects.records);
+    await this.runs?.deliver(second.effects.records);
   }
 
   /** Removes and returns the body intents waiting in the inbox, in order (I8). */

@@ -7,6 +7,8 @@
  * I2. A step attempt starts only when the journal does not already settle it or schedule its retry;
  *     the attempt number continues from the journal's.
  * I3. After a cancel, only compensation steps start.
+ * I5. Live delivery and replay hand a run its records the same way — one record, then the body runs until
+ *     it waits again — so parallel branches number their calls in the same order both times.
  * I4. Speculation: a tick's records may reach the runs before the tick commits, so a body that, say,
  *     returns right after its last step has its WorkflowCompleted in the same transaction. Nothing a body
  *     does can leave the process before the commit: step attempts are held until `settle()`, every other
@@ -74,37 +76,57 @@ export class RunRegistry {
     for (const timer of ws.timers.values()) this.wheel.schedule(ws.id, timer.timerId, timer.fireAtMs);
   }
 
-  /** Hands committed records to runs, timers and the step runner (I1). */
-  deliver(records: readonly JournalRecord[]): void {
+  /**
+   * Hands committed records to runs, timers and the step runner (I1), in rounds: each run gets its next
+   * record, then the bodies run until they wait again, then the next round (I5).
+   */
+  async deliver(records: readonly JournalRecord[]): Promise<void> {
+    const queues = new Map<string, JournalRecord[]>();
     for (const record of records) {
-      const b = record.body;
-      if (b.kind === 'WorkflowStarted') {
-        const ws = this.state.get(record.workflowId);
-        if (ws !== undefined && !this.runs.has(ws.id)) void this.resume(ws, []);
-        continue;
+      if (record.workflowId === '') continue;
+      queues.set(record.workflowId, [...(queues.get(record.workflowId) ?? []), record]);
+    }
+    for (let round = 0; ; round++) {
+      let delivered = false;
+      for (const queue of queues.values()) {
+        const record = queue[round];
+        if (record === undefined) continue;
+        delivered = true;
+        this.deliverOne(record);
       }
-      const run = this.runs.get(record.workflowId);
-      run?.deliver(record);
-      switch (b.kind) {
-        case 'TimerScheduled':
-          this.wheel.schedule(record.workflowId, b.timerId, b.fireAtMs);
-          break;
-        case 'TimerFired':
-          if (b.timerId.startsWith('retry:')) this.retry(run, record.workflowId, b.callSeq);
-          break;
-        case 'SignalConsumed':
-          this.wheel.cancel(record.workflowId, `signal:${b.callSeq}`);
-          break;
-        case 'WorkflowCompleted':
-        case 'WorkflowFailed':
-        case 'WorkflowCancelled':
-        case 'WorkflowStuck':
-          this.runs.delete(record.workflowId);
-          this.wheel.dropWorkflow(record.workflowId);
-          break;
-        default:
-          break;
-      }
+      if (!delivered) return;
+      await new Promise<void>((resolve) => setImmediate(resolve)); // as resume() does between records (I5)
+    }
+  }
+
+  private deliverOne(record: JournalRecord): void {
+    const b = record.body;
+    if (b.kind === 'WorkflowStarted') {
+      const ws = this.state.get(record.workflowId);
+      if (ws !== undefined && !this.runs.has(ws.id)) void this.resume(ws, []);
+      return;
+    }
+    const run = this.runs.get(record.workflowId);
+    run?.deliver(record);
+    switch (b.kind) {
+      case 'TimerScheduled':
+        this.wheel.schedule(record.workflowId, b.timerId, b.fireAtMs);
+        break;
+      case 'TimerFired':
+        if (b.timerId.startsWith('retry:')) this.retry(run, record.workflowId, b.callSeq);
+        break;
+      case 'SignalConsumed':
+        this.wheel.cancel(record.workflowId, `signal:${b.callSeq}`);
+        break;
+      case 'WorkflowCompleted':
+      case 'WorkflowFailed':
+      case 'WorkflowCancelled':
+      case 'WorkflowStuck':
+        this.runs.delete(record.workflowId);
+        this.wheel.dropWorkflow(record.workflowId);
+        break;
+      default:
+        break;
     }
   }
 
@@ -118,9 +140,9 @@ export class RunRegistry {
    * Hands a tick's records to the runs BEFORE its commit, so bodies can report what they do next into the
    * same transaction (I4). Step attempts they ask for wait until {@link settle}.
    */
-  speculate(records: readonly JournalRecord[]): void {
+  async speculate(records: readonly JournalRecord[]): Promise<void> {
     this.deferred ??= [];
-    this.deliver(records);
+    await this.deliver(records);
   }
 
   /** The speculated records committed: start the step attempts held back (each re-checked against state). */
