@@ -48,9 +48,11 @@ export const defaultLimits: OwnerLimits = {
   offsetCommitIntervalMs: 1_000,
   tickLingerMs: Number(process.env.LOGBOOK_TICK_LINGER_MS ?? 0),
   tickInputsMax: 2_000,
+  tickBytesMax: 512 * 1024,
   inboxMax: 20_000,
   stepsInFlightMax: 1_000,
-  commandBytesMax: 1_048_576,
+  stepResultBytesMax: 256 * 1024,
+  commandBytesMax: 256 * 1024,
   catchUpTimeoutMs: 120_000,
 };
 

@@ -7,8 +7,12 @@ export interface OwnerLimits {
   /** How long a tick waits for more inputs before it commits (0: commit as soon as the last one ended). */
   readonly tickLingerMs: number;
   readonly tickInputsMax: number;
+  /** Budget of one tick's writes; keeps its journal batch under the broker's max.message.bytes (tick.ts I3). */
+  readonly tickBytesMax: number;
   readonly inboxMax: number;
   readonly stepsInFlightMax: number;
+  /** Largest step result as JSON; larger fails the step with a TerminalError. */
+  readonly stepResultBytesMax: number;
   readonly commandBytesMax: number;
   readonly catchUpTimeoutMs: number;
 }

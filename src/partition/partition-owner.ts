@@ -39,7 +39,7 @@ import { tickMessages } from './messages.js';
 import type { OwnerLimits, OwnerStats } from './owner-config.js';
 import { type OwnerPhase, ownerTransition } from './owner-lifecycle.js';
 import { RunRegistry } from './run-registry.js';
-import { isEmptyTick, mergeTicks, runTick } from './tick.js';
+import { estimateTickBytes, isEmptyTick, mergeTicks, runTick } from './tick.js';
 
 export type { OwnerLimits, OwnerStats } from './owner-config.js';
 
@@ -95,8 +95,9 @@ export class PartitionOwner {
     this.nextOfferOffset = deps.committedCommandOffset;
     this.groupOffset = deps.committedCommandOffset;
     this.workflowNames = new Set(deps.workflows.keys());
-    this.runner = new StepRunner({ stepsInFlightMax: deps.limits.stepsInFlightMax }, (input) =>
-      this.enqueue(input),
+    this.runner = new StepRunner(
+      { stepsInFlightMax: deps.limits.stepsInFlightMax, resultBytesMax: deps.limits.stepResultBytesMax },
+      (input) => this.enqueue(input),
     );
     this.wheel = new TimerWheel((due) => this.enqueue({ kind: 'timerDue', ...due }));
   }
@@ -211,11 +212,19 @@ export class PartitionOwner {
   private async tick(inputs: readonly Input[]): Promise<void> {
     const nowMs = Date.now();
     const ctx = { nowMs, workflows: this.workflowNames, epoch: this.epoch };
-    const first = runTick(this.state, inputs, ctx);
+    const first = runTick(this.state, inputs, ctx, this.deps.limits.tickBytesMax);
+    this.inbox.unshift(...first.leftover); // over the byte budget: next tick, in order
     if (isEmptyTick(first)) return;
     // I8: bodies see this tick's records now; what they report next joins the same transaction.
     await this.runs?.speculate(first.effects.records);
-    const second = runTick(this.state, this.takeIntents(), ctx);
+    const intents = this.takeIntents();
+    const second = runTick(
+      this.state,
+      intents,
+      ctx,
+      Math.max(0, this.deps.limits.tickBytesMax - estimateTickBytes(first)),
+    );
+    this.inbox.unshift(...second.leftover);
     const tick = mergeTicks(first, second);
     const { topics, partition } = this.deps;
     const next = tick.nextCommandOffset ?? this.nextCommandOffset;

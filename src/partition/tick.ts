@@ -6,7 +6,9 @@
  * I1. The state changes made here are tentative until the tick's transaction commits. Nothing outside the
  *     owner sees them before then: runs get records only after commit, the cache is written only after
  *     commit, and if the commit fails the owner throws this state away and rebuilds from cache + journal.
- * I2. The command offset to commit is one past the highest command offset among the inputs.
+ * I2. The command offset to commit is one past the highest command offset among the inputs taken.
+ * I3. A tick stays within a byte budget (`tickBytesMax`), so its journal records always fit in one record
+ *     batch under the broker's `max.message.bytes`; inputs over the budget wait for the next tick.
  */
 import type { JournalRecord } from '../journal/index.js';
 import {
@@ -36,23 +38,52 @@ function merge(into: Effects, from: Effects): void {
   into.commands.push(...from.commands);
 }
 
-/** Decides and tentatively applies every input of one tick (I1). */
-export function runTick(state: PartitionState, inputs: readonly Input[], ctx: DecideContext): TickResult {
+/** Rough size of what a tick writes, for the byte budget (I3). */
+export function estimateTickBytes(tick: TickResult): number {
+  return estimateBytes(tick.effects);
+}
+
+/** Rough size of what a decision writes, for the tick's byte budget (I3). */
+function estimateBytes(effects: Effects): number {
+  let bytes = 0;
+  for (const r of effects.records) bytes += 64 + JSON.stringify(r.body).length;
+  for (const e of effects.events) bytes += 64 + JSON.stringify(e).length;
+  for (const e of effects.emits) bytes += 64 + JSON.stringify(e.value).length;
+  for (const d of effects.deadLetters) bytes += 256 + (d.value?.length ?? 0);
+  for (const c of effects.commands) bytes += 64 + JSON.stringify(c).length;
+  return bytes;
+}
+
+/**
+ * Decides and tentatively applies the inputs of one tick (I1), in order, while the tick stays within
+ * `bytesMax` (I3); the inputs left over are returned for the next tick. The first input is always taken.
+ */
+export function runTick(
+  state: PartitionState,
+  inputs: readonly Input[],
+  ctx: DecideContext,
+  bytesMax = Number.POSITIVE_INFINITY,
+): TickResult & { readonly leftover: readonly Input[] } {
   const effects = noEffects();
   const changed = new Map<string, WorkflowState>();
   let nextCommandOffset: number | undefined;
-  for (const input of inputs) {
+  let bytes = 0;
+  for (const [index, input] of inputs.entries()) {
+    const decided = decide(state, input, ctx); // pure: nothing is applied yet
+    const size = estimateBytes(decided);
+    if (index > 0 && bytes + size > bytesMax)
+      return { effects, changed, nextCommandOffset, leftover: inputs.slice(index) };
+    bytes += size;
     if (input.kind === 'command' || input.kind === 'badCommand' || input.kind === 'misrouted') {
       nextCommandOffset = Math.max(nextCommandOffset ?? 0, Number(input.offset) + 1);
     }
-    const decided = decide(state, input, ctx);
     for (const record of decided.records) {
       const ws = applyRecord(state, record);
       if (ws !== undefined) changed.set(ws.id, ws);
     }
     merge(effects, decided);
   }
-  return { effects, changed, nextCommandOffset };
+  return { effects, changed, nextCommandOffset, leftover: [] };
 }
 
 /** One tick made of two decision rounds (the second from intents of speculated bodies, run-registry I4). */

@@ -19,6 +19,7 @@ import {
   NonDeterminismError,
   type StepInfo,
   type StepOptions,
+  TerminalError,
   TimeoutError,
   toErrorData,
   toMs,
@@ -284,6 +285,15 @@ export class WorkflowRun {
 }
 
 /** A body's return value as journaled JSON (undefined becomes null). */
+/** Largest workflow result, as JSON text: it must fit a tick's journal batch (as step results do). */
+export const WORKFLOW_RESULT_BYTES_MAX = 256 * 1024;
+
 function toJsonResult(value: unknown): JsonValue {
-  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
+  const text = value === undefined ? 'null' : JSON.stringify(value);
+  if (text.length > WORKFLOW_RESULT_BYTES_MAX) {
+    throw new TerminalError(
+      `workflow result is ${text.length} bytes of JSON, over the ${WORKFLOW_RESULT_BYTES_MAX}-byte limit`,
+    );
+  }
+  return JSON.parse(text) as JsonValue;
 }

@@ -7,6 +7,7 @@
  * I3. TerminalError, or an error whose name or code is in `nonRetryable`, is not retriable (STYLE §3).
  * I4. A result that is not JSON is a TerminalError: it could never be journaled.
  * I5. Jitter for retry backoff is drawn here, at the edge, and journaled by the machine.
+ * I6. A result larger than `resultBytesMax` is a TerminalError: it would not fit a tick's journal batch.
  */
 import type { JsonValue } from '../journal/index.js';
 import type { Input, StepOutcome } from '../machine/index.js';
@@ -16,6 +17,8 @@ import { TerminalError, TimeoutError, toErrorData } from '../workflow/index.js';
 /** Limits of a StepRunner. */
 export interface StepRunnerLimits {
   readonly stepsInFlightMax: number;
+  /** Largest step result, as JSON text; a larger one fails the step (I6). */
+  readonly resultBytesMax: number;
 }
 
 interface Job {
@@ -75,7 +78,7 @@ export class StepRunner {
       stepName: request.name,
     };
     const outcome = await runWithTimeout(() => request.fn(info), request.timeoutMs, request.name).then(
-      (value) => succeeded(value),
+      (value) => succeeded(value, this.limits.resultBytesMax),
       (error: unknown) => failed(error, request.nonRetryable),
     );
     if (this.stopped) return;
@@ -111,14 +114,21 @@ async function runWithTimeout(fn: () => unknown, timeoutMs: number | null, name:
   }
 }
 
-function succeeded(value: unknown): StepOutcome {
+function succeeded(value: unknown, resultBytesMax: number): StepOutcome {
+  let text: string;
   try {
-    const result = value === undefined ? null : (JSON.parse(JSON.stringify(value)) as JsonValue);
-    return { ok: true, result };
+    text = value === undefined ? 'null' : JSON.stringify(value);
   } catch (error) {
     const terminal = new TerminalError(`step result is not JSON-serialisable: ${String(error)}`); // I4
     return { ok: false, error: toErrorData(terminal), retriable: false };
   }
+  if (text.length > resultBytesMax) {
+    const terminal = new TerminalError(
+      `step result is ${text.length} bytes of JSON, over the ${resultBytesMax}-byte limit`,
+    ); // I6
+    return { ok: false, error: toErrorData(terminal), retriable: false };
+  }
+  return { ok: true, result: JSON.parse(text) as JsonValue };
 }
 
 function failed(error: unknown, nonRetryable: readonly string[]): StepOutcome {
