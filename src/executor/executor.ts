@@ -12,6 +12,8 @@
  *     if the group still assigns the partition here once a longer backoff has passed (a late owner of
  *     another generation fenced it); otherwise the rebalance has moved the partition and nothing is done.
  * I4. `stop()` is graceful: owners finish their open tick, the consumer leaves the group, the cache closes.
+ * I5. On one node, a partition's next owner starts only after its previous owner has stopped, so their
+ *     cache writes for that partition never interleave (a late checkpoint could otherwise go backwards).
  */
 import { mkdirSync } from 'node:fs';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
@@ -47,6 +49,8 @@ export class Executor {
   private admin: Admin | undefined;
   private consumer: Consumer | undefined;
   private readonly owned = new Map<number, Owned>();
+  /** Owners being stopped, by partition: a new owner of p waits for its predecessor here (I5). */
+  private readonly releasing = new Map<number, Promise<void>>();
   private assigned = new Set<number>();
   private stopping = false;
   private started = false;
@@ -153,6 +157,7 @@ export class Executor {
   }
 
   private async acquire(p: number): Promise<void> {
+    await this.releasing.get(p); // I5: the previous owner of p here has finished writing first
     while (!this.stopping && this.assigned.has(p) && !this.owned.has(p)) {
       try {
         await this.startOwner(p);
@@ -202,8 +207,16 @@ export class Executor {
     const entry = this.owned.get(p);
     if (entry === undefined) return;
     this.owned.delete(p);
-    await entry.owner.stop();
-    await entry.writer.close().catch(() => undefined);
+    const done = (async () => {
+      await entry.owner.stop();
+      await entry.writer.close().catch(() => undefined);
+    })();
+    this.releasing.set(p, done);
+    try {
+      await done;
+    } finally {
+      if (this.releasing.get(p) === done) this.releasing.delete(p);
+    }
   }
 
   private async onOwnerFailure(owner: PartitionOwner, error: unknown): Promise<void> {

@@ -35,6 +35,7 @@ import { TimerWheel } from '../timers/index.js';
 import type { AnyWorkflowDefinition } from '../workflow/index.js';
 import { catchUp } from './catch-up.js';
 import { commandInput, commandsConsumed } from './command-input.js';
+import { Inbox } from './inbox.js';
 import { tickMessages } from './messages.js';
 import type { OwnerLimits, OwnerStats } from './owner-config.js';
 import { type OwnerPhase, ownerTransition } from './owner-lifecycle.js';
@@ -66,8 +67,7 @@ export interface OwnerDeps {
 export class PartitionOwner {
   private phase: OwnerPhase = 'starting';
   private state: PartitionState = new Map();
-  private readonly inbox: Input[] = [];
-  private wake: (() => void) | undefined;
+  private readonly inbox = new Inbox();
   private nextCommandOffset: number;
   /** One past the highest command offset accepted into the inbox (redeliveries below it are dropped, I3). */
   private nextOfferOffset: number;
@@ -158,7 +158,7 @@ export class PartitionOwner {
 
   /** True while the inbox has room (I5); the consumer waits otherwise. */
   canAccept(): boolean {
-    return this.inbox.length < this.deps.limits.inboxMax;
+    return this.inbox.size < this.deps.limits.inboxMax;
   }
 
   /** Hands consumed command messages to the loop (I1, I3). */
@@ -179,22 +179,16 @@ export class PartitionOwner {
   private enqueue(input: Input): void {
     if (this.phase === 'stopped' || this.phase === 'failed') return;
     this.inbox.push(input);
-    this.wake?.();
   }
 
   private async nextInputs(): Promise<Input[]> {
-    while (this.inbox.length === 0 && this.phase === 'running') {
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-      this.wake = undefined;
-    }
+    while (this.inbox.size === 0 && this.phase === 'running') await this.inbox.next();
     await new Promise<void>((resolve) => setImmediate(resolve)); // let bodies woken by the last commit report in
     const lingerMs = this.deps.limits.tickLingerMs;
-    if (lingerMs > 0 && this.inbox.length < this.deps.limits.tickInputsMax) {
+    if (lingerMs > 0 && this.inbox.size < this.deps.limits.tickInputsMax) {
       await new Promise<void>((resolve) => setTimeout(resolve, lingerMs)); // group commit: fewer, fuller ticks
     }
-    return this.inbox.splice(0, this.deps.limits.tickInputsMax);
+    return this.inbox.take(this.deps.limits.tickInputsMax);
   }
 
   private async loop(): Promise<void> {
@@ -213,18 +207,19 @@ export class PartitionOwner {
     const nowMs = Date.now();
     const ctx = { nowMs, workflows: this.workflowNames, epoch: this.epoch };
     const first = runTick(this.state, inputs, ctx, this.deps.limits.tickBytesMax);
-    this.inbox.unshift(...first.leftover); // over the byte budget: next tick, in order
+    this.inbox.returnToFront(first.leftover); // over the byte budget: next tick, in order
+    this.runs?.rearmTimersNotDue(inputs);
     if (isEmptyTick(first)) return;
     // I8: bodies see this tick's records now; what they report next joins the same transaction.
     await this.runs?.speculate(first.effects.records);
-    const intents = this.takeIntents();
+    const intents = this.inbox.takeIntents(this.deps.limits.tickInputsMax);
     const second = runTick(
       this.state,
       intents,
       ctx,
       Math.max(0, this.deps.limits.tickBytesMax - estimateTickBytes(first)),
     );
-    this.inbox.unshift(...second.leftover);
+    this.inbox.returnToFront(second.leftover);
     const tick = mergeTicks(first, second);
     const { topics, partition } = this.deps;
     const next = tick.nextCommandOffset ?? this.nextCommandOffset;
@@ -262,18 +257,6 @@ export class PartitionOwner {
     await this.runs?.deliver(second.effects.records);
   }
 
-  /** Removes and returns the body intents waiting in the inbox, in order (I8). */
-  private takeIntents(): Input[] {
-    const intents: Input[] = [];
-    let kept = 0;
-    for (const input of this.inbox) {
-      if (input.kind === 'intent' && intents.length < this.deps.limits.tickInputsMax) intents.push(input);
-      else this.inbox[kept++] = input;
-    }
-    this.inbox.length = kept;
-    return intents;
-  }
-
   private fail(error: unknown): void {
     if (this.phase === 'stopped' || this.phase === 'failed') return;
     this.phase = ownerTransition(this.phase, 'failed', this.partition);
@@ -294,8 +277,7 @@ export class PartitionOwner {
     this.runner.stop();
     this.wheel.clear();
     this.runs?.clear();
-    this.inbox.length = 0;
-    this.wake?.();
+    this.inbox.clear();
   }
 
   /** Stops taking inputs, lets the open tick finish (commit or fail), and drops the partition's runs. */
@@ -303,7 +285,7 @@ export class PartitionOwner {
     if (this.phase === 'stopped' || this.phase === 'failed') return;
     if (this.phase === 'stopping') return this.loopDone;
     this.phase = ownerTransition(this.phase, 'stopping', this.partition);
-    this.wake?.();
+    this.inbox.wake();
     await this.loopDone;
     this.shutdownLocal();
     if (this.phase === 'stopping') this.phase = ownerTransition(this.phase, 'stopped', this.partition);

@@ -152,6 +152,18 @@ export class RunRegistry {
     for (const request of held) this.startStep(request);
   }
 
+  /**
+   * A due timer the machine found not yet due (the wall clock stepped back between the wheel and the
+   * tick) is still pending: put it back on the wheel, or it would never fire.
+   */
+  rearmTimersNotDue(inputs: readonly Input[]): void {
+    for (const input of inputs) {
+      if (input.kind !== 'timerDue') continue;
+      const timer = this.state.get(input.workflowId)?.timers.get(input.timerId);
+      if (timer !== undefined) this.wheel.schedule(input.workflowId, timer.timerId, timer.fireAtMs);
+    }
+  }
+
   /** Drops every run (the partition is going away). */
   clear(): void {
     this.deferred = undefined;
