@@ -113,7 +113,7 @@ export class RunRegistry {
         this.wheel.schedule(record.workflowId, b.timerId, b.fireAtMs);
         break;
       case 'TimerFired':
-        if (b.timerId.startsWith('retry:')) this.retry(run, record.workflowId, b.callSeq);
+        if (b.timerId.startsWith('retry:')) this.retry(run, b.callSeq);
         break;
       case 'SignalConsumed':
         this.wheel.cancel(record.workflowId, `signal:${b.callSeq}`);
@@ -130,10 +130,9 @@ export class RunRegistry {
     }
   }
 
-  private retry(run: WorkflowRun | undefined, workflowId: string, callSeq: number): void {
+  private retry(run: WorkflowRun | undefined, callSeq: number): void {
     const request = run?.stepCall(callSeq);
     if (request !== undefined) this.startStep(request);
-    void workflowId;
   }
 
   /**
