@@ -2,11 +2,15 @@
  * Proves the KAFKA_VERSION switch picks the right broker build, and that an unknown version is a clear
  * configuration error rather than a Maven failure later.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveDistribution } from '../../src/dev/kafka-distribution.js';
 import { ConfigError } from '../../src/errors.js';
 
 describe('resolveDistribution', () => {
+  // The suite itself may run under KAFKA_VERSION=4.1; the "nothing requested" rows mean an unset variable.
+  beforeEach(() => vi.stubEnv('KAFKA_VERSION', ''));
+  afterEach(() => vi.unstubAllEnvs());
+
   it.each([
     [undefined, '3.9.1', 'kafka39'],
     ['', '3.9.1', 'kafka39'],
