@@ -49,65 +49,37 @@ const approved = (by: string) => ({
 });
 
 /** Every golden file and how each of its workflows ended (one entry per file; never edit an old one). */
+/** How each workflow of the recorded scenario ended; every golden version records the same scenario. */
+const SCENARIO_ENDS: Readonly<Record<string, End>> = {
+  'order-ok': {
+    status: 'completed',
+    result: {
+      orderId: 'order-ok',
+      reservation: 'res-order-ok',
+      authorization: 'auth-order-ok/2',
+      tracking: 'TRK-order-ok',
+    },
+  },
+  'order-declined': { status: 'failed', error: 'CardDeclined' },
+  'order-sold-out': { status: 'failed', error: 'TerminalError' },
+  'approval-signalled': { status: 'completed', result: approved('manager') },
+  'approval-signalled.receipt': { status: 'completed', result: { printedOnAttempt: 2 } },
+  'approval-early': { status: 'completed', result: approved('early-bird') },
+  'approval-early.receipt': { status: 'completed', result: { printedOnAttempt: 2 } },
+  'approval-timeout': {
+    status: 'completed',
+    result: {
+      decision: { approved: false, by: 'timeout' },
+      receipt: { failed: expect.stringMatching(/^TerminalError: /) },
+    },
+  },
+  'approval-timeout.receipt': { status: 'failed', error: 'TerminalError' },
+  'hold-cancelled': { status: 'cancelled' },
+};
+
 const GOLDEN: readonly { readonly file: string; readonly ends: Readonly<Record<string, End>> }[] = [
-  {
-    file: 'golden-v1',
-    ends: {
-      'order-ok': {
-        status: 'completed',
-        result: {
-          orderId: 'order-ok',
-          reservation: 'res-order-ok',
-          authorization: 'auth-order-ok/2',
-          tracking: 'TRK-order-ok',
-        },
-      },
-      'order-declined': { status: 'failed', error: 'CardDeclined' },
-      'order-sold-out': { status: 'failed', error: 'TerminalError' },
-      'approval-signalled': { status: 'completed', result: approved('manager') },
-      'approval-signalled.receipt': { status: 'completed', result: { printedOnAttempt: 2 } },
-      'approval-early': { status: 'completed', result: approved('early-bird') },
-      'approval-early.receipt': { status: 'completed', result: { printedOnAttempt: 2 } },
-      'approval-timeout': {
-        status: 'completed',
-        result: {
-          decision: { approved: false, by: 'timeout' },
-          receipt: { failed: expect.stringMatching(/^TerminalError: /) },
-        },
-      },
-      'approval-timeout.receipt': { status: 'failed', error: 'TerminalError' },
-      'hold-cancelled': { status: 'cancelled' },
-    },
-  },
-  {
-    file: 'golden-v2',
-    ends: {
-      'order-ok': {
-        status: 'completed',
-        result: {
-          orderId: 'order-ok',
-          reservation: 'res-order-ok',
-          authorization: 'auth-order-ok/2',
-          tracking: 'TRK-order-ok',
-        },
-      },
-      'order-declined': { status: 'failed', error: 'CardDeclined' },
-      'order-sold-out': { status: 'failed', error: 'TerminalError' },
-      'approval-signalled': { status: 'completed', result: approved('manager') },
-      'approval-signalled.receipt': { status: 'completed', result: { printedOnAttempt: 2 } },
-      'approval-early': { status: 'completed', result: approved('early-bird') },
-      'approval-early.receipt': { status: 'completed', result: { printedOnAttempt: 2 } },
-      'approval-timeout': {
-        status: 'completed',
-        result: {
-          decision: { approved: false, by: 'timeout' },
-          receipt: { failed: expect.stringMatching(/^TerminalError: /) },
-        },
-      },
-      'approval-timeout.receipt': { status: 'failed', error: 'TerminalError' },
-      'hold-cancelled': { status: 'cancelled' },
-    },
-  },
+  { file: 'golden-v1', ends: SCENARIO_ENDS },
+  { file: 'golden-v2', ends: SCENARIO_ENDS },
 ];
 
 interface GoldenMessage {
