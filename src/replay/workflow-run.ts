@@ -11,7 +11,7 @@
  * I4. After a cancel, every pending and new call rejects with CancelledError, except compensation steps.
  */
 import type { JournalRecord, JsonValue } from '../journal/index.js';
-import { type CallKind, COMPENSATION_PREFIX, type Intent } from '../machine/index.js';
+import { type CallKind, COMPENSATION_PREFIX } from '../machine/index.js';
 import {
   type AnyWorkflowDefinition,
   CancelledError,

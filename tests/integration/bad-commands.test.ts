@@ -9,7 +9,6 @@ import type { Producer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeCommandAvro } from '../../src/commands/index.js';
 import { ErrorCode, workflow } from '../../src/index.js';
-import { createKafka } from '../../src/kafka/index.js';
 import { DLQ_HEADERS } from '../../src/partition/messages.js';
 import { consumeUntil } from '../support/consume.js';
 import { Engine, recordsOf } from '../support/engine.js';
@@ -21,18 +20,7 @@ const echo = workflow('echo', async (ctx, input: { n: number }) => {
 });
 
 let engine: Engine;
-let producer: Producer | undefined;
-afterEach(async () => {
-  await producer?.disconnect();
-  producer = undefined;
-  await engine.closeAll();
-});
-
-async function rawProducer(): Promise<Producer> {
-  producer = createKafka({ brokers: engine.brokers, clientId: 'test-raw-commands' }).producer();
-  await producer.connect();
-  return producer;
-}
+afterEach(async () => engine.closeAll());
 
 /** Sends one message and returns the offset the broker gave it. */
 async function sendOne(p: Producer, key: string, value: Buffer): Promise<string> {
@@ -57,7 +45,7 @@ describe('bad commands', () => {
     engine = new Engine(uniqueNamespace('badcmd'));
     await engine.executor({ workflows: [echo], partitions: 1, limits: { commandBytesMax: 2048 } });
     const client = engine.client();
-    const p = await rawProducer();
+    const p = await engine.rawProducer();
     const id = 'bad-1';
     const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value), 'utf8');
     const bad: Array<{ code: string; value: Buffer }> = [
@@ -122,7 +110,7 @@ describe('bad commands', () => {
     engine = new Engine(uniqueNamespace('avrocmd'));
     await engine.executor({ workflows: [echo], partitions: 1 });
     const client = engine.client();
-    const p = await rawProducer();
+    const p = await engine.rawProducer();
     const id = 'avro-1';
     const value = encodeCommandAvro(
       { type: 'start', workflow: 'echo', id, input: { n: 5 }, idempotency: null, parent: null },

@@ -72,14 +72,12 @@ describe('a workflow on the real broker', () => {
     const id = 'o-elsewhere';
     const home = partitionFor(id, 3);
     const wrong = (home + 1) % 3;
-    const producer = createKafka({ brokers: engine.brokers, clientId: 'test-raw' }).producer();
-    await producer.connect();
+    const producer = await engine.rawProducer();
     const value = JSON.stringify({ type: 'start', workflow: 'order', id, input: { sku: 'Z' } });
     await producer.send({
       topic: topicNames(engine.namespace).commands,
       messages: [{ partition: wrong, value }],
     });
-    await producer.disconnect();
     const result = await engine.client().handle(id).result({ timeout: '30s' });
     expect(result).toEqual({ payment: { auth: `auth-${id}/2` }, shipment: { tracking: 'T-Z' } });
     const records = recordsOf(await engine.journal(), id);

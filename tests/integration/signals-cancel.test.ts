@@ -1,16 +1,6 @@
-/**
- * Proves signals and cancellation on the real broker (DESIGN §2, §4): a signal sent by any Kafka producer
- * as a raw JSON command wakes the body waiting for it with its payload; a signal that arrives before the
- * body waits is buffered and consumed later; a signal wait with a timeout raises TimeoutError in the body;
- * a cancel of a running workflow runs its compensations, ends it WorkflowCancelled and makes
- * `handle.result()` reject with CancelledError; and a cancel stops a step waiting to be retried, so no
- * attempt of it starts after the cancel.
- */
-import type { Producer } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CancelledError, TimeoutError, workflow } from '../../src/index.js';
 import type { JournalRecord } from '../../src/journal/index.js';
-import { createKafka } from '../../src/kafka/index.js';
 import { Engine, recordsOf } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
@@ -31,12 +21,7 @@ async function journalUntil(engine: Engine, id: string, kind: string): Promise<J
 }
 
 let engine: Engine;
-let producer: Producer | undefined;
-afterEach(async () => {
-  await producer?.disconnect();
-  producer = undefined;
-  await engine.closeAll();
-});
+afterEach(async () => engine.closeAll());
 
 describe('signals', () => {
   it('a signal sent as a raw JSON command wakes the waiting body with its payload', async () => {
@@ -50,8 +35,7 @@ describe('signals', () => {
     const handle = await client.start(approval, { id: 'a-1' });
     await journalUntil(engine, 'a-1', 'SignalAwaited');
 
-    producer = createKafka({ brokers: engine.brokers, clientId: 'test-raw-signal' }).producer();
-    await producer.connect();
+    const producer = await engine.rawProducer();
     await producer.send({
       topic: `${engine.namespace}.commands`,
       acks: -1,

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Producer } from 'kafkajs';
 import { Client } from '../../src/client/index.js';
 import { Executor, type ExecutorOptions } from '../../src/executor/index.js';
 import type { JournalRecord } from '../../src/journal/index.js';
@@ -23,6 +24,7 @@ export class Engine {
   private readonly executors: Executor[] = [];
   private readonly clients: Client[] = [];
   private readonly children: ChildProcess[] = [];
+  private raw: Producer | undefined;
   readonly brokers = testBrokers();
 
   constructor(readonly namespace: string) {}
@@ -59,6 +61,15 @@ export class Engine {
     const client = new Client({ brokers: this.brokers, namespace: this.namespace, requeryMs: 1_000 });
     this.clients.push(client);
     return client;
+  }
+
+  /** A plain Kafka producer (as any producer of raw commands would be), connected once per test. */
+  async rawProducer(): Promise<Producer> {
+    if (this.raw === undefined) {
+      this.raw = createKafka({ brokers: this.brokers, clientId: 'test-raw-commands' }).producer();
+      await this.raw.connect();
+    }
+    return this.raw;
   }
 
   /** Spawns `logbook worker` for `module` as a child process. */
@@ -106,6 +117,7 @@ export class Engine {
   async closeAll(): Promise<void> {
     for (const child of this.children)
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await this.raw?.disconnect().catch(() => undefined);
     await Promise.all(this.clients.map((c) => c.close().catch(() => undefined)));
     await Promise.all(this.executors.map((e) => e.stop().catch(() => undefined)));
   }
