@@ -111,11 +111,25 @@ function bodyCodec(kind: RecordKind): AnyBodyCodec {
 }
 
 /**
+ * Encodings already made, by record object. Records are immutable once decided, and a tick encodes each
+ * one twice — to keep within its byte budget, then to write it — so the second is a lookup.
+ */
+const ENCODED = new WeakMap<JournalRecord, Buffer>();
+
+/**
  * Encodes a journal record as the Kafka message value: plain Avro binary of JournalRecord (I1).
  * Throws JournalEncodeError when a field does not fit its Avro type (say a fractional `seq`) or a
  * payload cannot be JSON (BigInt, cycles). `undefined` payloads are written as JSON null.
  */
 export function encodeRecord(record: JournalRecord): Buffer {
+  const cached = ENCODED.get(record);
+  if (cached !== undefined) return cached;
+  const encoded = encodeUncached(record);
+  ENCODED.set(record, encoded);
+  return encoded;
+}
+
+function encodeUncached(record: JournalRecord): Buffer {
   const body = record.body;
   const codec = bodyCodec(body.kind);
   try {

@@ -10,7 +10,7 @@
  * I3. A tick stays within a byte budget (`tickBytesMax`), so its journal records always fit in one record
  *     batch under the broker's `max.message.bytes`; inputs over the budget wait for the next tick.
  */
-import type { JournalRecord } from '../journal/index.js';
+import { encodeRecord, type JournalRecord } from '../journal/index.js';
 import {
   applyRecord,
   type DecideContext,
@@ -46,7 +46,7 @@ export function estimateTickBytes(tick: TickResult): number {
 /** Rough size of what a decision writes, for the tick's byte budget (I3). */
 function estimateBytes(effects: Effects): number {
   let bytes = 0;
-  for (const r of effects.records) bytes += 64 + JSON.stringify(r.body).length;
+  for (const r of effects.records) bytes += 64 + encodeRecord(r).length; // the encoding the write then reuses
   for (const e of effects.events) bytes += 64 + JSON.stringify(e).length;
   for (const e of effects.emits) bytes += 64 + JSON.stringify(e.value).length;
   for (const d of effects.deadLetters) bytes += 256 + (d.value?.length ?? 0);
