@@ -3,6 +3,8 @@
  *
  * I1. Run twice on one port, the second run reports the running broker and exits 0 instead of failing.
  * I2. Ctrl-C (SIGINT) or SIGTERM stops the broker cleanly and leaves no process or port behind.
+ * I3. `--data-dir` keeps the broker's data: a second run on the same dir starts on the existing storage and
+ *     cluster id (never reformats it) and says so.
  */
 import {
   checkJava,
@@ -71,6 +73,8 @@ export async function devCommand(argv: readonly string[]): Promise<number> {
   process.stdout.write(
     `Kafka ${distribution.version} ready at ${broker.bootstrap} in ${(broker.readyMs / 1000).toFixed(1)} s ` +
       `(pid ${broker.pid}${rss === undefined ? '' : `, ${rss} MiB`}; log ${broker.logFile}).\n` +
+      `Cluster ${broker.clusterId}: ${broker.reusedStorage ? 'the data of an earlier run' : 'new storage'} ` +
+      `in ${broker.runDir}.\n` +
       `Use it with LOGBOOK_BROKERS=${broker.bootstrap}. Press Ctrl-C to stop.\n`,
   );
 

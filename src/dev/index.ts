@@ -1,5 +1,6 @@
 /** Local Kafka for dev, tests and CI: jars from Maven, a single-node KRaft broker on 127.0.0.1. */
 
+export { type BrokerSignal, processRssMb } from './broker-process.js';
 export { freePort, isPortOpen } from './free-port.js';
 export {
   checkJava,
@@ -9,4 +10,4 @@ export {
   packageRoot,
   resolveDistribution,
 } from './kafka-distribution.js';
-export { type LocalBroker, type LocalBrokerOptions, processRssMb, startLocalBroker } from './local-broker.js';
+export { type LocalBroker, type LocalBrokerOptions, startLocalBroker } from './local-broker.js';
