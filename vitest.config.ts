@@ -9,6 +9,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
+          setupFiles: ['tests/support/cleanup.ts'],
           testTimeout: 10_000,
         },
       },
@@ -17,6 +18,7 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
+          setupFiles: ['tests/support/cleanup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           pool: 'forks',

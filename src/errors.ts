@@ -40,6 +40,11 @@ export const ErrorCode = {
   // Journal codec.
   JournalDecode: 'LB_JOURNAL_DECODE',
   JournalEncode: 'LB_JOURNAL_ENCODE',
+  // Limits and refusals (a body call or a workflow fails with these; see README "Limits").
+  Limit: 'LB_LIMIT',
+  EmitRejected: 'LB_EMIT_REJECTED',
+  KafkaRejected: 'LB_KAFKA_REJECTED',
+  CommandMailboxFull: 'LB_CMD_MAILBOX_FULL',
 } as const;
 
 /** One of the persisted {@link ErrorCode} values. */

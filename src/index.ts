@@ -8,6 +8,8 @@ export type { ErrorData, JsonValue } from './journal/index.js';
 export {
   CancelledError,
   type Duration,
+  KafkaRejectedError,
+  LimitError,
   NonDeterminismError,
   type RetryOptions,
   type StepInfo,

@@ -1,2 +1,7 @@
-/** The local LevelDB cache of partition states. The only folder that imports classic-level. */
-export { type CachedPartition, type Checkpoint, EMPTY_CHECKPOINT, StateCache } from './state-cache.js';
+/** The local cache (LevelDB) of partition states. The only folder that imports classic-level. */
+export { CacheChanges, type Checkpoint, EMPTY_CHECKPOINT, type TimerEvent } from './cache-changes.js';
+export { CACHE_FORMAT, timerSortKey } from './keys.js';
+export { type KvOp, type KvRange, type KvStore, LevelKvStore, MemoryKvStore } from './kv-store.js';
+export { type CacheOpening, NodeCache } from './node-cache.js';
+export { type CachedWorkflow, PartitionCache } from './partition-cache.js';
+export type { DoneEntry } from './state-codec.js';

@@ -66,8 +66,10 @@ function positional(args: ParsedArgs, index: number, what: string, usage: string
 }
 
 /** Turns a KafkaJS failure into one sentence naming the brokers or the namespace (I4). */
-function kafkaTrouble(error: unknown, brokers: readonly string[], namespace: string): unknown {
-  if (!(error instanceof Error) || !error.name.startsWith('KafkaJS')) return error;
+function kafkaTrouble(thrown: unknown, brokers: readonly string[], namespace: string): unknown {
+  // The client wraps Kafka's errors (client.ts I5); the sentence is about what Kafka said.
+  const error = thrown instanceof LogbookError && thrown.cause instanceof Error ? thrown.cause : thrown;
+  if (!(error instanceof Error) || !error.name.startsWith('KafkaJS')) return thrown;
   const type = (error as { type?: unknown }).type;
   if (type === 'UNKNOWN_TOPIC_OR_PARTITION') {
     return new LogbookError(

@@ -8,22 +8,31 @@
  *     Every waiter asks again each `requeryMs`, so a missed event cannot leave it hanging.
  * I3. Events are read read_committed: an aborted tick's events are never seen.
  * I4. A connect that fails half-way disconnects what it opened; `close()` never throws for it.
+ * I5. Kafka trouble never crashes the caller's process: a send that fails rejects with a retriable
+ *     LogbookError (code LB_KAFKA) saying so; a waiting `result()` keeps waiting through a broker outage
+ *     (its consumer reconnects; one that crashes for good is replaced) until its own timeout.
+ * I6. Bounded: at most `waitersMax` result and describe waits at once, and no command over
+ *     `commandBytesMax` (a signal with a huge payload, say) is sent; either fails with a LimitError.
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { type Command, encodeCommandJson } from '../commands/index.js';
+import { ErrorCode, errorMessage, LogbookError } from '../errors.js';
 import { defaultBrokers, defaultNamespace } from '../executor/executor-options.js';
 import type { JsonValue } from '../journal/index.js';
 import { createKafka, parseBrokers, type TopicNames, topicNames } from '../kafka/index.js';
+import type { Logger } from '../logging/index.js';
 import type { WorkflowEvent } from '../machine/index.js';
 import {
   CancelledError,
   type Duration,
   fromErrorData,
+  LimitError,
   TimeoutError,
   toMs,
   type WorkflowDefinition,
 } from '../workflow/index.js';
+import { readArchivedOutcome } from './archive.js';
 import { EventWaiter } from './event-waiter.js';
 
 /** Options of `new Client(…)`. */
@@ -32,6 +41,12 @@ export interface ClientOptions {
   readonly namespace?: string;
   /** How often a waiting `result()` asks the owner again (I2). Default 5 s. */
   readonly requeryMs?: number;
+  /** Result and describe waits at once, at most (I6). Default 100,000. */
+  readonly waitersMax?: number;
+  /** Where Kafka client log lines go; stderr JSON lines by default. */
+  readonly logger?: Logger;
+  /** Largest command this client sends, in bytes (the executors' commandBytesMax). Default 256 KiB. */
+  readonly commandBytesMax?: number;
 }
 
 /** A workflow's status as its owner reports it. */
@@ -50,8 +65,10 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 export class Client {
   readonly topics: TopicNames;
   private readonly kafka: Kafka;
-  private readonly waiter = new EventWaiter();
+  private readonly waiter: EventWaiter;
   private readonly requeryMs: number;
+  private readonly commandBytesMax: number;
+  private closed = false;
   private connecting: Promise<{ producer: Producer; consumer: Consumer }> | undefined;
 
   constructor(options: ClientOptions = {}) {
@@ -60,8 +77,14 @@ export class Client {
         ? parseBrokers(options.brokers)
         : [...(options.brokers ?? defaultBrokers())];
     this.topics = topicNames(options.namespace ?? defaultNamespace());
-    this.kafka = createKafka({ brokers, clientId: 'logbook-client' });
+    this.kafka = createKafka({
+      brokers,
+      clientId: 'logbook-client',
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
     this.requeryMs = options.requeryMs ?? 5_000;
+    this.waiter = new EventWaiter(options.waitersMax ?? 100_000);
+    this.commandBytesMax = options.commandBytesMax ?? 256 * 1024;
   }
 
   private connect(): Promise<{ producer: Producer; consumer: Consumer }> {
@@ -90,6 +113,12 @@ export class Client {
           resolve();
         });
       });
+      consumer.on(consumer.events.CRASH, (event) => {
+        if (event.payload.restart || this.closed) return; // KafkaJS restarts it itself (I5)
+        this.connecting = undefined; // the next call connects anew
+        void Promise.all([producer.disconnect(), consumer.disconnect()]).catch(() => undefined);
+        setTimeout(() => void this.connect().catch(() => undefined), 1_000).unref();
+      });
       await consumer.run({
         autoCommit: false,
         eachMessage: async ({ message }) => {
@@ -106,18 +135,37 @@ export class Client {
         producer.disconnect().catch(() => undefined),
         consumer.disconnect().catch(() => undefined),
       ]);
-      throw error;
+      const message = `could not connect to Kafka for namespace topics ${this.topics.commands}, ${this.topics.events}: ${errorMessage(error)}`;
+      throw new LogbookError(ErrorCode.Kafka, message, { retriable: true, cause: error }); // I5
     }
   }
 
   /** Sends one command, keyed by its workflow id (so Kafka's partitioner routes it to its owner). */
   async send(command: Command): Promise<void> {
-    const { producer } = await this.connect();
-    await producer.send({
-      topic: this.topics.commands,
-      acks: -1,
-      messages: [{ key: command.id, value: encodeCommandJson(command) }],
+    await this.sendEncoded(command, this.encoded(command));
+  }
+
+  /** The command's bytes, checked before any I/O: a bad or too large command fails here (I6). */
+  private encoded(command: Command): Buffer {
+    const value = encodeCommandJson(command);
+    if (value.length <= this.commandBytesMax) return value;
+    const message = `the ${command.type} of "${command.id}" is ${value.length} bytes, over commandBytesMax (${this.commandBytesMax}); an executor would send it to the DLQ`;
+    throw new LimitError(message, {
+      limit: 'commandBytesMax',
+      max: this.commandBytesMax,
+      actual: value.length,
     });
+  }
+
+  private async sendEncoded(command: Command, value: Buffer): Promise<void> {
+    try {
+      const { producer } = await this.connect();
+      await producer.send({ topic: this.topics.commands, acks: -1, messages: [{ key: command.id, value }] });
+    } catch (error) {
+      if (error instanceof LogbookError) throw error;
+      const message = `could not send the ${command.type} of "${command.id}" to ${this.topics.commands}: ${errorMessage(error)}`;
+      throw new LogbookError(ErrorCode.Kafka, message, { retriable: true, cause: error }); // I5
+    }
   }
 
   /** Starts workflow `id` (idempotent, I1) and returns its handle. */
@@ -129,15 +177,17 @@ export class Client {
     const input = (
       options.input === undefined ? null : JSON.parse(JSON.stringify(options.input))
     ) as JsonValue;
-    await this.connect(); // positioned on ns.events before the start is sent, so its outcome cannot be missed
-    await this.send({
+    const command: Command = {
       type: 'start',
       workflow,
       id: options.id,
       input,
       idempotency: options.idempotency ?? null,
       parent: null,
-    });
+    };
+    const value = this.encoded(command);
+    await this.connect(); // positioned on ns.events before the start is sent, so its outcome cannot be missed
+    await this.sendEncoded(command, value);
     return this.makeHandle<O>(options.id, false);
   }
 
@@ -174,7 +224,14 @@ export class Client {
       () => new TimeoutError(`no executor answered for workflow ${id} within ${timeoutMs} ms`),
     );
     await this.send({ type: 'query', id, requestId });
-    return answer;
+    return this.withArchive(await answer);
+  }
+
+  /** Fills in the result or error of an answer past the executors' retention, from the journal. */
+  private async withArchive<E extends WorkflowEvent>(event: E): Promise<E> {
+    if (event.type !== 'WorkflowStatus' || event.archived === undefined) return event;
+    const outcome = await readArchivedOutcome(this.kafka, this.topics, event.archived);
+    return { ...event, ...outcome };
   }
 
   private async result<O>(id: string, timeoutMs: number, askFirst: boolean): Promise<O> {
@@ -197,7 +254,7 @@ export class Client {
     if (askFirst) ask(); // I2: it may have ended before this client listened
     const timer = setInterval(ask, this.requeryMs);
     try {
-      return settle<O>(await outcome);
+      return settle<O>(await this.withArchive(await outcome));
     } finally {
       clearInterval(timer);
     }
@@ -205,6 +262,7 @@ export class Client {
 
   /** Disconnects. */
   async close(): Promise<void> {
+    this.closed = true;
     const connecting = this.connecting;
     this.connecting = undefined;
     const open = await connecting?.catch(() => undefined); // a failed connect cleaned up after itself (I4)

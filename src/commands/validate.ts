@@ -15,6 +15,7 @@
  */
 import { ErrorCode } from '../errors.js';
 import type { ChildOutcome, ErrorData, JsonValue } from '../journal/index.js';
+import { idProblem, NAME_LENGTH_MAX, nameProblem } from '../machine/names.js';
 import type { Command, CommandType } from './command.js';
 import { CommandInvalidError } from './command-invalid-error.js';
 
@@ -44,7 +45,7 @@ export const COMMAND_SHAPES: { readonly [N in CommandShapeName]: CommandShape } 
 export const COMMAND_TYPES: readonly CommandType[] = ['start', 'signal', 'cancel', 'query', 'childResult'];
 
 /** Longest id or name, in characters (I4). Never lower it: accepted ids are in journals. */
-export const COMMAND_NAME_LENGTH_MAX = 256;
+export const COMMAND_NAME_LENGTH_MAX = NAME_LENGTH_MAX;
 
 /** Largest `callSeq`: the largest long avsc writes exactly (2^53 - 2), so JSON and Avro agree. */
 const SEQ_MAX = 9_007_199_254_740_990;
@@ -75,15 +76,6 @@ function violation(path: string, rule: string, value: JsonValue | undefined): Co
     ErrorCode.CommandSchemaViolation,
     `Field "${path}" must be ${rule}; got ${describe(value)}.`,
   );
-}
-
-/** True when `text` has at most `max` code points, without counting when UTF-16 length decides it. */
-function fitsLength(text: string, max: number): boolean {
-  if (text.length <= max) return true;
-  if (text.length > 2 * max) return false;
-  let count = 0;
-  for (const _ of text) if (++count > max) return false;
-  return true;
 }
 
 const NAME_RULE = `a string of 1 to ${COMMAND_NAME_LENGTH_MAX} characters`;
@@ -137,7 +129,7 @@ class Fields {
 
   name(key: string): string {
     const value = this.get(key);
-    if (typeof value !== 'string' || value === '' || !fitsLength(value, COMMAND_NAME_LENGTH_MAX)) {
+    if (typeof value !== 'string' || nameProblem(value) !== undefined) {
       throw violation(this.path(key), NAME_RULE, value);
     }
     return value;
@@ -145,9 +137,8 @@ class Fields {
 
   id(key: string): string {
     const value = this.name(key);
-    if (value.startsWith('__')) {
-      throw violation(this.path(key), 'an id that does not start with "__" (reserved for Logbook)', value);
-    }
+    const problem = idProblem(value);
+    if (problem !== undefined) throw violation(this.path(key), problem, value);
     return value;
   }
 

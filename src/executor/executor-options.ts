@@ -5,9 +5,17 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { parseBrokers } from '../kafka/index.js';
-import type { OwnerLimits } from '../partition/partition-owner.js';
+import { type Logger, stderrLogger } from '../logging/index.js';
+import type { MachineLimits } from '../machine/index.js';
+import { defaultOwnerLimits, type OwnerLimits } from '../partition/index.js';
+import type { RunLimits } from '../replay/index.js';
 import { type AnyWorkflowDefinition, isWorkflowDefinition } from '../workflow/index.js';
-import { type Logger, stderrLogger } from './logger.js';
+
+/** Owner limits as users pass them: any subset, the nested machine and run limits too. */
+export type LimitOptions = Partial<Omit<OwnerLimits, 'machine' | 'run'>> & {
+  readonly machine?: Partial<MachineLimits>;
+  readonly run?: Partial<RunLimits>;
+};
 
 /** Options of `new Executor(…)`. */
 export interface ExecutorOptions {
@@ -25,7 +33,7 @@ export interface ExecutorOptions {
   readonly executorId?: string;
   /** Consumer-group session timeout: how long a dead executor keeps its partitions. Default 15 s (broker minimum 6 s). */
   readonly sessionTimeoutMs?: number;
-  readonly limits?: Partial<OwnerLimits>;
+  readonly limits?: LimitOptions;
   readonly logger?: Logger;
 }
 
@@ -43,18 +51,21 @@ export interface ExecutorConfig {
   readonly logger: Logger;
 }
 
-/** Default limits of a partition owner. */
+/** Default limits of a partition owner (LOGBOOK_TICK_LINGER_MS sets the linger, for benchmarks). */
 export const defaultLimits: OwnerLimits = {
-  offsetCommitIntervalMs: 1_000,
-  tickLingerMs: Number(process.env.LOGBOOK_TICK_LINGER_MS ?? 0),
-  tickInputsMax: 2_000,
-  tickBytesMax: 512 * 1024,
-  inboxMax: 20_000,
-  stepsInFlightMax: 1_000,
-  stepResultBytesMax: 256 * 1024,
-  commandBytesMax: 256 * 1024,
-  catchUpTimeoutMs: 120_000,
+  ...defaultOwnerLimits,
+  tickLingerMs: Number(process.env.LOGBOOK_TICK_LINGER_MS ?? defaultOwnerLimits.tickLingerMs),
 };
+
+/** `defaults` with `given` over them, the nested limits merged too. */
+export function mergeLimits(given: LimitOptions = {}, defaults: OwnerLimits = defaultLimits): OwnerLimits {
+  return {
+    ...defaults,
+    ...given,
+    machine: { ...defaults.machine, ...given.machine },
+    run: { ...defaults.run, ...given.run },
+  };
+}
 
 /** The default broker list: LOGBOOK_BROKERS, else the `logbook dev` broker. */
 export function defaultBrokers(): string[] {
@@ -95,7 +106,7 @@ export function resolveExecutorOptions(options: ExecutorOptions): ExecutorConfig
     replicationFactor: options.replicationFactor ?? 1,
     executorId: options.executorId ?? `${hostname()}-${process.pid}`,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 15_000,
-    limits: { ...defaultLimits, ...options.limits },
+    limits: mergeLimits(options.limits),
     logger: options.logger ?? stderrLogger(),
   };
 }

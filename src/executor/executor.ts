@@ -1,57 +1,63 @@
 /**
  * The executor: one member of the namespace's consumer group (DESIGN §3, §7). It creates the topics,
- * opens the node's cache, joins the group on `ns.commands`, and keeps one PartitionOwner per assigned
- * partition; Kafka's group protocol decides who owns what, transactional-id fencing makes it safe.
+ * opens the node's cache, joins the group on `ns.commands`, and keeps one PartitionSlot per partition;
+ * Kafka's group protocol decides who owns what, transactional-id fencing makes it safe.
  *
  * I1. KafkaJS callbacks only route: `eachBatch` hands a partition's commands to its owner, `GROUP_JOIN`
- *     starts and stops owners. Offsets are never auto-committed; owners commit them in their transactions.
- * I2. A batch is resolved only once its owner accepted it; otherwise KafkaJS fetches it again, so no
- *     command is skipped while an owner catches up or its inbox is full.
- * I3. A failed owner is replaced after a backoff, with the consumer sought back to the owner's committed
- *     offset (the new owner re-reads what the old one had not committed). A fenced owner is replaced only
- *     if the group still assigns the partition here once a longer backoff has passed (a late owner of
- *     another generation fenced it); otherwise the rebalance has moved the partition and nothing is done.
+ *     tells the slots what is assigned. Offsets are never auto-committed; owners commit them.
+ * I2. A batch is resolved only once its owner took it. Otherwise the partition is paused (its batch is
+ *     fetched again from the last resolved offset when it resumes), so a slow or absent owner never holds
+ *     up the other partitions' fetches (KafkaJS waits for every batch of a fetch before the next).
+ * I3. A new owner's commands are read from its journaled position: the consumer seeks there when it runs,
+ *     so commands an earlier owner took but never committed are read again.
  * I4. `stop()` is graceful: owners finish their open tick, the consumer leaves the group, the cache closes.
- * I5. On one node, a partition's next owner starts only after its previous owner has stopped, so their
- *     cache writes for that partition never interleave (a late checkpoint could otherwise go backwards).
+ * I5. Nothing here lets a promise reject unhandled: a consumer that crashes for good is replaced after a
+ *     backoff, `seek` on a consumer that is restarting is retried by the resume timer, and every owner
+ *     failure goes to its slot.
  */
 import { mkdirSync } from 'node:fs';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { StateCache } from '../cache/index.js';
-import { errorMessage, FencedError } from '../errors.js';
+import { LevelKvStore, NodeCache } from '../cache/index.js';
+import { systemClock } from '../clock.js';
+import { errorMessage } from '../errors.js';
 import {
-  committedOffset,
   createKafka,
   ensureTopics,
-  TickWriter,
+  KafkaTopicCatalog,
+  partitionFor,
   type TopicNames,
   topicNames,
 } from '../kafka/index.js';
-import { type OwnerStats, PartitionOwner } from '../partition/partition-owner.js';
+
+import { PartitionSlot } from '../ownership/index.js';
+import type { OwnerStats } from '../partition/index.js';
 import { type ExecutorConfig, type ExecutorOptions, resolveExecutorOptions } from './executor-options.js';
+import { OwnerFactory } from './owner-factory.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const OWNER_RESTART_BACKOFF_MS = 500;
-const FENCED_RETAKE_BACKOFF_MS = 3_000;
-const BATCH_WAIT_MS = 5_000;
+/** How often paused partitions are checked for an owner that can take commands again (I2). */
+const RESUME_CHECK_MS = 25;
+/** Wait before a consumer that crashed for good is replaced (I5). */
+const CONSUMER_RESTART_MS = 2_000;
 
-interface Owned {
-  readonly owner: PartitionOwner;
-  readonly writer: TickWriter;
-}
+/** A partition's figures as `partitionStats` reports them. */
+export type PartitionReport = OwnerStats & {
+  readonly phase: string;
+  readonly slot: string;
+  readonly slotError?: string;
+};
 
 /** A Logbook executor node. */
 export class Executor {
   readonly config: ExecutorConfig;
   readonly topics: TopicNames;
   private readonly kafka: Kafka;
-  private readonly cache: StateCache;
+  private readonly cache: NodeCache;
   private admin: Admin | undefined;
   private consumer: Consumer | undefined;
-  private readonly owned = new Map<number, Owned>();
-  /** Owners being stopped, by partition: a new owner of p waits for its predecessor here (I5). */
-  private readonly releasing = new Map<number, Promise<void>>();
-  private assigned = new Set<number>();
+  private factory: OwnerFactory | undefined;
+  private readonly slots = new Map<number, PartitionSlot>();
+  private readonly paused = new Set<number>();
+  private resumeTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private started = false;
   private partitionCount = 0;
@@ -62,9 +68,10 @@ export class Executor {
     this.kafka = createKafka({
       brokers: this.config.brokers,
       clientId: `logbook-executor-${this.config.executorId}`,
+      logger: this.config.logger,
     });
     mkdirSync(this.config.stateDir, { recursive: true });
-    this.cache = new StateCache(this.config.stateDir);
+    this.cache = new NodeCache(new LevelKvStore(this.config.stateDir));
   }
 
   /** The consumer group id of this namespace's executors. */
@@ -85,7 +92,29 @@ export class Executor {
       replicationFactor,
       retentionMs: 7 * 86_400_000,
     });
-    await this.cache.open();
+    const opening = await this.cache.open();
+    this.factory = new OwnerFactory({
+      kafka: this.kafka,
+      admin,
+      cache: this.cache,
+      config: this.config,
+      topics: this.topics,
+      groupId: this.groupId,
+      catalog: new KafkaTopicCatalog(admin, this.topics),
+      partitionOf: (id) => partitionFor(id, this.partitionCount),
+    });
+    await this.factory.fitTickToJournal();
+    await this.startConsumer();
+    this.resumeTimer = setInterval(() => this.resumePaused(), RESUME_CHECK_MS);
+    this.resumeTimer.unref();
+    this.config.logger.log('info', 'executor started', {
+      executorId: this.config.executorId,
+      namespace: this.config.namespace,
+      cache: opening,
+    });
+  }
+
+  private async startConsumer(): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.groupId,
       readUncommitted: false,
@@ -100,6 +129,13 @@ export class Executor {
       const assignment = event.payload.memberAssignment[this.topics.commands] ?? [];
       this.onAssignment(new Set(assignment));
     });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (event.payload.restart || this.stopping) return; // KafkaJS restarts it itself
+      this.config.logger.log('error', 'consumer crashed; replacing it', {
+        error: errorMessage(event.payload.error),
+      });
+      setTimeout(() => void this.replaceConsumer(consumer), CONSUMER_RESTART_MS).unref(); // I5
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topics.commands, fromBeginning: true });
     await consumer.run({
@@ -108,138 +144,134 @@ export class Executor {
       partitionsConsumedConcurrently: Math.max(1, this.partitionCount),
       eachBatch: (payload) => this.onBatch(payload),
     });
-    this.config.logger.log('info', 'executor started', {
-      executorId: this.config.executorId,
-      namespace: this.config.namespace,
-    });
   }
 
-  /** Partitions this executor owns now, with their owners' counters. */
-  partitionStats(): Map<number, OwnerStats & { phase: string }> {
-    return new Map([...this.owned].map(([p, o]) => [p, { ...o.owner.stats, phase: o.owner.currentPhase }]));
+  private async replaceConsumer(crashed: Consumer): Promise<void> {
+    if (this.stopping || this.consumer !== crashed) return;
+    await crashed.disconnect().catch(() => undefined);
+    try {
+      await this.startConsumer();
+    } catch (error) {
+      this.config.logger.log('error', 'could not restart the consumer; retrying', {
+        error: errorMessage(error),
+      });
+      setTimeout(() => void this.replaceConsumer(this.consumer ?? crashed), CONSUMER_RESTART_MS).unref();
+    }
   }
 
-  /** The owner of partition `p` here, if any (tests, admin). */
-  ownerOf(p: number): PartitionOwner | undefined {
-    return this.owned.get(p)?.owner;
+  /** Partitions assigned here, with their owners' counters and their slots' states. */
+  partitionStats(): Map<number, PartitionReport> {
+    const out = new Map<number, PartitionReport>();
+    for (const [p, slot] of this.slots) {
+      const owner = slot.owner;
+      const status = slot.status;
+      if (owner === undefined && status.state === 'idle') continue;
+      const stats = owner?.stats ?? this.factory?.lastStats(p);
+      if (stats === undefined) continue;
+      out.set(p, {
+        ...stats,
+        phase: owner?.currentPhase ?? status.state,
+        slot: status.state,
+        ...(status.error === undefined ? {} : { slotError: status.error }),
+      });
+    }
+    return out;
   }
 
-  private async onBatch({
-    batch,
-    heartbeat,
-    isRunning,
-    isStale,
-    resolveOffset,
-  }: EachBatchPayload): Promise<void> {
-    const deadline = Date.now() + BATCH_WAIT_MS;
-    for (;;) {
-      const owner = this.owned.get(batch.partition)?.owner;
-      if (owner !== undefined && owner.currentPhase === 'running' && owner.canAccept()) {
-        owner.offer(batch.messages);
-        resolveOffset(batch.lastOffset()); // I2
-        return;
+  /** The running owner of partition `p` here, if any (tests, admin). */
+  ownerOf(p: number) {
+    return this.slots.get(p)?.owner;
+  }
+
+  private async onBatch({ batch, resolveOffset }: EachBatchPayload): Promise<void> {
+    const owner = this.slots.get(batch.partition)?.owner;
+    if (owner?.canAccept() && !this.stopping) {
+      owner.offer(batch.messages);
+      resolveOffset(batch.lastOffset());
+      return;
+    }
+    this.pause(batch.partition); // I2
+  }
+
+  private pause(p: number): void {
+    try {
+      this.consumer?.pause([{ topic: this.topics.commands, partitions: [p] }]);
+      this.paused.add(p);
+    } catch {
+      // The consumer is restarting; its next batch for p comes back here.
+    }
+  }
+
+  /** Resumes paused partitions whose owner can take commands (I2), seeking new owners first (I3). */
+  private resumePaused(): void {
+    for (const p of [...this.paused]) {
+      const owner = this.slots.get(p)?.owner;
+      if (owner === undefined || !owner.canAccept()) continue;
+      try {
+        this.consumer?.resume([{ topic: this.topics.commands, partitions: [p] }]);
+        this.paused.delete(p);
+      } catch {
+        // The consumer is restarting (I5); try again on the next check.
       }
-      if (this.stopping || !isRunning() || isStale() || Date.now() > deadline) return; // refetched later (I2)
-      await sleep(20);
-      await heartbeat();
     }
   }
 
   private onAssignment(next: Set<number>): void {
-    const previous = this.assigned;
-    this.assigned = next;
-    for (const p of previous) if (!next.has(p)) void this.release(p);
-    for (const p of next) if (!this.owned.has(p)) void this.acquire(p);
+    for (const [p, slot] of this.slots) if (!next.has(p)) void slot.want(false);
+    for (const p of next) {
+      let slot = this.slots.get(p);
+      if (slot === undefined) {
+        slot = this.newSlot(p);
+        this.slots.set(p, slot);
+      }
+      void slot.want(true);
+    }
     this.config.logger.log('info', 'assignment', {
       executorId: this.config.executorId,
       partitions: [...next].sort((a, b) => a - b),
     });
   }
 
-  private async acquire(p: number): Promise<void> {
-    await this.releasing.get(p); // I5: the previous owner of p here has finished writing first
-    while (!this.stopping && this.assigned.has(p) && !this.owned.has(p)) {
-      try {
-        await this.startOwner(p);
-        return;
-      } catch (error) {
-        this.config.logger.log('warn', 'could not take partition; retrying', {
-          partition: p,
-          error: errorMessage(error),
-        });
-        await sleep(OWNER_RESTART_BACKOFF_MS);
-      }
-    }
+  private newSlot(p: number): PartitionSlot {
+    const factory = this.factory;
+    if (factory === undefined) throw new Error('executor not started');
+    const host = {
+      makeOwner: factory.make.bind(factory),
+      disposeOwner: factory.dispose.bind(factory),
+      ownerRunning: (owner: { partition: number; committedOffset: number }) =>
+        this.seek(owner.partition, owner.committedOffset),
+      log: (level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>) =>
+        this.config.logger.log(level, message, fields),
+    };
+    return new PartitionSlot(p, host, systemClock, {
+      failedBackoffMs: 500,
+      failedBackoffMaxMs: 60_000,
+      fencedBackoffMs: 3_000,
+    });
   }
 
-  private async startOwner(p: number): Promise<void> {
-    const admin = this.admin;
-    if (admin === undefined) return;
-    const writer = await TickWriter.connect(this.kafka, `${this.config.namespace}.p${p}`); // fences zombies
+  /** I3: a new owner reads commands from its journaled position. */
+  private seek(p: number, offset: number): void {
     try {
-      const committed = await committedOffset(admin, this.groupId, this.topics.commands, p);
-      const owner = new PartitionOwner({
-        kafka: this.kafka,
-        writer,
-        cache: this.cache,
-        topics: this.topics,
-        groupId: this.groupId,
-        partition: p,
-        executorId: this.config.executorId,
-        workflows: this.config.workflows,
-        partitionCount: this.partitionCount,
-        limits: this.config.limits,
-        logger: this.config.logger,
-        committedCommandOffset: committed,
-        onFailure: (failed, error) => void this.onOwnerFailure(failed, error),
-      });
-      this.owned.set(p, { owner, writer });
-      await owner.start();
-      if (this.stopping || !this.assigned.has(p)) await this.release(p);
+      this.consumer?.seek({ topic: this.topics.commands, partition: p, offset: String(offset) });
     } catch (error) {
-      this.owned.delete(p);
-      await writer.close().catch(() => undefined);
-      throw error;
+      // A restarting consumer fetches from the group's committed offset, which is never ahead of the
+      // journaled one; the owner drops what it already has (owner.ts I3).
+      this.config.logger.log('debug', 'seek skipped: consumer restarting', {
+        partition: p,
+        error: errorMessage(error),
+      });
     }
-  }
-
-  private async release(p: number): Promise<void> {
-    const entry = this.owned.get(p);
-    if (entry === undefined) return;
-    this.owned.delete(p);
-    const done = (async () => {
-      await entry.owner.stop();
-      await entry.writer.close().catch(() => undefined);
-    })();
-    this.releasing.set(p, done);
-    try {
-      await done;
-    } finally {
-      if (this.releasing.get(p) === done) this.releasing.delete(p);
-    }
-  }
-
-  private async onOwnerFailure(owner: PartitionOwner, error: unknown): Promise<void> {
-    const p = owner.partition;
-    const entry = this.owned.get(p);
-    if (entry?.owner !== owner) return;
-    this.owned.delete(p);
-    await entry.writer.close().catch(() => undefined);
-    if (this.stopping || !this.assigned.has(p)) return; // I3
-    this.consumer?.seek({ topic: this.topics.commands, partition: p, offset: String(owner.committedOffset) });
-    // Fenced while the group still gives us p: an owner of an older or newer generation raced us. Wait for
-    // the rebalance to settle, then take p back (fencing in turn) if it is still ours (I3).
-    await sleep(error instanceof FencedError ? FENCED_RETAKE_BACKOFF_MS : OWNER_RESTART_BACKOFF_MS);
-    await this.acquire(p);
   }
 
   /** Graceful stop (I4). */
   async stop(): Promise<void> {
     if (!this.started || this.stopping) return;
     this.stopping = true;
-    await Promise.all([...this.owned.keys()].map((p) => this.release(p)));
-    await this.consumer?.disconnect();
-    await this.admin?.disconnect();
+    if (this.resumeTimer !== undefined) clearInterval(this.resumeTimer);
+    await Promise.all([...this.slots.values()].map((slot) => slot.want(false)));
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
     await this.cache.close();
     this.config.logger.log('info', 'executor stopped', { executorId: this.config.executorId });
   }

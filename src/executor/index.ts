@@ -1,10 +1,13 @@
-/** The executor: consumer-group membership, partition owners, graceful stop. */
-export { Executor } from './executor.js';
+/** The executor: consumer-group membership, partition slots and owners, graceful stop. */
+
+export { type Logger, type LogLevel, silentLogger, stderrLogger } from '../logging/index.js';
+export { Executor, type PartitionReport } from './executor.js';
 export {
   defaultBrokers,
   defaultLimits,
   defaultNamespace,
   type ExecutorConfig,
   type ExecutorOptions,
+  type LimitOptions,
+  mergeLimits,
 } from './executor-options.js';
-export { type Logger, type LogLevel, stderrLogger } from './logger.js';

@@ -63,6 +63,8 @@ export interface AvroBodies {
   CommandRejected: Avro<'CommandRejected'>;
   OwnerClaimed: Avro<'OwnerClaimed'>;
   CommandsConsumed: Avro<'CommandsConsumed'>;
+  StepStarted: Avro<'StepStarted'>;
+  CallRejected: Avro<'CallRejected', { readonly error: AvroErrorData }>;
 }
 
 /** How one kind's body crosses into Avro and back. */
@@ -180,12 +182,13 @@ export const BODY_CODECS: { readonly [K in RecordKind]: BodyCodec<K> } = {
   CancelRequested: codec('CancelRequested', same, (a) => ({ kind: 'CancelRequested', ...a })),
   CompensationStarted: codec(
     'CompensationStarted',
-    (b) => ({ callSeq: b.callSeq, reason: errorToAvro(b.reason), steps: b.steps }),
+    (b) => ({ callSeq: b.callSeq, reason: errorToAvro(b.reason), steps: b.steps, parentSeq: b.parentSeq }),
     (a) => ({
       kind: 'CompensationStarted',
       callSeq: a.callSeq,
       reason: errorFromAvro(a.reason),
       steps: a.steps,
+      parentSeq: a.parentSeq,
     }),
   ),
   ChildStarted: codec('ChildStarted', same, (a) => ({ kind: 'ChildStarted', ...a })),
@@ -219,4 +222,10 @@ export const BODY_CODECS: { readonly [K in RecordKind]: BodyCodec<K> } = {
   CommandRejected: codec('CommandRejected', same, (a) => ({ kind: 'CommandRejected', ...a })),
   OwnerClaimed: codec('OwnerClaimed', same, (a) => ({ kind: 'OwnerClaimed', ...a })),
   CommandsConsumed: codec('CommandsConsumed', same, (a) => ({ kind: 'CommandsConsumed', ...a })),
+  StepStarted: codec('StepStarted', same, (a) => ({ kind: 'StepStarted', ...a })),
+  CallRejected: codec(
+    'CallRejected',
+    (b) => ({ ...b, error: errorToAvro(b.error) }),
+    (a) => ({ kind: 'CallRejected', ...a, error: errorFromAvro(a.error) }),
+  ),
 };

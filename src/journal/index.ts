@@ -21,4 +21,5 @@ export {
   type RecordKind,
   type TimerPurpose,
 } from './records.js';
+export { type TopicNames, topicNames } from './topic-names.js';
 export { type JournalProblem, type JournalReport, verifyJournal } from './verify.js';

@@ -12,15 +12,21 @@
  *     (catch-up, scanJournal, schemas/README.md). Transactional writers never produce void records.
  * I3. `callSeq` numbers the body's ctx calls in the order the body makes them (1, 2, …); it is how a
  *     replayed body finds each call's journaled outcome.
+ * I5. The record that opens a call (StepStarted, a sleep's TimerScheduled, SignalAwaited or a first
+ *     SignalConsumed, ChildStarted, Emitted, CompensationStarted, CallRejected) carries `parentSeq`: the call
+ *     made last in the same async context before it (0 for the body's start). A call is identified by
+ *     (parentSeq, its rank among the calls with that parentSeq), which does not depend on how long non-ctx
+ *     I/O between calls took, so a replay finds the same callSeq for it (replay/call-identity.ts).
  */
 import type { ErrorData, JsonValue } from './json.js';
 
 /**
  * Version of the record envelope this code writes. Decoders accept every version up to it: v1 (no
- * writerEpoch) through schemas/released/journal-v1.avsc, v2 is schemas/journal.avsc. Bump it, and keep the
- * previous schema under schemas/released/, whenever journal.avsc changes.
+ * writerEpoch) and v2 (no parentSeq, StepStarted or CallRejected) through schemas/released/, v3 is
+ * schemas/journal.avsc. Bump it, and keep the previous schema under schemas/released/, whenever journal.avsc
+ * changes.
  */
-export const JOURNAL_SCHEMA_VERSION = 2;
+export const JOURNAL_SCHEMA_VERSION = 3;
 
 /** Why a timer exists. */
 export type TimerPurpose = 'sleep' | 'retry' | 'signal-timeout';
@@ -71,10 +77,17 @@ export type RecordBody =
       readonly callSeq: number;
       readonly purpose: TimerPurpose;
       readonly fireAtMs: number;
+      /** For a sleep, the call's origin (I5); -1 for retry and signal-timeout timers, and before v3. */
+      readonly parentSeq: number;
     }
   | { readonly kind: 'TimerFired'; readonly timerId: string; readonly callSeq: number }
   | { readonly kind: 'SignalReceived'; readonly name: string; readonly payload: JsonValue }
-  | { readonly kind: 'SignalAwaited'; readonly callSeq: number; readonly name: string }
+  | {
+      readonly kind: 'SignalAwaited';
+      readonly callSeq: number;
+      readonly name: string;
+      readonly parentSeq: number;
+    }
   | {
       readonly kind: 'SignalConsumed';
       readonly callSeq: number;
@@ -82,6 +95,8 @@ export type RecordBody =
       /** The `seq` of the SignalReceived record this call took. */
       readonly signalSeq: number;
       readonly payload: JsonValue;
+      /** The call's origin when this record opens it (the signal was waiting); else -1. */
+      readonly parentSeq: number;
     }
   | { readonly kind: 'CancelRequested'; readonly reason: string }
   | {
@@ -90,12 +105,14 @@ export type RecordBody =
       readonly reason: ErrorData;
       /** Names of the steps whose compensations will run, in the order they run. */
       readonly steps: readonly string[];
+      readonly parentSeq: number;
     }
   | {
       readonly kind: 'ChildStarted';
       readonly callSeq: number;
       readonly childId: string;
       readonly workflow: string;
+      readonly parentSeq: number;
     }
   | {
       readonly kind: 'ChildCompleted';
@@ -103,7 +120,13 @@ export type RecordBody =
       readonly childId: string;
       readonly outcome: ChildOutcome;
     }
-  | { readonly kind: 'Emitted'; readonly callSeq: number; readonly topic: string; readonly key: string }
+  | {
+      readonly kind: 'Emitted';
+      readonly callSeq: number;
+      readonly topic: string;
+      readonly key: string;
+      readonly parentSeq: number;
+    }
   | { readonly kind: 'WorkflowCompleted'; readonly result: JsonValue }
   | { readonly kind: 'WorkflowFailed'; readonly error: ErrorData }
   | { readonly kind: 'WorkflowCancelled'; readonly reason: string }
@@ -125,6 +148,24 @@ export type RecordBody =
       readonly kind: 'CommandsConsumed';
       readonly partition: number;
       readonly nextOffset: number;
+    }
+  | {
+      /** The machine started attempt `attempt` of step call `callSeq`; the attempt runs once this commits. */
+      readonly kind: 'StepStarted';
+      readonly callSeq: number;
+      readonly name: string;
+      readonly attempt: number;
+      readonly parentSeq: number;
+    }
+  | {
+      /** A body call failed without running: over a limit, made after a cancel, or refused by Kafka. */
+      readonly kind: 'CallRejected';
+      readonly callSeq: number;
+      readonly callKind: string;
+      readonly name: string;
+      readonly error: ErrorData;
+      /** The call's origin when this record opens it; -1 when it closes a call already open. */
+      readonly parentSeq: number;
     };
 
 /** Every record kind's name. */
@@ -169,4 +210,6 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'CommandRejected',
   'OwnerClaimed',
   'CommandsConsumed',
+  'StepStarted',
+  'CallRejected',
 ];

@@ -7,12 +7,15 @@ export {
   isConcurrentTransactions,
   retryConcurrentTransactions,
 } from './concurrent-transactions.js';
+export { KafkaJournalReader } from './journal-reader.js';
 export { scanJournal } from './journal-scan.js';
 export { createKafka, type KafkaClientOptions, parseBrokers } from './kafka-client.js';
+export { classifyKafkaError, REJECTED_TYPES } from './kafka-errors.js';
 export { committedOffset } from './offsets.js';
-export { type PartitionReadOptions, readPartitions } from './partition-reader.js';
+export { type PartitionReadOptions, ReadStalledError, readPartitions } from './partition-reader.js';
 export { partitionFor } from './partitioner.js';
 export { type BaseOffsets, type OffsetCommit, type OutMessage, TickWriter } from './tick-writer.js';
+export { CATALOG_TOPICS_MAX, KafkaTopicCatalog, maxMessageBytes } from './topic-catalog.js';
 export { ensureTopics, TopicMismatchError, type TopicNames, type TopicSetup, topicNames } from './topics.js';
 export {
   connectTransactionalProducer,

@@ -12,7 +12,7 @@ export async function scanJournal(
   kafka: Kafka,
   topic: string,
   groupPrefix: string,
-  timeoutMs = 60_000,
+  stallMs = 30_000,
 ): Promise<JournalRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -30,12 +30,13 @@ export async function scanJournal(
     from,
     ends,
     groupPrefix,
-    timeoutMs,
-    onMessage: (partition, message) => {
-      if (message.value === null) return false;
-      const record = decodeRecord(message.value);
-      if (epochs.get(partition)?.accept(record, Number(message.offset)) !== false) records.push(record);
-      return false;
+    stallMs,
+    onBatch: (partition, messages) => {
+      for (const message of messages) {
+        if (message.value === null) continue;
+        const record = decodeRecord(message.value);
+        if (epochs.get(partition)?.accept(record, Number(message.offset)) !== false) records.push(record);
+      }
     },
   });
   return records;

@@ -1,33 +1,36 @@
 /**
- * Reads chosen partitions of a topic from given offsets, read_committed, until the caller says stop.
- * KafkaJS has no manual `assign()`, so this joins a throw-away consumer group whose assigner hands its
- * only member exactly the wanted partitions, then seeks each one.
+ * Reads chosen partitions of a topic over an offset range, read_committed, in batches. KafkaJS has no
+ * manual `assign()`, so this joins a throw-away consumer group whose assigner hands its only member
+ * exactly the wanted partitions, then seeks each one.
  *
  * I1. Isolation is READ_COMMITTED (`readUncommitted: false`): aborted records — a fenced zombie's — are
  *     never seen.
  * I2. Nothing is committed for the throw-away group; offsets come from the caller every time.
- * I3. Messages below a partition's start offset are dropped, whatever position KafkaJS fetched first.
- * I4. With `ends`, a partition is done once a fetched batch reaches its end, read from KafkaJS's
- *     END_BATCH_PROCESS instrumentation, which also reports batches that held only transaction markers or
- *     aborted records (those never reach `eachBatch`).
+ * I3. Only messages in [from, end) reach the caller, whatever position KafkaJS fetched first.
+ * I4. A partition is done once the reader has passed `end - 1`, read from KafkaJS's END_BATCH_PROCESS
+ *     instrumentation, which also reports batches that held only transaction markers or aborted records
+ *     (those never reach `eachBatch`).
+ * I5. The read fails only when it stalls — no batch, not even an empty one, for `stallMs` — never because
+ *     the whole took long; an abort signal ends it at once. The consumer is disconnected either way.
  */
 import { randomUUID } from 'node:crypto';
 import { AssignerProtocol, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
+import { ErrorCode, LogbookError } from '../errors.js';
 
 /** Options for {@link readPartitions}. */
 export interface PartitionReadOptions {
   readonly topic: string;
   /** Start offset per partition. */
   readonly from: ReadonlyMap<number, number>;
-  /** Called for each message in offset order per partition; return true once that partition is done. */
-  readonly onMessage: (partition: number, message: KafkaMessage) => boolean | Promise<boolean>;
-  readonly timeoutMs: number;
+  /** Exclusive end offset per partition (I4). */
+  readonly ends: ReadonlyMap<number, number>;
+  /** Called for each batch's messages in range, in offset order; awaited before the next batch. */
+  readonly onBatch: (partition: number, messages: readonly KafkaMessage[]) => void | Promise<void>;
+  readonly stallMs: number;
   readonly groupPrefix: string;
-  /**
-   * Also done with a partition once the reader has passed this offset (exclusive end, e.g. a high
-   * watermark read before), counting transaction markers and aborted records the consumer skips (I4).
-   */
-  readonly ends?: ReadonlyMap<number, number>;
+  readonly signal?: AbortSignal;
+  /** Bytes fetched per partition and request (catch-up reads big batches). */
+  readonly maxBytesPerPartition?: number;
 }
 
 function fixedAssigner(topic: string, partitions: readonly number[]): PartitionAssigner {
@@ -53,64 +56,109 @@ function fixedAssigner(topic: string, partitions: readonly number[]): PartitionA
   });
 }
 
-/** Reads each partition in `from` until `onMessage` returns true for it (I1–I3). */
+/** A read that stalled (I5): retriable. */
+export class ReadStalledError extends LogbookError {
+  override readonly name = 'ReadStalledError';
+  constructor(message: string) {
+    super(ErrorCode.Kafka, message, { retriable: true });
+  }
+}
+
+/** Settles once every partition is done, the read stalls, or the signal aborts (I4, I5). */
+class ReadProgress {
+  readonly open: Set<number>;
+  readonly done: Promise<void>;
+  private finish!: () => void;
+  private fail!: (error: Error) => void;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    partitions: readonly number[],
+    private readonly options: PartitionReadOptions,
+  ) {
+    this.open = new Set(partitions);
+    this.done = new Promise<void>((resolve, reject) => {
+      this.finish = resolve;
+      this.fail = reject;
+    });
+    this.progress();
+    options.signal?.addEventListener(
+      'abort',
+      () => this.fail(new LogbookError(ErrorCode.Kafka, `reading ${options.topic} was stopped`)),
+      { once: true },
+    );
+  }
+
+  progress(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    const { stallMs, topic } = this.options;
+    this.timer = setTimeout(
+      () => this.fail(new ReadStalledError(`reading ${topic} stalled: no batch for ${stallMs} ms`)),
+      stallMs,
+    );
+  }
+
+  close(partition: number): void {
+    this.open.delete(partition);
+    if (this.open.size === 0) this.finish();
+  }
+
+  end(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+  }
+}
+
+/** Reads each partition of `from` up to its end (I1–I5). */
 export async function readPartitions(kafka: Kafka, options: PartitionReadOptions): Promise<void> {
   const partitions = [...options.from.keys()];
-  if (partitions.length === 0) return;
+  const progress = new ReadProgress(partitions, options);
+  for (const p of partitions) if ((options.ends.get(p) ?? 0) <= (options.from.get(p) ?? 0)) progress.close(p);
+  if (progress.open.size === 0) {
+    progress.end();
+    return;
+  }
+  const maxBytesPerPartition = options.maxBytesPerPartition ?? 8 * 1024 * 1024;
   const consumer = kafka.consumer({
     groupId: `${options.groupPrefix}.reader.${randomUUID()}`,
     partitionAssigners: [fixedAssigner(options.topic, partitions)],
     readUncommitted: false,
-    maxWaitTimeInMs: 20,
+    maxWaitTimeInMs: 50,
     sessionTimeout: 30_000,
+    maxBytesPerPartition,
+    maxBytes: maxBytesPerPartition * 2,
     allowAutoTopicCreation: false,
+    retry: { retries: 3 },
   });
-  const open = new Set(partitions);
-  const close = (partition: number): void => {
-    open.delete(partition);
-    if (open.size === 0) finish?.();
+  const passed = (partition: number, lastOffset: number): void => {
+    if (progress.open.has(partition) && lastOffset >= (options.ends.get(partition) ?? 0) - 1)
+      progress.close(partition); // I4
   };
-  let finish: (() => void) | undefined;
-  let fail: ((error: Error) => void) | undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    finish = resolve;
-    fail = reject;
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    progress.progress();
+    passed(payload.partition, Number(payload.lastOffset));
   });
-  const timer = setTimeout(
-    () => fail?.(new Error(`reading ${options.topic} timed out after ${options.timeoutMs} ms`)),
-    options.timeoutMs,
-  );
-  const ends = options.ends;
-  if (ends !== undefined) {
-    for (const [partition, end] of ends) if (end <= (options.from.get(partition) ?? 0)) close(partition);
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      const end = ends.get(payload.partition);
-      if (end !== undefined && open.has(payload.partition) && Number(payload.lastOffset) >= end - 1)
-        close(payload.partition); // I4
-    });
-  }
   try {
     await consumer.connect();
     await consumer.subscribe({ topic: options.topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        if (!open.has(batch.partition)) return;
+      eachBatch: async ({ batch, heartbeat }) => {
+        if (!progress.open.has(batch.partition)) return;
         const start = options.from.get(batch.partition) ?? 0;
-        for (const message of batch.messages) {
-          if (Number(message.offset) < start) continue; // I3
-          if (await options.onMessage(batch.partition, message)) {
-            close(batch.partition);
-            return;
-          }
-        }
+        const end = options.ends.get(batch.partition) ?? 0;
+        const inRange = batch.messages.filter((m) => Number(m.offset) >= start && Number(m.offset) < end); // I3
+        if (inRange.length > 0) await options.onBatch(batch.partition, inRange);
+        progress.progress();
+        await heartbeat();
+        const last = inRange.at(-1);
+        if (last !== undefined) passed(batch.partition, Number(last.offset));
       },
     });
     for (const [partition, offset] of options.from)
       consumer.seek({ topic: options.topic, partition, offset: String(offset) });
-    await done;
+    await progress.done;
   } finally {
-    clearTimeout(timer);
-    await consumer.disconnect();
+    progress.end();
+    await consumer.disconnect().catch(() => undefined);
   }
 }

@@ -13,38 +13,33 @@
  *     transaction 2.8–5.7 ms p50 with one producer, 1.4–1.9 ms with two). Order is kept because a write
  *     starts only after the previous one's EndTxn returned: its records are appended after the previous
  *     ones, and read_committed readers see records in offset order. Connecting fences both ids.
+ * I5. After a failed write the writer is `reset` before the next one: KafkaJS leaves a producer whose
+ *     EndTxn failed unusable, and only a new InitProducerId settles the transaction it left open.
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { ErrorCode, errorMessage, FencedError, LogbookError } from '../errors.js';
+import type {
+  BaseOffsets,
+  JournalWriter,
+  OffsetCommit,
+  OutMessage,
+  WriteFailure,
+} from '../partition/index.js';
 import { retryConcurrentTransactions } from './concurrent-transactions.js';
+import { classifyKafkaError } from './kafka-errors.js';
 import { connectTransactionalProducer, isFencingError } from './transactional-producer.js';
 
-/** A message to write, in Logbook's terms. */
-export interface OutMessage {
-  readonly topic: string;
-  /** Explicit partition; absent means Kafka's default (murmur2) partitioner on the key. */
-  readonly partition?: number;
-  readonly key: Buffer | string | null;
-  readonly value: Buffer | string | null;
-  readonly headers?: Readonly<Record<string, string>>;
-}
-
-/** Where to commit consumed command offsets. */
-export interface OffsetCommit {
-  readonly groupId: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly nextOffset: number;
-}
-
-/** Base offsets the broker assigned, by `topic:partition`. */
-export type BaseOffsets = ReadonlyMap<string, number>;
+export type { BaseOffsets, OffsetCommit, OutMessage } from '../partition/index.js';
 
 /** One partition owner's transactional writer. */
-export class TickWriter {
+export class TickWriter implements JournalWriter {
   private turn = 0;
 
-  private constructor(private readonly producers: readonly Producer[]) {}
+  private constructor(
+    private readonly kafka: Kafka,
+    private readonly transactionalId: string,
+    private producers: readonly Producer[],
+  ) {}
 
   /** The transactional ids a writer with base id `transactionalId` uses (I4). */
   static transactionalIds(transactionalId: string): string[] {
@@ -53,17 +48,40 @@ export class TickWriter {
 
   /** Connects and fences every earlier holder of the writer's transactional ids (I4). */
   static async connect(kafka: Kafka, transactionalId: string): Promise<TickWriter> {
+    return new TickWriter(kafka, transactionalId, await TickWriter.producersFor(kafka, transactionalId));
+  }
+
+  private static async producersFor(kafka: Kafka, transactionalId: string): Promise<Producer[]> {
     const producers: Producer[] = [];
     try {
       for (const id of TickWriter.transactionalIds(transactionalId)) {
         producers.push(await connectTransactionalProducer(kafka, { transactionalId: id }));
       }
-      return new TickWriter(producers);
+      return producers;
     } catch (error) {
       await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+      if (isFencingError(error))
+        throw new FencedError(`fenced while connecting ${transactionalId}`, { cause: error });
       const message = `cannot start transactional producer ${transactionalId}: ${errorMessage(error)}`;
       throw new LogbookError(ErrorCode.Kafka, message, { retriable: true, cause: error });
     }
+  }
+
+  /**
+   * Replaces the producers after a failed write (I5): the new ones fence the old ones, which aborts or
+   * completes any transaction left open, so the journal's end can be read right after.
+   */
+  async reset(): Promise<void> {
+    const old = this.producers;
+    this.producers = [];
+    await Promise.all(old.map((p) => p.disconnect().catch(() => undefined)));
+    this.producers = await TickWriter.producersFor(this.kafka, this.transactionalId);
+  }
+
+  /** Sorts a write error into fenced, rejected or unavailable (partition/ports.ts). */
+  classify(error: unknown): WriteFailure {
+    if (error instanceof FencedError) return { kind: 'fenced', message: error.message, type: undefined };
+    return classifyKafkaError(error);
   }
 
   private nextProducer(): Producer {
@@ -119,6 +137,6 @@ export class TickWriter {
 
   /** Disconnects the producers. */
   async close(): Promise<void> {
-    await Promise.all(this.producers.map((p) => p.disconnect()));
+    await Promise.all(this.producers.map((p) => p.disconnect().catch(() => undefined)));
   }
 }

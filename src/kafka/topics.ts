@@ -10,18 +10,9 @@
 import type { Admin } from 'kafkajs';
 import { ErrorCode, LogbookError } from '../errors.js';
 
-/** The topics of one namespace. */
-export interface TopicNames {
-  readonly commands: string;
-  readonly journal: string;
-  readonly events: string;
-  readonly dlq: string;
-}
+import type { TopicNames } from '../journal/index.js';
 
-/** The topic names for namespace `ns`. */
-export function topicNames(ns: string): TopicNames {
-  return { commands: `${ns}.commands`, journal: `${ns}.journal`, events: `${ns}.events`, dlq: `${ns}.dlq` };
-}
+export { type TopicNames, topicNames } from '../journal/index.js';
 
 /** The co-partitioned topics disagree on their partition counts (I2). */
 export class TopicMismatchError extends LogbookError {

@@ -23,3 +23,6 @@ export function stderrLogger(minLevel: LogLevel = 'info'): Logger {
     },
   };
 }
+
+/** A logger that drops everything (tests, benchmarks). */
+export const silentLogger: Logger = { log: () => undefined };

@@ -1,6 +1,7 @@
 /**
- * Commands: what anyone may put on `ns.commands`, keyed by workflow id (DESIGN §2). The wire forms are
- * JSON (schemas/command.schema.json) and Avro (schemas/command.avsc); both decode to these types.
+ * Commands: what anyone may put on `ns.commands`, keyed by workflow id (DESIGN §2). The types live in the
+ * machine, which decides them; src/commands decodes and encodes the wire forms, JSON
+ * (schemas/command.schema.json) and Avro (schemas/command.avsc), into these types.
  *
  * I1. `start`, `signal` and `cancel` are the public commands. `query` asks the owner for a status event
  *     and `childResult` carries a child workflow's outcome to its parent's partition; both are public in

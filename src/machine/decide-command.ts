@@ -3,16 +3,21 @@
  *
  * I1. Start is idempotent on workflow id: a second start of a known id writes nothing (DESIGN §5); a child
  *     start of an id that already finished answers its parent at once, so the parent never hangs.
+ * I2. A command that cannot apply (unknown workflow name, signal or cancel for an unknown or finished id, a
+ *     signal for a full mailbox) goes to the DLQ with its reason, and is journaled as CommandRejected when
+ *     it names a workflow: in its sequence while it runs, outside it (seq 0) otherwise.
  * I3. A child start that cannot run (its workflow is not registered, or its id is taken by a workflow that
  *     is not this parent's child) fails the parent's call at once, so the parent never waits forever.
- * I2. A command that cannot apply (unknown workflow name, signal or cancel for an unknown or finished id)
- *     goes to the DLQ with its reason, and is journaled as CommandRejected when it names a workflow.
+ * I4. The cancel rule lives here: a cancel rejects every open call but compensation steps, which also
+ *     drops their timers and waits (apply.ts I4); calls made after it are rejected as they come
+ *     (decide-intent.ts). A stuck body cannot compensate, so a stuck workflow is cancelled at once.
  */
-import type { Command } from '../commands/command.js';
 import { ErrorCode } from '../errors.js';
 import type { ParentRef } from '../journal/index.js';
+import type { Command } from './command.js';
 import type { Decision } from './decision.js';
 import type { Input, RawMessage } from './inputs.js';
+import { cancelledError, type MachineLimits } from './limits.js';
 import { isTerminal, type PartitionState, type WorkflowState } from './state.js';
 import { childResultFor, statusSummary } from './workflow-outcome.js';
 
@@ -23,6 +28,7 @@ export interface DecideContext {
   readonly epoch?: number;
   /** Names of the workflows this executor can run. */
   readonly workflows: ReadonlySet<string>;
+  readonly limits: MachineLimits;
 }
 
 type BadCommand = Extract<Input, { kind: 'badCommand' }>;
@@ -44,7 +50,7 @@ export function reject(state: PartitionState, d: Decision, bad: Omit<BadCommand,
     sourceOffset: bad.offset,
   } as const;
   const ws = state.get(bad.workflowId);
-  if (ws === undefined) d.unsequenced(bad.workflowId, body);
+  if (ws === undefined || isTerminal(ws.status)) d.unsequenced(bad.workflowId, body);
   else d.record(ws, body);
 }
 
@@ -161,23 +167,52 @@ function live(state: PartitionState, d: Decision, c: Command, src: Source): Work
   return ws;
 }
 
+/** The oldest open wait for signal `name`, if any. */
+function oldestWaiter(ws: WorkflowState, name: string): number | undefined {
+  let oldest: number | undefined;
+  for (const [callSeq, waiting] of ws.awaiting) {
+    if (waiting === name && (oldest === undefined || callSeq < oldest)) oldest = callSeq;
+  }
+  return oldest;
+}
+
+/** Why a signal cannot be held, or undefined when the mailbox has room (I2). */
+function mailboxFull(ws: WorkflowState, payloadBytes: number, limits: MachineLimits): string | undefined {
+  if (ws.mailbox.length >= limits.mailboxMax)
+    return `Workflow "${ws.id}" already holds ${ws.mailbox.length} unconsumed signals (mailboxMax ${limits.mailboxMax}).`;
+  const held = ws.mailbox.reduce((sum, s) => sum + s.bytes, 0);
+  if (held + payloadBytes > limits.mailboxBytesMax)
+    return `Workflow "${ws.id}" holds ${held} bytes of unconsumed signals; ${payloadBytes} more would pass mailboxBytesMax (${limits.mailboxBytesMax}).`;
+  return undefined;
+}
+
 function signal(
   state: PartitionState,
   d: Decision,
   c: Extract<Command, { type: 'signal' }>,
   src: Source,
+  limits: MachineLimits,
 ): void {
   const ws = live(state, d, c, src);
   if (ws === undefined) return;
+  const waiter = oldestWaiter(ws, c.name);
+  const full =
+    waiter === undefined
+      ? mailboxFull(ws, Buffer.byteLength(JSON.stringify(c.payload), 'utf8'), limits)
+      : undefined;
+  if (full !== undefined) {
+    rejectCommand(state, d, c, src, ErrorCode.CommandMailboxFull, full);
+    return;
+  }
   const received = d.record(ws, { kind: 'SignalReceived', name: c.name, payload: c.payload });
-  const waiter = [...ws.awaiting].filter(([, name]) => name === c.name).sort(([a], [b]) => a - b)[0];
   if (waiter !== undefined) {
     d.record(ws, {
       kind: 'SignalConsumed',
-      callSeq: waiter[0],
+      callSeq: waiter,
       name: c.name,
       signalSeq: received.seq,
       payload: c.payload,
+      parentSeq: -1,
     });
   }
 }
@@ -190,8 +225,21 @@ function cancel(
   nowMs: number,
 ): void {
   const ws = live(state, d, c, src);
-  if (ws === undefined || ws.cancelReason !== null) return;
-  d.record(ws, { kind: 'CancelRequested', reason: c.reason });
+  if (ws === undefined) return;
+  if (ws.cancelReason !== null && ws.status !== 'stuck') return; // one cancel is enough while it can unwind
+  if (ws.cancelReason === null) d.record(ws, { kind: 'CancelRequested', reason: c.reason });
+  for (const [callSeq, call] of [...ws.open]) {
+    if (call.compensation) continue; // I4
+    const error = cancelledError(c.reason);
+    d.record(ws, {
+      kind: 'CallRejected',
+      callSeq,
+      callKind: call.kind,
+      name: call.name,
+      error,
+      parentSeq: -1,
+    });
+  }
   if (ws.status === 'stuck') {
     // A stuck body cannot run its compensations; the cancel ends it as it stands.
     d.record(ws, { kind: 'WorkflowCancelled', reason: c.reason });
@@ -218,7 +266,7 @@ export function decideCommand(
       start(state, d, command, src, ctx);
       return;
     case 'signal':
-      signal(state, d, command, src);
+      signal(state, d, command, src, ctx.limits);
       return;
     case 'cancel':
       cancel(state, d, command, src, ctx.nowMs);
@@ -230,8 +278,8 @@ export function decideCommand(
     }
     case 'childResult': {
       const ws = state.get(command.id);
-      const call = ws?.calls.get(command.callSeq);
-      if (ws === undefined || isTerminal(ws.status) || call === undefined || call.status === 'done') return;
+      const call = ws?.open.get(command.callSeq);
+      if (ws === undefined || isTerminal(ws.status) || call === undefined || call.kind !== 'child') return;
       d.record(ws, {
         kind: 'ChildCompleted',
         callSeq: command.callSeq,

@@ -1,10 +1,13 @@
 /**
  * Inputs to `decide`: everything that can move a partition forward. They are made at the edges (the
- * command reader, the step runner, the timer wheel, the workflow runtime) and carry every value the
+ * command reader, the step runner, the timer queue, the workflow runtime) and carry every value the
  * machine must not make itself: the time, jitter, ids (STYLE §1).
+ *
+ * I1. Every intent that makes a call names its callSeq and its origin `parentSeq` (records.ts I5).
  */
-import type { Command } from '../commands/command.js';
 import type { ErrorData, JsonValue } from '../journal/index.js';
+import type { Command } from './command.js';
+import type { CallKind } from './state.js';
 
 /** A retry policy with every duration in milliseconds (durations are parsed once, at the API boundary). */
 export interface RetryPolicy {
@@ -14,14 +17,28 @@ export interface RetryPolicy {
   readonly maxIntervalMs: number;
 }
 
-/** What a workflow body asked for, as its runtime reports it. Every intent names its body call. */
+/** What a workflow body asked for, as its runtime reports it (I1). */
 export type Intent =
-  | { readonly type: 'sleep'; readonly callSeq: number; readonly durationMs: number }
+  | {
+      readonly type: 'step';
+      readonly callSeq: number;
+      readonly name: string;
+      readonly parentSeq: number;
+      /** True while an attempt of this call is queued or running on this owner (set at the edge). */
+      readonly attemptActive: boolean;
+    }
+  | {
+      readonly type: 'sleep';
+      readonly callSeq: number;
+      readonly durationMs: number;
+      readonly parentSeq: number;
+    }
   | {
       readonly type: 'signal';
       readonly callSeq: number;
       readonly name: string;
       readonly timeoutMs: number | null;
+      readonly parentSeq: number;
     }
   | {
       readonly type: 'child';
@@ -29,6 +46,7 @@ export type Intent =
       readonly childId: string;
       readonly workflow: string;
       readonly input: JsonValue;
+      readonly parentSeq: number;
     }
   | {
       readonly type: 'emit';
@@ -36,17 +54,31 @@ export type Intent =
       readonly topic: string;
       readonly key: string;
       readonly value: JsonValue;
+      readonly parentSeq: number;
     }
   | {
       readonly type: 'compensation';
       readonly callSeq: number;
       readonly reason: ErrorData;
       readonly steps: readonly string[];
+      readonly parentSeq: number;
+    }
+  /** A call that fails without running: a value over a limit, or one Kafka refused (found at the edge). */
+  | {
+      readonly type: 'rejected';
+      readonly callSeq: number;
+      readonly callKind: CallKind;
+      readonly name: string;
+      readonly error: ErrorData;
+      readonly parentSeq: number;
     }
   | { readonly type: 'complete'; readonly result: JsonValue }
   | { readonly type: 'fail'; readonly error: ErrorData }
   | { readonly type: 'cancelled'; readonly reason: string }
   | { readonly type: 'stuck'; readonly error: ErrorData };
+
+/** The intents that make a call, and so carry a callSeq. */
+export type CallIntent = Extract<Intent, { readonly callSeq: number }>;
 
 /** How one step attempt ended. */
 export type StepOutcome =
@@ -92,3 +124,17 @@ export type Input =
 
 /** Every input kind. */
 export type InputKind = Input['kind'];
+
+/** The workflow an input is about, or undefined for inputs about no single workflow. */
+export function inputWorkflowId(input: Input): string | undefined {
+  switch (input.kind) {
+    case 'command':
+      return input.command.id;
+    case 'badCommand':
+      return input.workflowId ?? undefined;
+    case 'misrouted':
+      return undefined;
+    default:
+      return input.workflowId;
+  }
+}

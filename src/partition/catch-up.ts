@@ -1,112 +1,119 @@
 /**
- * Catch-up on taking a partition (DESIGN §3): load the cache, claim the partition with an OwnerClaimed
- * record, then fold every journal record from the cached checkpoint up to that claim.
+ * Catch-up (DESIGN §3): fold every journal record from the cache's checkpoint up to a given offset into
+ * the cache, in batches. A new owner catches up to its own claim (owner.ts); an owner whose write failed
+ * in an unknown way catches up to the journal's end (owner-failure.ts).
  *
- * I1. The claim is written by the already-fenced producer, so it is the last record of the partition when
- *     it commits: reading until it arrives means reading everything any earlier owner committed.
- * I2. The same `applyRecord` as live processing folds each record (a new owner reaches the old one's state).
- * I3. States and the checkpoint (the claim's offset) are written to the cache together, before any input.
- * I4. Command positions are journaled (CommandsConsumed, in the same transaction as the records the
- *     commands caused), so the next command offset is the highest one the journal holds — fresher than the
- *     consumer group's, which is committed only now and then.
- * I5. The epoch rule (records.ts I4) decides which records count: a record stamped with an epoch older
- *     than the latest claim before it is a fenced owner's late write and is skipped. This owner's epoch is
- *     its own claim's offset + 1.
+ * I1. The same `applyRecord` as live processing folds each record, and the same CacheChanges writes it,
+ *     so a new owner reaches exactly the state the old one had.
+ * I2. The epoch rule (records.ts I4) decides which records count: a record stamped with an epoch older
+ *     than the latest claim before it is a fenced owner's late write and is skipped.
+ * I3. Command positions are journaled (CommandsConsumed): the next command offset is the highest one seen.
+ * I4. Resumable and bounded: every `batchRecordsMax` records (and at every batch Kafka hands over) the
+ *     states and the checkpoint are written together, so an interrupted catch-up resumes from there and
+ *     memory holds one batch's states, never the partition's. It fails only when the journal stalls
+ *     (`stallMs` without a batch), never because the whole took long.
  */
-import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
-import type { StateCache } from '../cache/index.js';
-import {
-  decodeRecord,
-  EpochFilter,
-  epochOfClaimAt,
-  JOURNAL_SCHEMA_VERSION,
-  type JournalRecord,
-} from '../journal/index.js';
-import { readPartitions, type TickWriter, type TopicNames } from '../kafka/index.js';
-import { applyRecord, assertBug, type PartitionState, type WorkflowState } from '../machine/index.js';
-import { journalMessage } from './messages.js';
+import type { CacheChanges, Checkpoint, PartitionCache } from '../cache/index.js';
+import { CacheChanges as Changes } from '../cache/index.js';
+import { decodeRecord, EpochFilter, type JournalRecord } from '../journal/index.js';
+import { applyRecord, type WorkflowState } from '../machine/index.js';
+import type { JournalMessage, JournalReader } from './ports.js';
 
-/** What catch-up produced. */
+/** What a catch-up did. */
 export interface CatchUpResult {
-  readonly state: PartitionState;
-  /** Journal offset of this owner's claim: everything up to it is folded into `state`. */
-  readonly checkpoint: number;
-  /** Records read from the journal (not counting the claim); 0 when the cache was current. */
-  readonly recordsReplayed: number;
-  /** Next command offset the journal accounts for (the highest CommandsConsumed seen, or the cached one). */
-  readonly commandOffset: number;
-  /** This owner's epoch (its claim's offset + 1), stamped on every record it writes (I5). */
-  readonly epoch: number;
-  /** Records skipped as void: written by a fenced owner after a later claim (I5). */
-  readonly recordsVoid: number;
-  readonly cachedCheckpoint: number;
+  readonly checkpoint: Checkpoint;
+  /** Records folded (partition records and void ones not counted). */
+  readonly records: number;
+  /** Records skipped as void: written by a fenced owner after a later claim (I2). */
+  readonly voided: number;
 }
 
 /** Inputs of {@link catchUp}. */
 export interface CatchUpDeps {
-  readonly kafka: Kafka;
-  readonly cache: StateCache;
-  readonly writer: TickWriter;
-  readonly topics: TopicNames;
+  readonly cache: PartitionCache;
+  readonly reader: JournalReader;
   readonly partition: number;
-  readonly executorId: string;
-  readonly groupPrefix: string;
-  readonly timeoutMs: number;
+  readonly batchRecordsMax: number;
+  readonly stallMs: number;
+  readonly signal?: AbortSignal;
+  /** Told of each batch written, with the states it changed (the owner refreshes what it holds). */
+  readonly onBatch?: (changes: CacheChanges) => void;
 }
 
-/** Loads, claims and folds the journal up to the claim (I1–I3). */
-export async function catchUp(deps: CatchUpDeps): Promise<CatchUpResult> {
-  const { partition: p, topics } = deps;
-  const cached = await deps.cache.load(p);
-  const state: PartitionState = new Map(cached.workflows.map((ws) => [ws.id, ws]));
-  const claim: JournalRecord = {
-    schemaVersion: JOURNAL_SCHEMA_VERSION,
-    workflowId: '',
-    seq: 0,
-    atMs: Date.now(),
-    body: { kind: 'OwnerClaimed', partition: p, claimId: randomUUID(), executorId: deps.executorId },
-  };
-  const offsets = await deps.writer.write([journalMessage(claim, topics, p)], undefined);
-  const claimOffset = offsets.get(`${topics.journal}:${p}`);
-  assertBug(claimOffset !== undefined && claimOffset >= 0, `no offset for the claim of partition ${p}`);
+/** A batch being folded: the states it touched and the cache changes it makes. */
+class Batch {
+  readonly states = new Map<string, WorkflowState>();
+  readonly changes: Changes;
+  records = 0;
+  lastOffset = -1;
 
-  const changed = new Map<string, WorkflowState>();
-  let recordsReplayed = 0;
-  let commandOffset = cached.checkpoint.commandOffset;
-  const epochs = new EpochFilter(cached.checkpoint.epoch); // I5
-  if (claimOffset > cached.checkpoint.journalOffset + 1) {
-    await readPartitions(deps.kafka, {
-      topic: topics.journal,
-      from: new Map([[p, cached.checkpoint.journalOffset + 1]]),
-      groupPrefix: deps.groupPrefix,
-      timeoutMs: deps.timeoutMs,
-      onMessage: (_, message) => {
-        if (Number(message.offset) >= claimOffset) return true; // I1
-        assertBug(message.value !== null, `empty journal record at ${topics.journal}:${p}@${message.offset}`);
-        const record = decodeRecord(message.value);
-        if (!epochs.accept(record, Number(message.offset))) return false; // a fenced owner's write (I5)
-        if (record.body.kind === 'OwnerClaimed') return false;
-        if (record.body.kind === 'CommandsConsumed') {
-          commandOffset = Math.max(commandOffset, record.body.nextOffset);
-          return false;
-        }
-        recordsReplayed++;
-        const ws = applyRecord(state, record); // I2
-        if (ws !== undefined) changed.set(ws.id, ws);
-        return false;
-      },
-    });
+  constructor(partition: number) {
+    this.changes = new Changes(partition);
   }
-  const epoch = epochOfClaimAt(claimOffset);
-  await deps.cache.write(p, changed.values(), { journalOffset: claimOffset, commandOffset, epoch }); // I3
-  return {
-    state,
-    checkpoint: claimOffset,
-    epoch,
-    recordsReplayed,
-    recordsVoid: epochs.voidCount,
-    commandOffset,
-    cachedCheckpoint: cached.checkpoint.journalOffset,
-  };
+}
+
+/** Folds journal [checkpoint + 1, to) into the cache (I1–I4). */
+export async function catchUp(deps: CatchUpDeps, to: number): Promise<CatchUpResult> {
+  let checkpoint = await deps.cache.checkpoint();
+  const start = checkpoint.journalOffset + 1;
+  const epochs = new EpochFilter(checkpoint.epoch);
+  let records = 0;
+  if (to > start) {
+    await deps.reader.readRange(
+      start,
+      to,
+      async (messages) => {
+        for (let i = 0; i < messages.length; i += deps.batchRecordsMax) {
+          const slice = messages.slice(i, i + deps.batchRecordsMax);
+          const result = await foldBatch(deps, slice, epochs, checkpoint);
+          checkpoint = result.checkpoint;
+          records += result.records;
+        }
+      },
+      { stallMs: deps.stallMs, ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
+    );
+  }
+  return { checkpoint, records, voided: epochs.voidCount };
+}
+
+/** Folds one batch and writes it with its checkpoint (I4). */
+async function foldBatch(
+  deps: CatchUpDeps,
+  messages: readonly JournalMessage[],
+  epochs: EpochFilter,
+  before: Checkpoint,
+): Promise<{ checkpoint: Checkpoint; records: number }> {
+  const batch = new Batch(deps.partition);
+  let commandOffset = before.commandOffset;
+  const decoded: { record: JournalRecord; message: JournalMessage }[] = [];
+  for (const message of messages) {
+    batch.lastOffset = message.offset;
+    if (message.value === null) continue;
+    const record = decodeRecord(message.value);
+    if (!epochs.accept(record, message.offset)) continue; // I2
+    if (record.body.kind === 'CommandsConsumed')
+      commandOffset = Math.max(commandOffset, record.body.nextOffset); // I3
+    if (record.workflowId !== '') decoded.push({ record, message });
+  }
+  await load(
+    deps.cache,
+    batch,
+    decoded.map((d) => d.record.workflowId),
+  );
+  for (const { record, message } of decoded) {
+    const ws = applyRecord(batch.states, record, batch.changes); // I1
+    if (ws !== undefined && message.value !== null)
+      batch.changes.record(ws, record, message.value, message.offset);
+    batch.records++;
+  }
+  const checkpoint = { journalOffset: batch.lastOffset, commandOffset, epoch: epochs.current };
+  await deps.cache.write(batch.changes, checkpoint);
+  deps.onBatch?.(batch.changes);
+  return { checkpoint, records: batch.records };
+}
+
+/** Loads the cached states of the ids a batch names (running and finished ones alike). */
+async function load(cache: PartitionCache, batch: Batch, ids: readonly string[]): Promise<void> {
+  const wanted = [...new Set(ids)].filter((id) => !batch.states.has(id));
+  for (const [id, cached] of await cache.workflows(wanted)) batch.states.set(id, cached.state);
 }

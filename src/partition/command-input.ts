@@ -4,19 +4,24 @@
  *
  * I1. A message that does not decode becomes a `badCommand` input (DLQ), never an exception.
  * I2. A command whose id hashes (murmur2) to another partition becomes a `misrouted` input: it is forwarded
- *     to its owner, never run here (partition-owner.ts I6).
+ *     to its owner, never run here (owner.ts I6).
  */
-import type { KafkaMessage } from 'kafkajs';
 import { decodeCommand } from '../commands/index.js';
 import { JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../journal/index.js';
-import { partitionFor } from '../kafka/index.js';
 import type { Input } from '../machine/index.js';
 
-/** The input for one command message read on `partition` of `partitionCount` (I1, I2). */
+/** A command message as the consumer hands it over. */
+export interface CommandMessage {
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+}
+
+/** The input for one command message read on `partition`; `partitionOf` is Kafka's partitioner (I1, I2). */
 export function commandInput(
-  message: KafkaMessage,
+  message: CommandMessage,
   partition: number,
-  partitionCount: number,
+  partitionOf: (id: string) => number,
   commandBytesMax: number,
 ): Input {
   const raw = { key: message.key, value: message.value };
@@ -31,13 +36,13 @@ export function commandInput(
       ...raw,
     };
   }
-  if (partitionFor(decoded.command.id, partitionCount) !== partition) {
+  if (partitionOf(decoded.command.id) !== partition) {
     return { kind: 'misrouted', command: decoded.command, offset: message.offset };
   }
   return { kind: 'command', command: decoded.command, offset: message.offset, raw };
 }
 
-/** The partition-level record that journals a command position (partition-owner.ts I7). */
+/** The partition-level record that journals a command position (owner.ts I7). */
 export function commandsConsumed(
   partition: number,
   nextOffset: number,

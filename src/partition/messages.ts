@@ -10,14 +10,15 @@
  * I3. DLQ header names are part of the operator interface: never rename them.
  */
 import { encodeCommandJson } from '../commands/index.js';
+import type { TopicNames } from '../journal/index.js';
 import {
   encodeRecord,
   JOURNAL_SCHEMA_HEADER,
   JOURNAL_SCHEMA_HEADER_VALUE,
   type JournalRecord,
 } from '../journal/index.js';
-import type { OutMessage, TopicNames } from '../kafka/index.js';
 import type { Effects } from '../machine/index.js';
+import type { OutMessage } from './ports.js';
 
 /** DLQ header names (I3). */
 export const DLQ_HEADERS = {

@@ -1,20 +1,81 @@
-/** A partition owner's limits and counters (STYLE §5: every limit is named config with a unit). */
+/**
+ * A partition owner's limits and counters (STYLE §5: every limit is named config with a unit). Each limit
+ * is asserted where it is used; README "Limits" lists them.
+ */
+import { defaultMachineLimits, type MachineLimits } from '../machine/index.js';
+import { defaultRunLimits, type RunLimits } from '../replay/index.js';
 
-/** Limits and knobs of a partition owner, all named with units (STYLE §5). */
+/** Limits and knobs of a partition owner, all named with units. */
 export interface OwnerLimits {
-  /** How often the consumer group's committed offset is brought up to the journaled one (partition-owner.ts I7). */
+  /** How often the consumer group's committed offset is brought up to the journaled one (owner.ts I7). */
   readonly offsetCommitIntervalMs: number;
   /** How long a tick waits for more inputs before it commits (0: commit as soon as the last one ended). */
   readonly tickLingerMs: number;
   readonly tickInputsMax: number;
-  /** Budget of one tick's writes; keeps its journal batch under the broker's max.message.bytes (tick.ts I3). */
+  /** Budget of one tick's writes; kept under the journal topic's max.message.bytes (tick.ts I3). */
   readonly tickBytesMax: number;
+  /** Inputs queued for the loop; commands wait in Kafka (the partition is paused) while it is full. */
   readonly inboxMax: number;
   readonly stepsInFlightMax: number;
-  /** Largest step result as JSON; larger fails the step with a TerminalError. */
+  /** Step attempts waiting for a free slot; step intents wait while it is full. */
+  readonly stepQueueMax: number;
+  /** Largest step result as UTF-8 JSON; larger fails the step with a LimitError. */
   readonly stepResultBytesMax: number;
   readonly commandBytesMax: number;
-  readonly catchUpTimeoutMs: number;
+  /** Catch-up writes a checkpoint at least every this many records (catch-up.ts I4). */
+  readonly catchUpBatchRecordsMax: number;
+  /** Catch-up gives up (and is retried from its last checkpoint) after this long without a record. */
+  readonly catchUpStallMs: number;
+  /** Workflows held in memory at most; past it the idle ones leave first, then commands wait. */
+  readonly hotWorkflowsMax: number;
+  /** A wakeable workflow idle this long leaves memory; its next event brings it back by replay. */
+  readonly idleEvictMs: number;
+  /** Timers held in memory at most (the rest wait in the cache's index). */
+  readonly timerHeapMax: number;
+  /** Bodies replayed at once (resumes after a takeover or an eviction). */
+  readonly resumesInFlightMax: number;
+  /** How long a finished workflow's result and error stay in the cache; past it, the journal has them. */
+  readonly finishedRetentionMs: number;
+  /** How often housekeeping (eviction, timer refills, retention) runs on a quiet partition (owner.ts I8). */
+  readonly housekeepingIntervalMs: number;
+  /** First wait after a failed write; it doubles up to `failureBackoffMaxMs`. */
+  readonly failureBackoffMs: number;
+  readonly failureBackoffMaxMs: number;
+  readonly machine: MachineLimits;
+  readonly run: RunLimits;
+}
+
+/** Default limits of a partition owner. */
+export const defaultOwnerLimits: OwnerLimits = {
+  offsetCommitIntervalMs: 1_000,
+  tickLingerMs: 0,
+  tickInputsMax: 2_000,
+  tickBytesMax: 512 * 1024,
+  inboxMax: 20_000,
+  stepsInFlightMax: 1_000,
+  stepQueueMax: 100_000,
+  stepResultBytesMax: 256 * 1024,
+  commandBytesMax: 256 * 1024,
+  catchUpBatchRecordsMax: 5_000,
+  catchUpStallMs: 30_000,
+  hotWorkflowsMax: 50_000,
+  idleEvictMs: 60_000,
+  timerHeapMax: 20_000,
+  resumesInFlightMax: 16,
+  finishedRetentionMs: 7 * 86_400_000,
+  housekeepingIntervalMs: 5_000,
+  failureBackoffMs: 100,
+  failureBackoffMaxMs: 30_000,
+  machine: defaultMachineLimits,
+  run: defaultRunLimits,
+};
+
+/** Why an owner is failing now: visible in `stats.failing` while it backs off (owner.ts I4). */
+export interface OwnerFailing {
+  readonly sinceMs: number;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly nextRetryAtMs: number;
 }
 
 /** Counters for tests, metrics and the admin surface. */
@@ -25,4 +86,26 @@ export interface OwnerStats {
   ticks: number;
   recordsWritten: number;
   commandsDropped: number;
+  hotWorkflows: number;
+  evictedWorkflows: number;
+  timersInMemory: number;
+  ticksRejected: number;
+  failing: OwnerFailing | null;
+}
+
+/** Fresh counters. */
+export function newOwnerStats(): OwnerStats {
+  return {
+    catchUpRecords: 0,
+    cachedCheckpoint: -1,
+    resumedWorkflows: 0,
+    ticks: 0,
+    recordsWritten: 0,
+    commandsDropped: 0,
+    hotWorkflows: 0,
+    evictedWorkflows: 0,
+    timersInMemory: 0,
+    ticksRejected: 0,
+    failing: null,
+  };
 }

@@ -1,171 +1,255 @@
 /**
- * The live workflow runs of one partition and how committed records reach them (post-commit side of
- * the tick): create runs for started workflows, settle calls, arm timers, start retry attempts, drop
- * finished runs.
+ * The live runs of one partition: making them (by replay from the cache's history), handing them
+ * committed records in rounds, and starting the step attempts the machine decided.
  *
- * I1. Called only with committed records, in journal order (DESIGN §3: continue only after commit).
- * I2. A step attempt starts only when the journal does not already settle it or schedule its retry;
- *     the attempt number continues from the journal's.
- * I3. After a cancel, only compensation steps start.
- * I5. Live delivery and replay hand a run its records the same way — one record, then the body runs until
- *     it waits again — so parallel branches number their calls in the same order both times.
- * I4. Speculation: a tick's records may reach the runs before the tick commits, so a body that, say,
- *     returns right after its last step has its WorkflowCompleted in the same transaction. Nothing a body
- *     does can leave the process before the commit: step attempts are held until `settle()`, every other
- *     intent is a journal record of the same transaction, and if the commit fails the owner and all its
- *     runs are discarded and rebuilt from the journal.
+ * I1. Live delivery and replay hand a run its records the same way — one record, then the body runs until
+ *     it waits again — so a body sees outcomes in journal order either way.
+ * I2. A run is rebuilt from the cache's history of its workflow (every record, in seq order) and is fed
+ *     live records only after the history (run-entry.ts I1). At most `resumesInFlightMax` replay at once.
+ * I3. An attempt runs only once its StepStarted is committed (decide-intent.ts I3). An attempt whose run
+ *     is gone (evicted, or the owner is new) is held until the replayed run has made the step call again,
+ *     and is reported active meanwhile, as is one whose outcome waits in the inbox, so the machine never
+ *     starts a second one while the first can still report.
+ * I4. Speculation (owner-tick.ts I4): a tick's first-round records may reach the runs before its commit;
+ *     nothing a body does then leaves the process, since every intent is a record of the same tick and
+ *     attempts start only after the commit. A failed commit drops those runs (hot-set.ts I2).
  */
-import type { JournalRecord } from '../journal/index.js';
-import { type Input, isCompensationStep, type PartitionState, type WorkflowState } from '../machine/index.js';
-import { type RecordedCall, type RunSink, type StepRequest, WorkflowRun } from '../replay/index.js';
+import type { PartitionCache } from '../cache/index.js';
+import { decodeRecord, type JournalRecord } from '../journal/index.js';
+import type { Intent, StepAttempt, WorkflowState } from '../machine/index.js';
+import { type RunLimits, WorkflowRun } from '../replay/index.js';
 import type { StepRunner } from '../steps/index.js';
-import type { TimerWheel } from '../timers/index.js';
 import type { AnyWorkflowDefinition } from '../workflow/index.js';
+import type { HotSet } from './hot-set.js';
+import type { Queued } from './inbox.js';
+import { deliverTo, type RunEntry } from './run-entry.js';
+
+const attemptKey = (workflowId: string, callSeq: number): string => `${callSeq}\u0000${workflowId}`;
+const yieldToBodies = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** What a RunRegistry needs. */
+export interface RunRegistryDeps {
+  readonly hot: HotSet;
+  readonly cache: PartitionCache;
+  readonly workflows: ReadonlyMap<string, AnyWorkflowDefinition>;
+  readonly runner: StepRunner;
+  readonly limits: RunLimits;
+  readonly resumesInFlightMax: number;
+  readonly enqueue: (item: Queued) => void;
+  readonly onResumeError: (workflowId: string, error: unknown) => void;
+  readonly now: () => number;
+}
 
 /** Live runs of one partition. */
 export class RunRegistry {
-  private readonly runs = new Map<string, WorkflowRun>();
+  private readonly held = new Map<string, number>();
+  /** Calls whose attempt's outcome is in the inbox or in a tick not committed yet. */
+  private readonly outcomes = new Set<string>();
+  private readonly resumeQueue = new Set<string>();
+  private resuming = 0;
+  private stopped = false;
+  resumed = 0;
 
-  constructor(
-    private readonly state: PartitionState,
-    private readonly workflows: ReadonlyMap<string, AnyWorkflowDefinition>,
-    private readonly runner: StepRunner,
-    private readonly wheel: TimerWheel,
-    private readonly enqueue: (input: Input) => void,
-  ) {}
+  constructor(private readonly deps: RunRegistryDeps) {}
 
-  /** Number of live runs. */
-  get size(): number {
-    return this.runs.size;
-  }
-
-  private readonly sink: RunSink = {
-    intent: (workflowId, intent) => this.enqueue({ kind: 'intent', workflowId, intent }),
-    step: (request) => this.startStep(request),
-  };
-
-  /** Step requests held back while the records that led to them are not committed yet (I4). */
-  private deferred: StepRequest[] | undefined;
-
-  private startStep(request: StepRequest): void {
-    if (this.deferred !== undefined) {
-      this.deferred.push(request); // I4: no side effect before the commit
-      return;
-    }
-    const ws = this.state.get(request.workflowId);
-    const call = ws?.calls.get(request.callSeq);
-    if (call !== undefined && call.status !== 'pending') return; // I2
-    if (ws?.cancelReason != null && !isCompensationStep(request.name)) return; // I3
-    this.runner.run(request, (call?.attempt ?? 0) + 1);
-  }
-
-  /** Creates and starts the run of `ws`, replaying `history` into it; resolves once it is caught up. */
-  async resume(ws: WorkflowState, history: readonly JournalRecord[]): Promise<void> {
-    const definition = this.workflows.get(ws.workflow);
-    if (definition === undefined) return; // an executor without this workflow; it stays as it is
-    const recorded = new Map<number, RecordedCall>(
-      [...ws.calls].map(([seq, c]) => [seq, { kind: c.kind, name: c.name }]),
-    );
-    const run = new WorkflowRun(definition, ws.id, ws.input, ws.startedAtMs, recorded, this.sink);
-    this.runs.set(ws.id, run);
-    run.start();
-    for (const record of history) {
-      run.deliver(record);
-      await new Promise<void>((resolve) => setImmediate(resolve)); // let the body reach its next call
-    }
-    for (const timer of ws.timers.values()) this.wheel.schedule(ws.id, timer.timerId, timer.fireAtMs);
+  /** Runs replaying now, and waiting to. */
+  get resumesPending(): number {
+    return this.resuming + this.resumeQueue.size;
   }
 
   /**
-   * Hands committed records to runs, timers and the step runner (I1), in rounds: each run gets its next
-   * record, then the bodies run until they wait again, then the next round (I5).
+   * True while an attempt of the call is queued, running or held here, or its outcome waits to be
+   * committed (I3): the machine then starts no other attempt of it.
    */
+  attemptActive(workflowId: string, callSeq: number): boolean {
+    const key = attemptKey(workflowId, callSeq);
+    return this.deps.runner.active(workflowId, callSeq) || this.held.has(key) || this.outcomes.has(key);
+  }
+
+  /** An attempt's outcome reached the inbox; it counts as active until a tick commits it. */
+  outcomeQueued(workflowId: string, callSeq: number): void {
+    this.outcomes.add(attemptKey(workflowId, callSeq));
+  }
+
+  /** A tick committed the outcome of the call. */
+  outcomeCommitted(workflowId: string, callSeq: number): void {
+    this.outcomes.delete(attemptKey(workflowId, callSeq));
+  }
+
+  /** True while some attempt of `workflowId` is held (it must not leave memory). */
+  holds(workflowId: string): boolean {
+    for (const key of this.held.keys()) if (key.endsWith(`\u0000${workflowId}`)) return true;
+    return false;
+  }
+
+  /** Asks for `workflowId`'s run to be rebuilt by replay, unless it is live already (I2). */
+  resume(workflowId: string): void {
+    if (this.stopped || this.deps.hot.runs.has(workflowId)) return;
+    this.resumeQueue.add(workflowId);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopped && this.resuming < this.deps.resumesInFlightMax && this.resumeQueue.size > 0) {
+      const [id] = this.resumeQueue;
+      if (id === undefined) return;
+      this.resumeQueue.delete(id);
+      this.resuming++;
+      void this.replay(id)
+        .catch((error: unknown) => this.deps.onResumeError(id, error))
+        .finally(() => {
+          this.resuming--;
+          this.pump();
+        });
+    }
+  }
+
+  /** Rebuilds one run from the cache (I2). */
+  private async replay(id: string): Promise<void> {
+    const { hot } = this.deps;
+    if (hot.runs.has(id)) return;
+    const state = hot.state(id) ?? (await this.loadRunning(id));
+    const definition = state === undefined ? undefined : this.deps.workflows.get(state.workflow);
+    if (state === undefined || definition === undefined || this.stopped || hot.runs.has(id)) return;
+    if (hot.state(id) === undefined) hot.hold(state, this.deps.now());
+    const entry: RunEntry = { workflowId: id, run: undefined, replaying: true, queue: [], lastSeq: 0 };
+    hot.runs.set(id, entry); // live records queue up from here (run-entry.ts I1)
+    try {
+      await this.replayInto(entry, definition);
+    } catch (error) {
+      if (hot.runs.get(id) === entry) hot.runs.delete(id);
+      throw error;
+    }
+  }
+
+  private async replayInto(entry: RunEntry, definition: AnyWorkflowDefinition): Promise<void> {
+    const id = entry.workflowId;
+    const history = (await this.deps.cache.history(id)).map((value) => decodeRecord(value));
+    if (this.deps.hot.runs.get(id) !== entry) return; // forgotten meanwhile
+    const started = history[0];
+    if (started?.body.kind !== 'WorkflowStarted') throw new Error(`the cache holds no history for ${id}`);
+    const legacy = started.schemaVersion < 3;
+    const run = new WorkflowRun(
+      definition,
+      id,
+      started.body.input,
+      started.atMs,
+      legacy,
+      this.sink(entry),
+      this.deps.limits,
+    );
+    for (const record of history) run.addHistory(record);
+    entry.run = run;
+    run.start();
+    for (const record of history) {
+      entry.lastSeq = record.seq;
+      run.deliver(record);
+      await yieldToBodies(); // I1
+    }
+    entry.replaying = false;
+    for (const record of entry.queue.splice(0)) deliverTo(entry, record);
+    this.resumed++;
+  }
+
+  private async loadRunning(id: string): Promise<WorkflowState | undefined> {
+    const cached = (await this.deps.cache.workflows([id])).get(id);
+    return cached?.kind === 'running' ? cached.state : undefined;
+  }
+
+  /** The sink of a run: intents go to the inbox tagged with their run; a held attempt starts (I3). */
+  sink(entry: RunEntry): { intent(intent: Intent): void } {
+    return {
+      intent: (intent) => {
+        if (intent.type === 'step') this.release(entry, intent.callSeq);
+        this.deps.enqueue({ input: { kind: 'intent', workflowId: entry.workflowId, intent }, run: entry });
+      },
+    };
+  }
+
+  /** Starts a fresh run for a workflow that just started (its only record is WorkflowStarted). */
+  startNew(ws: WorkflowState, started: JournalRecord): RunEntry | undefined {
+    const definition = this.deps.workflows.get(ws.workflow);
+    if (definition === undefined || started.body.kind !== 'WorkflowStarted') return undefined;
+    const entry: RunEntry = {
+      workflowId: ws.id,
+      run: undefined,
+      replaying: false,
+      queue: [],
+      lastSeq: started.seq,
+    };
+    const run = new WorkflowRun(
+      definition,
+      ws.id,
+      started.body.input,
+      started.atMs,
+      false,
+      this.sink(entry),
+      this.deps.limits,
+    );
+    entry.run = run;
+    this.deps.hot.runs.set(ws.id, entry);
+    run.start();
+    return entry;
+  }
+
+  /** Hands records to their runs in rounds (I1); returns once the bodies have reacted. */
   async deliver(records: readonly JournalRecord[]): Promise<void> {
     const queues = new Map<string, JournalRecord[]>();
     for (const record of records) {
-      if (record.workflowId === '') continue;
-      queues.set(record.workflowId, [...(queues.get(record.workflowId) ?? []), record]);
+      if (record.workflowId === '' || !this.deps.hot.runs.has(record.workflowId)) continue;
+      const queue = queues.get(record.workflowId);
+      if (queue === undefined) queues.set(record.workflowId, [record]);
+      else queue.push(record);
     }
-    for (let round = 0; ; round++) {
-      let delivered = false;
-      for (const queue of queues.values()) {
+    for (let round = 0; queues.size > 0; round++) {
+      for (const [id, queue] of queues) {
         const record = queue[round];
-        if (record === undefined) continue;
-        delivered = true;
-        this.deliverOne(record);
+        const entry = this.deps.hot.runs.get(id);
+        if (record === undefined || entry === undefined) queues.delete(id);
+        else deliverTo(entry, record);
       }
-      if (!delivered) return;
-      await new Promise<void>((resolve) => setImmediate(resolve)); // as resume() does between records (I5)
+      await yieldToBodies();
     }
   }
 
-  private deliverOne(record: JournalRecord): void {
-    const b = record.body;
-    if (b.kind === 'WorkflowStarted') {
-      const ws = this.state.get(record.workflowId);
-      if (ws !== undefined && !this.runs.has(ws.id)) void this.resume(ws, []);
-      return;
-    }
-    const run = this.runs.get(record.workflowId);
-    run?.deliver(record);
-    switch (b.kind) {
-      case 'TimerScheduled':
-        this.wheel.schedule(record.workflowId, b.timerId, b.fireAtMs);
-        break;
-      case 'TimerFired':
-        if (b.timerId.startsWith('retry:')) this.retry(run, b.callSeq);
-        break;
-      case 'SignalConsumed':
-        this.wheel.cancel(record.workflowId, `signal:${b.callSeq}`);
-        break;
-      case 'WorkflowCompleted':
-      case 'WorkflowFailed':
-      case 'WorkflowCancelled':
-      case 'WorkflowStuck':
-        this.runs.delete(record.workflowId);
-        this.wheel.dropWorkflow(record.workflowId);
-        break;
-      default:
-        break;
+  /** Starts the attempts a committed tick decided (I3). */
+  startAttempts(attempts: readonly StepAttempt[]): void {
+    for (const a of attempts) {
+      const entry = this.deps.hot.runs.get(a.workflowId);
+      const request = entry?.run?.stepCall(a.callSeq);
+      if (request !== undefined) {
+        this.deps.runner.run(request, a.attempt); // the body has made the call (a replaying one too)
+        continue;
+      }
+      this.held.set(attemptKey(a.workflowId, a.callSeq), a.attempt);
+      this.resume(a.workflowId);
     }
   }
 
-  private retry(run: WorkflowRun | undefined, callSeq: number): void {
-    const request = run?.stepCall(callSeq);
-    if (request !== undefined) this.startStep(request);
+  /** A run made step call `callSeq` again: start the attempt held for it (I3). */
+  private release(entry: RunEntry, callSeq: number): void {
+    const key = attemptKey(entry.workflowId, callSeq);
+    const attempt = this.held.get(key);
+    const request = entry.run?.stepCall(callSeq);
+    if (attempt === undefined || request === undefined) return;
+    this.held.delete(key);
+    this.deps.runner.run(request, attempt);
   }
 
-  /**
-   * Hands a tick's records to the runs BEFORE its commit, so bodies can report what they do next into the
-   * same transaction (I4). Step attempts they ask for wait until {@link settle}.
-   */
-  async speculate(records: readonly JournalRecord[]): Promise<void> {
-    this.deferred ??= [];
-    await this.deliver(records);
-  }
-
-  /** The speculated records committed: start the step attempts held back (each re-checked against state). */
-  settle(): void {
-    const held = this.deferred ?? [];
-    this.deferred = undefined;
-    for (const request of held) this.startStep(request);
-  }
-
-  /**
-   * A due timer the machine found not yet due (the wall clock stepped back between the wheel and the
-   * tick) is still pending: put it back on the wheel, or it would never fire.
-   */
-  rearmTimersNotDue(inputs: readonly Input[]): void {
-    for (const input of inputs) {
-      if (input.kind !== 'timerDue') continue;
-      const timer = this.state.get(input.workflowId)?.timers.get(input.timerId);
-      if (timer !== undefined) this.wheel.schedule(input.workflowId, timer.timerId, timer.fireAtMs);
+  /** Forgets the runs of `ids` (evicted, or rolled back) and what was held for them. */
+  forget(ids: Iterable<string>): void {
+    for (const id of ids) {
+      this.deps.hot.runs.delete(id);
+      this.resumeQueue.delete(id);
+      for (const key of [...this.held.keys()]) if (key.endsWith(`\u0000${id}`)) this.held.delete(key);
     }
   }
 
   /** Drops every run (the partition is going away). */
-  clear(): void {
-    this.deferred = undefined;
-    this.runs.clear();
+  stop(): void {
+    this.stopped = true;
+    this.resumeQueue.clear();
+    this.held.clear();
+    this.deps.hot.runs.clear();
   }
 }

@@ -4,13 +4,15 @@
  * tick make one workflow).
  *
  * I1. The state changes made here are tentative until the tick's transaction commits. Nothing outside the
- *     owner sees them before then: runs get records only after commit, the cache is written only after
- *     commit, and if the commit fails the owner throws this state away and rebuilds from cache + journal.
+ *     owner sees them before then, and if the commit fails the owner drops every state the tick touched
+ *     (hot-set.ts I2).
  * I2. The command offset to commit is one past the highest command offset among the inputs taken.
  * I3. A tick stays within a byte budget (`tickBytesMax`), so its journal records always fit in one record
- *     batch under the broker's `max.message.bytes`; inputs over the budget wait for the next tick.
+ *     batch under the journal topic's max.message.bytes; inputs over the budget wait for the next tick.
+ *     The first input of a tick's first round is always taken (progress); a second round takes nothing
+ *     that does not fit.
  */
-import { encodeRecord, type JournalRecord } from '../journal/index.js';
+import { encodeRecord } from '../journal/index.js';
 import {
   applyRecord,
   type DecideContext,
@@ -19,15 +21,19 @@ import {
   type Input,
   noEffects,
   type PartitionState,
-  type WorkflowState,
+  type TimerObserver,
 } from '../machine/index.js';
 
-/** What a tick wants committed, and what it changed. */
+/** What a round of decisions wants committed, and what it touched. */
 export interface TickResult {
   readonly effects: Effects;
-  readonly changed: Map<string, WorkflowState>;
-  /** Next command offset to commit, or undefined when no command was in this tick (I2). */
+  /** Ids of the workflows whose state changed. */
+  readonly touched: Set<string>;
+  /** Next command offset to commit, or undefined when no command was in this round (I2). */
   readonly nextCommandOffset: number | undefined;
+  /** How many of the inputs were taken (the rest did not fit, I3). */
+  readonly taken: number;
+  readonly bytes: number;
 }
 
 function merge(into: Effects, from: Effects): void {
@@ -36,54 +42,56 @@ function merge(into: Effects, from: Effects): void {
   into.deadLetters.push(...from.deadLetters);
   into.emits.push(...from.emits);
   into.commands.push(...from.commands);
-}
-
-/** Rough size of what a tick writes, for the byte budget (I3). */
-export function estimateTickBytes(tick: TickResult): number {
-  return estimateBytes(tick.effects);
+  into.attempts.push(...from.attempts);
+  into.timersNotDue.push(...from.timersNotDue);
 }
 
 /** Rough size of what a decision writes, for the tick's byte budget (I3). */
-function estimateBytes(effects: Effects): number {
+export function estimateBytes(effects: Effects): number {
   let bytes = 0;
   for (const r of effects.records) bytes += 64 + encodeRecord(r).length; // the encoding the write then reuses
   for (const e of effects.events) bytes += 64 + JSON.stringify(e).length;
-  for (const e of effects.emits) bytes += 64 + JSON.stringify(e.value).length;
-  for (const d of effects.deadLetters) bytes += 256 + (d.value?.length ?? 0);
+  for (const e of effects.emits) bytes += 64 + e.key.length + JSON.stringify(e.value).length;
+  for (const d of effects.deadLetters) bytes += 256 + (d.value?.length ?? 0) + d.reason.length;
   for (const c of effects.commands) bytes += 64 + JSON.stringify(c).length;
   return bytes;
 }
 
+function isCommand(input: Input): input is Extract<Input, { offset: string }> {
+  return input.kind === 'command' || input.kind === 'badCommand' || input.kind === 'misrouted';
+}
+
 /**
- * Decides and tentatively applies the inputs of one tick (I1), in order, while the tick stays within
- * `bytesMax` (I3); the inputs left over are returned for the next tick. The first input is always taken.
+ * Decides and tentatively applies `inputs` in order (I1) while the round stays within `bytesMax` (I3).
+ * With `firstAlways`, the first input is taken even over the budget.
  */
 export function runTick(
   state: PartitionState,
   inputs: readonly Input[],
   ctx: DecideContext,
-  bytesMax = Number.POSITIVE_INFINITY,
-): TickResult & { readonly leftover: readonly Input[] } {
+  bytesMax: number,
+  timers: TimerObserver,
+  firstAlways: boolean,
+): TickResult {
   const effects = noEffects();
-  const changed = new Map<string, WorkflowState>();
+  const touched = new Set<string>();
   let nextCommandOffset: number | undefined;
   let bytes = 0;
+  let taken = 0;
   for (const [index, input] of inputs.entries()) {
     const decided = decide(state, input, ctx); // pure: nothing is applied yet
     const size = estimateBytes(decided);
-    if (index > 0 && bytes + size > bytesMax)
-      return { effects, changed, nextCommandOffset, leftover: inputs.slice(index) };
+    if (bytes + size > bytesMax && !(index === 0 && firstAlways)) break;
     bytes += size;
-    if (input.kind === 'command' || input.kind === 'badCommand' || input.kind === 'misrouted') {
-      nextCommandOffset = Math.max(nextCommandOffset ?? 0, Number(input.offset) + 1);
-    }
+    taken++;
+    if (isCommand(input)) nextCommandOffset = Math.max(nextCommandOffset ?? 0, Number(input.offset) + 1);
     for (const record of decided.records) {
-      const ws = applyRecord(state, record);
-      if (ws !== undefined) changed.set(ws.id, ws);
+      const ws = applyRecord(state, record, timers);
+      if (ws !== undefined && record.seq > 0) touched.add(ws.id);
     }
     merge(effects, decided);
   }
-  return { effects, changed, nextCommandOffset, leftover: [] };
+  return { effects, touched, nextCommandOffset, taken, bytes };
 }
 
 /** One tick made of two decision rounds (the second from intents of speculated bodies, run-registry I4). */
@@ -91,22 +99,14 @@ export function mergeTicks(first: TickResult, second: TickResult): TickResult {
   const effects = noEffects();
   merge(effects, first.effects);
   merge(effects, second.effects);
-  const changed = new Map([...first.changed, ...second.changed]);
   const offsets = [first.nextCommandOffset, second.nextCommandOffset].filter(
     (o): o is number => o !== undefined,
   );
-  return { effects, changed, nextCommandOffset: offsets.length === 0 ? undefined : Math.max(...offsets) };
-}
-
-/** True when a tick has nothing to write at all. */
-export function isEmptyTick(tick: TickResult): boolean {
-  const e = tick.effects;
-  const nothing =
-    e.records.length + e.events.length + e.deadLetters.length + e.emits.length + e.commands.length === 0;
-  return nothing && tick.nextCommandOffset === undefined;
-}
-
-/** The records of a tick in the order they were decided. */
-export function tickRecords(tick: TickResult): readonly JournalRecord[] {
-  return tick.effects.records;
+  return {
+    effects,
+    touched: new Set([...first.touched, ...second.touched]),
+    nextCommandOffset: offsets.length === 0 ? undefined : Math.max(...offsets),
+    taken: first.taken + second.taken,
+    bytes: first.bytes + second.bytes,
+  };
 }

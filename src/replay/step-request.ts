@@ -1,18 +1,29 @@
 /**
  * What the workflow runtime hands the step runner for one step call, and how step options become it.
+ *
+ * I1. Options are parsed and checked when the body calls `ctx.step`, before a call number is taken: a bad
+ *     option throws at the call (the same on every replay) and never leaves a hole in the numbering.
  */
+import { ConfigError } from '../errors.js';
 import type { RetryPolicy } from '../machine/index.js';
 import { type StepInfo, type StepOptions, toMs } from '../workflow/index.js';
 
+/** Most attempts a step may ask for (each attempt is journaled, so this bounds a step's history). */
+export const STEP_ATTEMPTS_MAX = 1_000;
+
+/** How a step call runs: its retry policy and timeout, parsed once (I1). */
+export interface StepPolicy {
+  readonly retry: RetryPolicy;
+  readonly nonRetryable: readonly string[];
+  readonly timeoutMs: number | null;
+}
+
 /** One step call, ready to run any attempt of. */
-export interface StepRequest {
+export interface StepRequest extends StepPolicy {
   readonly workflowId: string;
   readonly callSeq: number;
   readonly name: string;
   readonly fn: (info: StepInfo) => unknown;
-  readonly retry: RetryPolicy;
-  readonly nonRetryable: readonly string[];
-  readonly timeoutMs: number | null;
 }
 
 /** Defaults of a step's retry policy. */
@@ -31,26 +42,44 @@ export const compensationRetry: RetryPolicy = {
   maxIntervalMs: 60_000,
 };
 
-/** Builds a StepRequest from the options a body passed to `ctx.step` (durations parsed here, once). */
+function checkedAttempts(value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > STEP_ATTEMPTS_MAX)
+    throw new ConfigError(
+      `retry.maxAttempts must be an integer from 1 to ${STEP_ATTEMPTS_MAX}, not ${value}.`,
+    );
+  return value;
+}
+
+function checkedCoefficient(value: number): number {
+  if (!Number.isFinite(value) || value < 1 || value > 100)
+    throw new ConfigError(`retry.backoffCoefficient must be from 1 to 100, not ${value}.`);
+  return value;
+}
+
+/** Parses the options a body passed to `ctx.step` (durations parsed here, once; I1). */
+export function stepPolicy(options: StepOptions, base: RetryPolicy = defaultRetry): StepPolicy {
+  const r = options.retry ?? {};
+  const retry: RetryPolicy = {
+    maxAttempts: checkedAttempts(r.maxAttempts ?? base.maxAttempts),
+    initialIntervalMs:
+      r.initialInterval === undefined
+        ? base.initialIntervalMs
+        : toMs(r.initialInterval, 'retry.initialInterval'),
+    backoffCoefficient: checkedCoefficient(r.backoffCoefficient ?? base.backoffCoefficient),
+    maxIntervalMs:
+      r.maxInterval === undefined ? base.maxIntervalMs : toMs(r.maxInterval, 'retry.maxInterval'),
+  };
+  const timeoutMs = options.timeout === undefined ? null : toMs(options.timeout, 'step timeout');
+  return { retry, nonRetryable: r.nonRetryable ?? [], timeoutMs };
+}
+
+/** Builds a StepRequest from a parsed policy. */
 export function stepRequest(
   workflowId: string,
   callSeq: number,
   name: string,
   fn: (info: StepInfo) => unknown,
-  options: StepOptions,
-  base: RetryPolicy = defaultRetry,
+  policy: StepPolicy,
 ): StepRequest {
-  const r = options.retry ?? {};
-  const retry: RetryPolicy = {
-    maxAttempts: r.maxAttempts ?? base.maxAttempts,
-    initialIntervalMs:
-      r.initialInterval === undefined
-        ? base.initialIntervalMs
-        : toMs(r.initialInterval, 'retry.initialInterval'),
-    backoffCoefficient: r.backoffCoefficient ?? base.backoffCoefficient,
-    maxIntervalMs:
-      r.maxInterval === undefined ? base.maxIntervalMs : toMs(r.maxInterval, 'retry.maxInterval'),
-  };
-  const timeoutMs = options.timeout === undefined ? null : toMs(options.timeout, 'step timeout');
-  return { workflowId, callSeq, name, fn, retry, nonRetryable: r.nonRetryable ?? [], timeoutMs };
+  return { workflowId, callSeq, name, fn, ...policy };
 }

@@ -1,47 +1,62 @@
 /**
  * One live execution of a workflow body. It implements `ctx`, numbers the body's calls, reports them to
- * the partition owner (intents and step requests), and settles them when the owner delivers committed
- * journal records. A replay is the same thing fed the workflow's history first.
+ * the partition owner as intents, and settles them when the owner delivers committed journal records. A
+ * replay is the same thing fed the workflow's history first (`addHistory`, then `deliver`).
  *
  * I1. A call settles only from a committed record (`deliver`), never from a step's raw result, so a live
  *     body and a replayed body see identical values (DESIGN §3: continue only after commit).
- * I2. Determinism: each call is checked against the journaled call with the same callSeq (kind and name);
- *     a mismatch parks the workflow as stuck (WorkflowStuck) and the body never resumes.
+ * I2. Determinism: each call is matched to its journaled call by origin (call-matcher.ts); a call with a
+ *     different kind or name parks the workflow as stuck (WorkflowStuck) and the body never resumes.
  * I3. `ctx.now()` is the journal time of the record being delivered, so it is the same on replay.
- * I4. After a cancel, every pending and new call rejects with CancelledError, except compensation steps.
+ * I4. Every call is an intent, steps included: whether an attempt runs, and whether a call made after a
+ *     cancel is refused, is the machine's decision (decide-intent.ts); the run only reports and settles.
+ * I5. Values the body hands over are checked here, at the call (RunLimits, names.ts); one over a limit
+ *     fails that call through a journaled CallRejected, so the failure replays the same way.
+ * I6. Legacy histories (v1/v2 writers) journaled no CallRejected on a cancel: their runs reject every
+ *     waiting call but compensation steps when CancelRequested arrives, and refuse new calls at once, as
+ *     those writers' runs did, so the replay makes the same calls.
+ * I7. A call's bookkeeping (its step request, its compensation) is released when the call settles,
+ *     whatever way it settles; a completed step with a compensation joins the undo list in completion order.
  */
 import type { JournalRecord, JsonValue } from '../journal/index.js';
-import { type CallKind, COMPENSATION_PREFIX } from '../machine/index.js';
+import { type CallKind, COMPENSATION_PREFIX, type Intent, nameProblem } from '../machine/index.js';
 import {
   type AnyWorkflowDefinition,
   CancelledError,
-  fromErrorData,
+  LimitError,
   NonDeterminismError,
   type StepInfo,
   type StepOptions,
   TerminalError,
-  TimeoutError,
   toErrorData,
-  toMs,
   type WorkflowBody,
   type WorkflowContext,
-  type WorkflowDefinition,
 } from '../workflow/index.js';
+import { CallMatcher } from './call-matcher.js';
+import { type CallOrigin, currentOrigin, enterOrigin, runInOrigin } from './call-origin.js';
+import { CallTable } from './call-table.js';
 import { DeterministicRandom } from './deterministic-random.js';
-import type { Compensable, PendingCall, RecordedCall, RunSink } from './run-types.js';
-import { compensationRetry, type StepRequest, stepRequest } from './step-request.js';
+import { makeContext } from './run-context.js';
+import type { Compensable, RunLimits, RunSink } from './run-types.js';
+import { compensationRetry, type StepRequest, stepPolicy, stepRequest } from './step-request.js';
 
-export type { RecordedCall, RunSink } from './run-types.js';
+/** A call the run allocated: its number, its origin, and the rejection to journal if it broke a limit. */
+export interface Allocated {
+  readonly callSeq: number;
+  readonly parentSeq: number;
+}
 
 /** A live workflow body. */
 export class WorkflowRun {
-  private nextCallSeq = 1;
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly matcher: CallMatcher;
+  private readonly root: CallOrigin;
+  private readonly calls = new CallTable((callSeq, record) => this.settled(callSeq, record));
+  /** The origin context each unsettled call opened, for its settle time (call-origin.ts atMs). */
+  private readonly origins = new Map<number, CallOrigin>();
   private readonly stepCalls = new Map<number, StepRequest>();
   private readonly compensable = new Map<number, Compensable>();
   private readonly completedCompensable: Compensable[] = [];
   private readonly random: DeterministicRandom;
-  private clockMs: number;
   private cancelReason: string | null = null;
   private stuck = false;
   private compensating = false;
@@ -52,20 +67,28 @@ export class WorkflowRun {
     readonly workflowId: string,
     private readonly input: JsonValue,
     startedAtMs: number,
-    private readonly recorded: ReadonlyMap<number, RecordedCall>,
+    private readonly legacy: boolean,
     private readonly sink: RunSink,
+    readonly limits: RunLimits,
   ) {
-    this.clockMs = startedAtMs;
     this.random = new DeterministicRandom(workflowId);
-    this.ctx = this.makeContext();
+    this.matcher = new CallMatcher(legacy);
+    this.root = { owner: this, parentSeq: 0, next: 0, atMs: startedAtMs };
+    this.ctx = makeContext(this);
+  }
+
+  /** Feeds one history record before `start` (in journal order), so the body's calls find their numbers. */
+  addHistory(record: JournalRecord): void {
+    this.matcher.add(record);
   }
 
   /** Starts the body; its calls reach the sink as it runs. */
   start(): void {
-    void this.execute();
+    this.matcher.sealed();
+    void runInOrigin(this.root, () => this.execute());
   }
 
-  /** The step call `callSeq`, for running a retry attempt after its timer fired. */
+  /** The step call `callSeq` (its function and options), for running an attempt the machine started. */
   stepCall(callSeq: number): StepRequest | undefined {
     return this.stepCalls.get(callSeq);
   }
@@ -75,156 +98,124 @@ export class WorkflowRun {
     return this.stuck;
   }
 
+  /** The workflow's definition name. */
+  get workflowName(): string {
+    return this.definition.name;
+  }
+
+  /** The journal time the calling code stands at: its context's (call-origin.ts atMs; I3). */
+  get now(): number {
+    return (currentOrigin(this) ?? this.root).atMs;
+  }
+
+  /** The deterministic random stream of this workflow. */
+  get randomStream(): DeterministicRandom {
+    return this.random;
+  }
+
   /** Settles the call a committed record completes (I1, I3). */
   deliver(record: JournalRecord): void {
-    this.clockMs = record.atMs;
-    const b = record.body;
-    switch (b.kind) {
-      case 'StepCompleted': {
-        const c = this.compensable.get(b.callSeq);
-        if (c !== undefined && this.pending.has(b.callSeq)) this.completedCompensable.push(c);
-        this.settle(b.callSeq, (p) => p.resolve(b.result));
-        return;
-      }
-      case 'StepFailed':
-        if (b.retryAtMs === null) this.settle(b.callSeq, (p) => p.reject(fromErrorData(b.error)));
-        return;
-      case 'TimerFired':
-        if (b.timerId.startsWith('sleep:')) this.settle(b.callSeq, (p) => p.resolve(undefined));
-        if (b.timerId.startsWith('signal:')) {
-          this.settle(b.callSeq, (p) =>
-            p.reject(new TimeoutError(`signal wait (call ${b.callSeq}) timed out`)),
-          );
-        }
-        return;
-      case 'SignalConsumed':
-        this.settle(b.callSeq, (p) => p.resolve(b.payload));
-        return;
-      case 'ChildCompleted':
-        this.settle(b.callSeq, (p) =>
-          b.outcome.ok ? p.resolve(b.outcome.result) : p.reject(fromErrorData(b.outcome.error)),
-        );
-        return;
-      case 'Emitted':
-        this.settle(b.callSeq, (p) => p.resolve(undefined));
-        return;
-      case 'CancelRequested':
-        this.cancel(b.reason);
-        return;
-      default:
-        return;
+    if (record.body.kind === 'CancelRequested') {
+      this.cancelReason = record.body.reason;
+      if (this.legacy) this.calls.rejectAll(() => this.cancelledError()); // I6
     }
+    this.calls.deliver(record);
   }
 
-  private settle(callSeq: number, action: (p: PendingCall) => void): void {
-    const p = this.pending.get(callSeq);
-    if (p === undefined) return;
-    this.pending.delete(callSeq);
-    action(p);
+  /** A call settled from `record` (I3, I7). */
+  private settled(callSeq: number, record: JournalRecord): void {
+    const origin = this.origins.get(callSeq);
+    this.origins.delete(callSeq);
+    if (origin !== undefined) origin.atMs = record.atMs;
+    this.stepCalls.delete(callSeq);
+    const c = this.compensable.get(callSeq);
+    this.compensable.delete(callSeq);
+    if (c !== undefined && record.body.kind === 'StepCompleted') this.completedCompensable.push(c);
   }
 
-  private cancel(reason: string): void {
-    this.cancelReason = reason;
-    for (const [callSeq, p] of this.pending) {
-      if (p.compensation) continue; // I4
-      this.pending.delete(callSeq);
-      p.reject(new CancelledError(reason));
-    }
+  /** Reports an intent to the owner. */
+  report(intent: Intent): void {
+    this.sink.intent(intent);
   }
 
-  /** Allocates the next callSeq and checks it against the journal (I2); undefined once stuck. */
-  private allocate(kind: CallKind, name: string): number | undefined {
+  /** Numbers a new call of `kind`/`name` by its origin and checks it against the journal (I2). */
+  allocate(kind: CallKind, name: string): Allocated | undefined {
     if (this.stuck) return undefined;
-    const callSeq = this.nextCallSeq++;
-    const recorded = this.recorded.get(callSeq);
-    const nameDiffers =
-      recorded !== undefined && recorded.name !== '' && name !== '' && recorded.name !== name;
-    if (recorded !== undefined && (recorded.kind !== kind || nameDiffers)) {
-      this.parkStuck(callSeq, `${kind} "${name}"`, `${recorded.kind} "${recorded.name}"`);
+    const origin = currentOrigin(this) ?? this.root;
+    const rank = origin.next++;
+    const match = this.matcher.match(origin.parentSeq, rank, kind, name);
+    if (match.kind === 'diverged') {
+      const { expected } = match;
+      this.parkStuck(match.callSeq, `${kind} "${name}"`, `${expected.kind} "${expected.name}"`);
       return undefined;
     }
-    return callSeq;
+    this.origins.set(match.callSeq, enterOrigin(this, match.callSeq, origin.atMs));
+    return { callSeq: match.callSeq, parentSeq: origin.parentSeq };
   }
 
   private parkStuck(callSeq: number, actual: string, expected: string): void {
     this.stuck = true;
     const message = `workflow ${this.workflowId} diverged from its history at call ${callSeq}: the body now makes ${actual}, the journal has ${expected}`;
     const error = new NonDeterminismError(message, { callSeq, expected, actual });
-    this.sink.intent(this.workflowId, { type: 'stuck', error: toErrorData(error) });
+    this.report({ type: 'stuck', error: toErrorData(error) });
   }
 
-  private wait<T>(kind: CallKind, callSeq: number | undefined, compensation = false): Promise<T> {
-    if (callSeq === undefined) return new Promise<T>(() => {}); // stuck: the body never resumes (I2)
-    if (this.cancelReason !== null && !compensation)
-      return Promise.reject(new CancelledError(this.cancelReason));
+  /** A promise for call `call`'s outcome; never settles for a stuck run (I2). */
+  wait<T>(kind: CallKind, call: Allocated | undefined, compensation = false): Promise<T> {
+    if (call === undefined) return new Promise<T>(() => {});
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(callSeq, { kind, compensation, resolve: resolve as (v: unknown) => void, reject });
+      this.calls.add(call.callSeq, { kind, compensation, resolve: resolve as (v: unknown) => void, reject });
     });
   }
 
-  private callStep<T>(
+  /** The CancelledError a legacy run refuses calls with (I6). */
+  cancelledError(): CancelledError {
+    return new CancelledError(this.cancelReason ?? '');
+  }
+
+  /** True when a legacy run refuses a new call at once (I6); a new run's machine refuses it instead. */
+  refusesAtOnce(compensation: boolean): boolean {
+    return this.legacy && this.cancelReason !== null && !compensation;
+  }
+
+  /** Journals call `call` as rejected with `error` (I5). */
+  rejectCall(call: Allocated, kind: CallKind, name: string, error: Error): void {
+    this.report({ type: 'rejected', ...call, callKind: kind, name, error: toErrorData(error) });
+  }
+
+  /** `ctx.step`. */
+  callStep<T>(
     name: string,
     fn: (info: StepInfo) => T | Promise<T>,
     options: StepOptions,
   ): Promise<Awaited<T>> {
-    const callSeq = this.allocate('step', name);
-    const promise = this.wait<Awaited<T>>('step', callSeq, this.compensating);
-    if (callSeq === undefined) return promise;
-    const base = this.compensating ? compensationRetry : undefined;
-    const request = stepRequest(this.workflowId, callSeq, name, fn, options, base);
-    this.stepCalls.set(callSeq, request);
-    if (options.compensate !== undefined)
-      this.compensable.set(callSeq, { name, callSeq, fn: options.compensate });
-    if (this.cancelReason === null || this.compensating) this.sink.step(request);
+    const compensation = this.compensating;
+    const policy = stepPolicy(options, compensation ? compensationRetry : undefined); // throws before numbering
+    if (this.refusesAtOnce(compensation)) return Promise.reject(this.cancelledError()); // I6
+    const call = this.allocate('step', name);
+    if (call === undefined) return this.wait('step', call);
+    const problem = this.stepProblem(name, options);
+    if (problem === undefined) {
+      // Registered before the wait: an outcome that came first settles it at once (I7).
+      this.stepCalls.set(call.callSeq, stepRequest(this.workflowId, call.callSeq, name, fn, policy));
+      if (options.compensate !== undefined)
+        this.compensable.set(call.callSeq, { name, callSeq: call.callSeq, fn: options.compensate });
+    }
+    const promise = this.wait<Awaited<T>>('step', call, compensation);
+    if (problem !== undefined) this.rejectCall(call, 'step', name, problem);
+    else this.report({ type: 'step', ...call, name, attemptActive: false });
     return promise;
   }
 
-  private makeContext(): WorkflowContext {
-    return {
-      workflowId: this.workflowId,
-      workflowName: this.definition.name,
-      step: (name, fn, options = {}) => this.callStep(name, fn, options),
-      sleep: (duration) => {
-        const durationMs = toMs(duration, 'sleep');
-        const callSeq = this.allocate('sleep', 'sleep');
-        const promise = this.wait<void>('sleep', callSeq);
-        if (callSeq !== undefined) this.sink.intent(this.workflowId, { type: 'sleep', callSeq, durationMs });
-        return promise;
-      },
-      signal: <T>(name: string, options: { readonly timeout?: Parameters<typeof toMs>[0] } = {}) => {
-        const timeoutMs = options.timeout === undefined ? null : toMs(options.timeout, 'signal timeout');
-        const callSeq = this.allocate('signal', name);
-        const promise = this.wait<T>('signal', callSeq);
-        if (callSeq !== undefined)
-          this.sink.intent(this.workflowId, { type: 'signal', callSeq, name, timeoutMs });
-        return promise;
-      },
-      now: () => this.clockMs,
-      random: () => this.random.next(),
-      uuid: () => this.random.uuid(),
-      child: <I, O>(definition: WorkflowDefinition<I, O>, childId: string, input: I) => {
-        const callSeq = this.allocate('child', definition.name);
-        const promise = this.wait<O>('child', callSeq);
-        if (callSeq !== undefined) {
-          const json = JSON.parse(JSON.stringify(input ?? null)) as JsonValue;
-          this.sink.intent(this.workflowId, {
-            type: 'child',
-            callSeq,
-            childId,
-            workflow: definition.name,
-            input: json,
-          });
-        }
-        return promise;
-      },
-      emit: (topic, key, value) => {
-        const callSeq = this.allocate('emit', topic);
-        const promise = this.wait<void>('emit', callSeq);
-        if (callSeq !== undefined)
-          this.sink.intent(this.workflowId, { type: 'emit', callSeq, topic, key, value });
-        return promise;
-      },
-    };
+  /** Why a step call cannot be made (I5), or undefined. */
+  private stepProblem(name: string, options: StepOptions): Error | undefined {
+    const badName = nameProblem(name);
+    if (badName !== undefined) return new TerminalError(`a step name must be ${badName}`);
+    const compensations = this.compensable.size + this.completedCompensable.length;
+    const max = this.limits.compensationsMax;
+    if (options.compensate === undefined || compensations < max) return undefined;
+    const message = `workflow ${this.workflowId} holds ${compensations} compensations, the compensationsMax limit`;
+    return new LimitError(message, { limit: 'compensationsMax', max, actual: compensations + 1 });
   }
 
   private async execute(): Promise<void> {
@@ -232,17 +223,13 @@ export class WorkflowRun {
       const body = this.definition.body as unknown as WorkflowBody<JsonValue, unknown>;
       const result: unknown = await body(this.ctx, this.input);
       if (this.stuck) return;
-      const maxRecorded = Math.max(0, ...this.recorded.keys());
-      if (maxRecorded >= this.nextCallSeq) {
-        const expected = this.recorded.get(this.nextCallSeq);
-        this.parkStuck(
-          this.nextCallSeq,
-          'no more calls (it returned)',
-          `${expected?.kind ?? 'a'} "${expected?.name ?? ''}"`,
-        );
+      const missing = this.matcher.firstUnmatched();
+      if (missing !== undefined) {
+        const expected = `${missing.kind} "${missing.name}"`;
+        this.parkStuck(missing.callSeq, 'no more calls (it returned)', expected);
         return;
       }
-      this.sink.intent(this.workflowId, { type: 'complete', result: toJsonResult(result) });
+      this.report({ type: 'complete', result: this.jsonResult(result) });
     } catch (error) {
       if (this.stuck) return;
       await this.unwind(error);
@@ -256,44 +243,37 @@ export class WorkflowRun {
     const failures: JsonValue[] = [];
     if (undo.length > 0) {
       this.compensating = true;
-      const callSeq = this.allocate('compensation', 'compensation');
-      if (callSeq === undefined) return;
-      this.sink.intent(this.workflowId, {
-        type: 'compensation',
-        callSeq,
-        reason,
-        steps: undo.map((c) => c.name),
-      });
+      const call = this.allocate('compensation', 'compensation');
+      if (call === undefined) return;
+      this.report({ type: 'compensation', ...call, reason, steps: undo.map((c) => c.name) });
       for (const c of undo) {
         try {
           await this.callStep(`${COMPENSATION_PREFIX}${c.name}`, c.fn, {});
         } catch (compensationError) {
           if (this.stuck) return;
-          failures.push({ step: c.name, error: toErrorData(compensationError) as unknown as JsonValue });
+          failures.push({ step: c.name, error: { ...toErrorData(compensationError) } });
         }
       }
     }
     if (this.stuck) return;
     if (error instanceof CancelledError && this.cancelReason !== null && failures.length === 0) {
-      this.sink.intent(this.workflowId, { type: 'cancelled', reason: this.cancelReason });
+      this.report({ type: 'cancelled', reason: this.cancelReason });
       return;
     }
     const details =
       failures.length === 0 ? reason.details : { cause: reason.details, compensationFailures: failures };
-    this.sink.intent(this.workflowId, { type: 'fail', error: { ...reason, details } });
+    this.report({ type: 'fail', error: { ...reason, details } });
   }
-}
 
-/** A body's return value as journaled JSON (undefined becomes null). */
-/** Largest workflow result, as JSON text: it must fit a tick's journal batch (as step results do). */
-export const WORKFLOW_RESULT_BYTES_MAX = 256 * 1024;
-
-function toJsonResult(value: unknown): JsonValue {
-  const text = value === undefined ? 'null' : JSON.stringify(value);
-  if (text.length > WORKFLOW_RESULT_BYTES_MAX) {
-    throw new TerminalError(
-      `workflow result is ${text.length} bytes of JSON, over the ${WORKFLOW_RESULT_BYTES_MAX}-byte limit`,
-    );
+  /** A body's return value as journaled JSON (undefined becomes null), within workflowResultBytesMax (I5). */
+  private jsonResult(value: unknown): JsonValue {
+    const text = value === undefined ? 'null' : JSON.stringify(value);
+    const bytes = Buffer.byteLength(text ?? 'null', 'utf8');
+    const max = this.limits.workflowResultBytesMax;
+    if (bytes > max) {
+      const message = `workflow result is ${bytes} bytes of JSON, over the ${max}-byte limit (workflowResultBytesMax)`;
+      throw new LimitError(message, { limit: 'workflowResultBytesMax', max, actual: bytes });
+    }
+    return JSON.parse(text ?? 'null') as JsonValue;
   }
-  return JSON.parse(text) as JsonValue;
 }

@@ -2,7 +2,14 @@
 export { type Duration, toMs } from './duration.js';
 export {
   CancelledError,
+  cutText,
+  ERROR_DETAILS_BYTES_MAX,
+  ERROR_MESSAGE_BYTES_MAX,
+  ERROR_NAME_LENGTH_MAX,
+  ERROR_STACK_BYTES_MAX,
   fromErrorData,
+  KafkaRejectedError,
+  LimitError,
   NonDeterminismError,
   TerminalError,
   TimeoutError,

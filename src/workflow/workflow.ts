@@ -17,6 +17,11 @@ export interface StepInfo {
   readonly attempt: number;
   readonly workflowId: string;
   readonly stepName: string;
+  /**
+   * Aborted when this attempt times out (`timeout`) or its owner stops: stop work and let the attempt end.
+   * Whatever the attempt returns after that is ignored; the next attempt, if any, runs on its own.
+   */
+  readonly signal: AbortSignal;
 }
 
 /** Retry policy of a step; durations as {@link Duration}. */

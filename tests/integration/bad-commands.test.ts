@@ -123,6 +123,7 @@ describe('bad commands', () => {
     const records = recordsOf(await engine.journal(), id);
     expect(records.map((r) => r.body.kind)).toEqual([
       'WorkflowStarted',
+      'StepStarted',
       'StepCompleted',
       'WorkflowCompleted',
     ]);

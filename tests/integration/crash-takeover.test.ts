@@ -1,7 +1,8 @@
 /**
- * Crash tests (DESIGN §3, §5): an executor child process is SIGKILLed mid-run, a second executor with its
- * own state dir takes over, and every workflow completes with exactly one StepCompleted per step, while
- * every re-executed step saw the same idempotency key as its first run.
+ * Crash tests (DESIGN §3, §5): an executor child process is SIGKILLed while every workflow is inside its
+ * `reserve` step (held there by a gate file), a second executor with its own state dir takes over, and
+ * every workflow completes with exactly one StepCompleted per step, while every re-executed step saw the
+ * same idempotency key as its first run and ran as the next attempt.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,14 +23,19 @@ function logLines(file: string): string[][] {
 }
 
 let engine: Engine;
-afterEach(async () => engine.closeAll());
+afterEach(async () => {
+  await engine.closeAll();
+  delete process.env.LOGBOOK_TEST_STEP_LOG;
+  delete process.env.LOGBOOK_TEST_GATE;
+});
 
 describe('crash and takeover', () => {
   it('after SIGKILL mid-run, a new owner completes all 200 workflows with one StepCompleted per step', async () => {
     engine = new Engine(uniqueNamespace('crash'));
     const stepLog = join(tempDir('steps'), 'steps.log');
     writeFileSync(stepLog, '');
-    const env = { LOGBOOK_TEST_STEP_LOG: stepLog, LOGBOOK_TEST_STEP_DELAY_MS: '15' };
+    const gate = join(tempDir('gate'), 'open');
+    const env = { LOGBOOK_TEST_STEP_LOG: stepLog, LOGBOOK_TEST_GATE: gate };
     const first = engine.worker(
       'tests/fixtures/workflows/steps-log.ts',
       ['--partitions', String(PARTITIONS), '--state-dir', tempDir('a')],
@@ -46,16 +52,18 @@ describe('crash and takeover', () => {
         client.start(threeSteps, { id: `wf-${i}`, input: { n: i } }),
       ),
     );
-    await waitFor(() => logLines(stepLog).length >= (WORKFLOWS * 3) / 3, {
+    const reserving = (): number => logLines(stepLog).filter(([, step]) => step === 'reserve').length;
+    await waitFor(() => reserving() >= WORKFLOWS, {
       timeoutMs: 90_000,
-      intervalMs: 5,
+      intervalMs: 20,
       message: 'steps never ran',
     });
-    first.child.kill('SIGKILL');
-    const linesAtKill = logLines(stepLog).length;
-    expect(linesAtKill).toBeLessThan(WORKFLOWS * 3); // killed mid-run, not after
+    first.child.kill('SIGKILL'); // every workflow is inside `reserve`, waiting at the gate
+    expect(logLines(stepLog).filter(([, step]) => step === 'notify')).toHaveLength(0);
 
+    writeFileSync(gate, ''); // the survivor's attempts pass the gate
     process.env.LOGBOOK_TEST_STEP_LOG = stepLog; // the survivor runs in this process
+    process.env.LOGBOOK_TEST_GATE = gate;
     await engine.executor({ workflows: [threeSteps], partitions: PARTITIONS });
     const results = await Promise.all(handles.map((h) => h.result({ timeout: '120s' })));
     expect(results).toHaveLength(WORKFLOWS);
@@ -82,9 +90,14 @@ describe('crash and takeover', () => {
       pidsByStep.set(id, (pidsByStep.get(id) ?? new Set()).add(pid ?? ''));
     }
     expect([...keysByStep.values()].every((keys) => keys.size === 1)).toBe(true);
-    const reExecuted = [...pidsByStep.values()].filter((pids) => pids.size > 1).length;
-    // Steps in flight at the kill ran again on the new owner, with the same key (asserted above).
-    expect(reExecuted).toBeGreaterThan(0);
+    const reExecuted = [...pidsByStep.entries()].filter(([, pids]) => pids.size > 1).map(([id]) => id);
+    // Every `reserve` was in flight at the kill and ran again on the new owner, with the same key (above),
+    // as attempt 2: the first attempt's StepStarted was journaled, so the next one is numbered after it.
+    expect(reExecuted.filter((id) => id.endsWith('/reserve'))).toHaveLength(WORKFLOWS);
+    const survivorAttempts = logLines(stepLog).filter(
+      ([, step, , , pid]) => step === 'reserve' && pid === String(process.pid),
+    );
+    expect(survivorAttempts.every(([, , , attempt]) => attempt === '2')).toBe(true);
     const survivorRan = logLines(stepLog).filter(([, , , , pid]) => pid === String(process.pid)).length;
     expect(survivorRan).toBeGreaterThan(0);
   });

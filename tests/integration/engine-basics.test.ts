@@ -1,7 +1,8 @@
 /**
  * Proves the engine end to end on the real broker: a 3-step workflow completes and its journal, decoded
- * with avsc and schemas/journal.avsc alone (not the engine's codec), reads WorkflowStarted, three
- * StepCompleted, WorkflowCompleted in sequence order; and a duplicate start of one id gives one workflow.
+ * with avsc and schemas/journal.avsc alone (not the engine's codec), reads WorkflowStarted, a StepStarted
+ * and a StepCompleted per step, WorkflowCompleted in sequence order; and a duplicate start of one id gives
+ * one workflow.
  */
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
@@ -38,32 +39,44 @@ describe('a workflow on the real broker', () => {
       shipment: { tracking: 'T-A-1' },
     });
 
-    const kafka = createKafka({ brokers: engine.brokers, clientId: 'test-avsc' });
+    const kafka = createKafka({ brokers: engine.brokers, clientId: 'test-avsc', logLevelName: 'nothing' });
+    const topic = topicNames(engine.namespace).journal;
+    const admin = kafka.admin();
+    await admin.connect();
+    const end = Number((await admin.fetchTopicOffsets(topic)).find((o) => o.partition === 0)?.high ?? 0);
+    await admin.disconnect();
     const decoded: Array<{ kind: string; seq: number; workflowId: string; value: Record<string, unknown> }> =
       [];
     await readPartitions(kafka, {
-      topic: topicNames(engine.namespace).journal,
+      topic,
       from: new Map([[0, 0]]),
+      ends: new Map([[0, end]]),
       groupPrefix: engine.namespace,
-      timeoutMs: 20_000,
-      onMessage: (_, message) => {
-        const value = journalType.fromBuffer(message.value ?? Buffer.alloc(0)) as Record<string, unknown>;
-        if (value.workflowId === 'o-1')
-          decoded.push({ kind: String(value.kind), seq: Number(value.seq), workflowId: 'o-1', value });
-        return value.kind === 'WorkflowCompleted';
+      stallMs: 20_000,
+      onBatch: (_, messages) => {
+        for (const message of messages) {
+          const value = journalType.fromBuffer(message.value ?? Buffer.alloc(0)) as Record<string, unknown>;
+          if (value.workflowId === 'o-1')
+            decoded.push({ kind: String(value.kind), seq: Number(value.seq), workflowId: 'o-1', value });
+        }
       },
     });
     expect(decoded.map((r) => r.kind)).toEqual([
       'WorkflowStarted',
+      'StepStarted',
       'StepCompleted',
+      'StepStarted',
       'StepCompleted',
+      'StepStarted',
       'StepCompleted',
       'WorkflowCompleted',
     ]);
-    expect(decoded.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
-    // Speculation (partition-owner I8): the body returned right after its last step, so its completion
+    expect(decoded.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // Speculation (owner-tick.ts I4): the body returned right after its last step, so its completion
     // was decided into the same transaction as that step's result — one tick, one timestamp.
-    expect(decoded[4]?.value.atMs).toBe(decoded[3]?.value.atMs);
+    expect(decoded[7]?.value.atMs).toBe(decoded[6]?.value.atMs);
+    // And each step's attempt was decided into the tick that recorded the step before it.
+    expect(decoded[3]?.value.atMs).toBe(decoded[2]?.value.atMs);
   });
 
   it('a command produced onto the wrong partition is forwarded to the owner of its id and runs once', async () => {
@@ -82,6 +95,34 @@ describe('a workflow on the real broker', () => {
     expect(result).toEqual({ payment: { auth: `auth-${id}/2` }, shipment: { tracking: 'T-Z' } });
     const records = recordsOf(await engine.journal(), id);
     expect(records.filter((r) => r.body.kind === 'WorkflowStarted')).toHaveLength(1);
+  });
+
+  it("Kafka client logs go through the executor's logger, never to stdout", async () => {
+    engine = new Engine(uniqueNamespace('logs'));
+    const lines: { level: string; message: string; source: unknown }[] = [];
+    const stdout: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const previous = process.env.LOGBOOK_KAFKAJS_LOG;
+    process.env.LOGBOOK_KAFKAJS_LOG = 'info'; // KafkaJS logs its group joins at INFO
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      stdout.push(String(chunk));
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    try {
+      await engine.executor({
+        workflows: [order],
+        logger: {
+          log: (level, message, fields) => void lines.push({ level, message, source: fields?.source }),
+        },
+      });
+    } finally {
+      process.stdout.write = write;
+      if (previous === undefined) delete process.env.LOGBOOK_KAFKAJS_LOG;
+      else process.env.LOGBOOK_KAFKAJS_LOG = previous;
+    }
+    const kafkaLines = lines.filter((l) => String(l.source).startsWith('kafkajs:'));
+    expect(kafkaLines.length).toBeGreaterThan(0);
+    expect(stdout.filter((text) => text.includes('kafkajs'))).toEqual([]);
   });
 
   it('a redelivered start of the same id does not create a second workflow', async () => {

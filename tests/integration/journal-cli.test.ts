@@ -55,12 +55,14 @@ describe('logbook journal', () => {
       .map((line) => JSON.parse(line) as { seq: number; body: { kind: string; result?: unknown } });
     expect(records.map((r) => r.body.kind)).toEqual([
       'WorkflowStarted',
+      'StepStarted',
       'StepCompleted',
+      'StepStarted',
       'StepCompleted',
       'WorkflowCompleted',
     ]);
-    expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
-    expect(records[3]?.body.result).toBe(2);
+    expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(records[5]?.body.result).toBe(2);
 
     const verify = await cli(engine, ['journal', 'verify']);
     expect(verify.code).toBe(0);

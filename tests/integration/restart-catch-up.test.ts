@@ -35,16 +35,17 @@ describe('restart and rebuild', () => {
     await runAll(engine, ['c-0', 'c-1', 'c-2', 'c-3', 'c-4']);
     await a.stop();
 
-    // While A is away, B (its own cache) runs 4 more workflows: 4 × (started, 2 steps, completed) records.
+    // While A is away, B (its own cache) runs 4 more workflows. Each is 6 records: started, two steps
+    // (StepStarted and StepCompleted each), completed.
     const b = await engine.executor({ workflows: [counter], stateDir: tempDir('b') });
-    expect(b.ownerOf(0)?.stats.catchUpRecords).toBe(5 * 4); // B's empty cache reads everything before it
+    expect(b.ownerOf(0)?.stats.catchUpRecords).toBe(5 * 6); // B's empty cache reads everything before it
     await runAll(engine, ['d-0', 'd-1', 'd-2', 'd-3']);
     await b.stop();
 
     const again = await engine.executor({ workflows: [counter], stateDir: dirA });
     const stats = again.ownerOf(0)?.stats;
     expect(stats?.cachedCheckpoint).toBeGreaterThan(0);
-    expect(stats?.catchUpRecords).toBe(4 * 4); // only what B wrote, not A's own 20
+    expect(stats?.catchUpRecords).toBe(4 * 6); // only what B wrote, not A's own 30
     const client = engine.client();
     expect((await client.describe('c-3')).status).toBe('completed');
     expect((await client.describe('d-2')).result).toMatchObject({ n: 2, value: 5 });
@@ -62,7 +63,7 @@ describe('restart and rebuild', () => {
 
     const rebuilt = await engine.executor({ workflows: [counter], stateDir: dir });
     expect(rebuilt.ownerOf(0)?.stats.cachedCheckpoint).toBe(-1);
-    expect(rebuilt.ownerOf(0)?.stats.catchUpRecords).toBe(3 * 4);
+    expect(rebuilt.ownerOf(0)?.stats.catchUpRecords).toBe(3 * 6);
     const after = await Promise.all(['r-0', 'r-1', 'r-2'].map((id) => client.describe(id)));
     expect(after.map((d) => [d.status, d.result])).toEqual(before.map((d) => [d.status, d.result]));
     expect(after.map((d) => d.result)).toEqual(results);

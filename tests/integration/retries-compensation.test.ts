@@ -63,15 +63,19 @@ describe('step retries', () => {
     const records = recordsOf(await engine.journal(), 'f-1');
     expect(kinds(records)).toEqual([
       'WorkflowStarted',
+      'StepStarted',
       'StepFailed',
       'TimerScheduled',
       'TimerFired',
+      'StepStarted', // the retry timer's firing starts the next attempt in the same decision
       'StepFailed',
       'TimerScheduled',
       'TimerFired',
+      'StepStarted',
       'StepCompleted',
       'WorkflowCompleted',
     ]);
+    expect(only(records, 'StepStarted').map((r) => r.body.attempt)).toEqual([1, 2, 3]);
     const failed = only(records, 'StepFailed');
     expect(failed.map((r) => r.body.attempt)).toEqual([1, 2]);
     expect(failed.map((r) => r.body.error.message)).toEqual(['transient failure 1', 'transient failure 2']);
@@ -199,11 +203,16 @@ describe('compensations', () => {
     const records = recordsOf(await engine.journal(), 't-1');
     expect(kinds(records)).toEqual([
       'WorkflowStarted',
+      'StepStarted',
       'StepCompleted',
+      'StepStarted',
       'StepCompleted',
+      'StepStarted',
       'StepFailed',
       'CompensationStarted',
+      'StepStarted',
       'StepCompleted',
+      'StepStarted',
       'StepCompleted',
       'WorkflowFailed',
     ]);

@@ -152,17 +152,25 @@ describe('cancel', () => {
     const records = recordsOf(await engine.journal(), 'c-1');
     expect(kinds(records)).toEqual([
       'WorkflowStarted',
+      'StepStarted',
       'StepCompleted',
       'SignalAwaited',
       'CancelRequested',
+      'CallRejected', // the open signal wait, rejected by the cancel (decide-command.ts I4)
       'CompensationStarted',
+      'StepStarted',
       'StepCompleted',
       'WorkflowCancelled',
     ]);
-    expect(records[3]?.body).toMatchObject({ reason: 'customer changed mind' });
-    expect(records[4]?.body).toMatchObject({ steps: ['a'] });
-    expect(records[5]?.body).toMatchObject({ name: 'compensate:a' });
-    expect(records[6]?.body).toMatchObject({ reason: 'customer changed mind' });
+    expect(records[4]?.body).toMatchObject({ reason: 'customer changed mind' });
+    expect(records[5]?.body).toMatchObject({
+      callSeq: 2,
+      callKind: 'signal',
+      error: { name: 'CancelledError' },
+    });
+    expect(records[6]?.body).toMatchObject({ steps: ['a'] });
+    expect(records[8]?.body).toMatchObject({ name: 'compensate:a' });
+    expect(records[9]?.body).toMatchObject({ reason: 'customer changed mind' });
   });
 
   it('a cancel during a step’s retry backoff stops the step: no attempt starts after the cancel', async () => {
@@ -170,20 +178,15 @@ describe('cancel', () => {
     const attemptStarts: number[] = [];
     const undone: string[] = [];
     const order = workflow('order', async (ctx) => {
-      await ctx.step('a', () => 'reserved', {
-        // A slow undo: the retry timer of step b comes due while it runs.
-        compensate: async () => {
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
-          undone.push('a');
-        },
-      });
+      await ctx.step('a', () => 'reserved', { compensate: () => undone.push('a') });
       await ctx.step(
         'b',
         () => {
           attemptStarts.push(Date.now());
           throw new Error('gateway unavailable');
         },
-        { retry: { maxAttempts: 5, initialInterval: '300ms', backoffCoefficient: 1 } },
+        // A backoff far longer than the test: the cancel surely arrives while the retry waits.
+        { retry: { maxAttempts: 5, initialInterval: '1h', backoffCoefficient: 1 } },
       );
       return 'unreachable';
     });
@@ -205,13 +208,19 @@ describe('cancel', () => {
     expect(cancelIndex).toBeGreaterThan(0);
     const cancelAt = records[cancelIndex]?.atMs ?? 0;
     const afterCancel = records.slice(cancelIndex);
-    // Only the cancel, the compensation and the end: the cancelled step b is neither fired nor re-run.
+    // The cancel rejects step b (dropping its retry timer), a's compensation runs, the workflow ends:
+    // b is neither fired nor re-run.
     expect(kinds(afterCancel)).toEqual([
       'CancelRequested',
+      'CallRejected',
       'CompensationStarted',
+      'StepStarted',
       'StepCompleted',
       'WorkflowCancelled',
     ]);
+    expect(afterCancel[1]?.body).toMatchObject({ callKind: 'step', name: 'b' });
+    expect(records.filter((r) => r.body.kind === 'TimerFired')).toHaveLength(0);
+    expect(attemptStarts).toHaveLength(1);
     expect(attemptStarts.filter((t) => t >= cancelAt)).toEqual([]);
   });
 });

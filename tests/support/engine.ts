@@ -3,21 +3,16 @@
  * namespace, executor child processes (`logbook worker`, as a user runs it), and journal readers.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { Client } from '../../src/client/index.js';
 import { Executor, type ExecutorOptions } from '../../src/executor/index.js';
 import type { JournalRecord } from '../../src/journal/index.js';
 import { createKafka, scanJournal, topicNames } from '../../src/kafka/index.js';
 import { testBrokers } from './kafka.js';
+import { tempDir } from './temp-dirs.js';
 import { waitFor } from './wait-for.js';
 
-/** A fresh temporary directory. */
-export function tempDir(label: string): string {
-  return mkdtempSync(join(tmpdir(), `logbook-${label}-`));
-}
+export { tempDir } from './temp-dirs.js';
 
 /** Executors and clients made by one test, closed by `closeAll`. */
 export class Engine {
@@ -25,9 +20,15 @@ export class Engine {
   private readonly clients: Client[] = [];
   private readonly children: ChildProcess[] = [];
   private raw: Producer | undefined;
-  readonly brokers = testBrokers();
+  readonly brokers: string[];
 
-  constructor(readonly namespace: string) {}
+  /** An engine in `namespace`, on the run's broker unless `brokers` names another (a test's own). */
+  constructor(
+    readonly namespace: string,
+    brokers?: readonly string[],
+  ) {
+    this.brokers = brokers === undefined ? testBrokers() : [...brokers];
+  }
 
   /** Starts an in-process executor in this namespace; resolves once it owns `owning` partitions (default all). */
   async executor(

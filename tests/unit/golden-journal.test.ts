@@ -1,11 +1,13 @@
 /**
  * Proves that today's code still reads and replays journals written by real runs (STYLE §7): each golden
- * file in tests/fixtures/journals/ holds the raw Kafka messages of a run (record-golden.ts). Every message
- * decodes with the engine codec and, to the same values, with a plain avsc reader of schemas/journal.avsc;
- * today's schema resolves the writer schema the header names; folding the records gives each workflow the
- * end it had; seqs are gapless; and each body from golden-workflows.ts, replayed against its records as a
- * new owner replays it, makes exactly the journaled calls and reaches the journaled end, never stuck.
- * A failure here means an old journal no longer replays: that is a breaking change.
+ * file in tests/fixtures/journals/ holds the raw Kafka messages of a run (record-golden.ts) — v1 and v2
+ * from writers before the bounded core, v3 from today's. For every version: each message decodes with the
+ * engine codec and, to the same values (parentSeq -1 where the writer had none), with a plain avsc reader
+ * of its writer schema; today's schema resolves the writer schema the header names; folding the records
+ * (applyRecord) gives each workflow the end it had; seqs are gapless; and each body from
+ * golden-workflows.ts, replayed against its records as a new owner replays it (WorkflowRun: addHistory,
+ * start, deliver; legacy matching for v1/v2), makes exactly the journaled calls and reaches the journaled
+ * end, never stuck. A failure here means an old journal no longer replays: that is a breaking change.
  */
 import { readFileSync } from 'node:fs';
 import avsc from 'avsc';
@@ -16,24 +18,25 @@ import {
   JOURNAL_SCHEMA_VERSION,
   type JournalRecord,
   type RecordBody,
+  type RecordKind,
 } from '../../src/journal/index.js';
 import {
   applyRecord,
+  type CallKind,
   type Intent,
+  isTerminal,
   type PartitionState,
-  type WorkflowState,
   type WorkflowStatus,
 } from '../../src/machine/index.js';
-import { type RecordedCall, type RunSink, type StepRequest, WorkflowRun } from '../../src/replay/index.js';
+import { defaultRunLimits, type RunSink, WorkflowRun } from '../../src/replay/index.js';
 import type { AnyWorkflowDefinition } from '../../src/workflow/index.js';
 import type { GoldenLine } from '../fixtures/journals/golden-line.js';
 import { goldenWorkflows } from '../fixtures/journals/golden-workflows.js';
 
 const FIXTURES = new URL('../fixtures/journals/', import.meta.url);
+const TODAY_SCHEMA = JSON.parse(readFileSync(new URL('../../schemas/journal.avsc', import.meta.url), 'utf8'));
 /** A reader's own Type, built from today's schema file alone with avsc's default options. */
-const READER = avsc.Type.forSchema(
-  JSON.parse(readFileSync(new URL('../../schemas/journal.avsc', import.meta.url), 'utf8')),
-);
+const READER = avsc.Type.forSchema(TODAY_SCHEMA);
 const WORKFLOWS = new Map<string, AnyWorkflowDefinition>(goldenWorkflows.map((w) => [w.name, w]));
 
 /** How a workflow of a golden run ended: its status and, when given, its error name or (part of) its result. */
@@ -48,7 +51,6 @@ const approved = (by: string) => ({
   receipt: { number: expect.stringMatching(/^R-/), printedOnAttempt: 2 },
 });
 
-/** Every golden file and how each of its workflows ended (one entry per file; never edit an old one). */
 /** How each workflow of the recorded scenario ended; every golden version records the same scenario. */
 const SCENARIO_ENDS: Readonly<Record<string, End>> = {
   'order-ok': {
@@ -77,9 +79,11 @@ const SCENARIO_ENDS: Readonly<Record<string, End>> = {
   'hold-cancelled': { status: 'cancelled' },
 };
 
-const GOLDEN: readonly { readonly file: string; readonly ends: Readonly<Record<string, End>> }[] = [
-  { file: 'golden-v1', ends: SCENARIO_ENDS },
-  { file: 'golden-v2', ends: SCENARIO_ENDS },
+/** Every golden file (never edit or re-record an old one): its writer's version and kinds it must hold. */
+const GOLDEN: readonly { readonly file: string; readonly version: number; readonly holds: RecordKind[] }[] = [
+  { file: 'golden-v1', version: 1, holds: [] },
+  { file: 'golden-v2', version: 2, holds: [] },
+  { file: 'golden-v3', version: 3, holds: ['StepStarted', 'CallRejected'] },
 ];
 
 interface GoldenMessage {
@@ -116,9 +120,22 @@ function plain(value: unknown): unknown {
   return value;
 }
 
+/** Today's body fields that have a default, by branch name: what a resolver adds to an older record. */
+const DEFAULTS = new Map<string, Record<string, unknown>>(
+  (
+    TODAY_SCHEMA.fields.find((f: { name: string }) => f.name === 'body').type as {
+      name: string;
+      fields: { name: string; default?: unknown }[];
+    }[]
+  ).map((branch) => [
+    `logbook.journal.${branch.name}`,
+    Object.fromEntries(branch.fields.filter((f) => 'default' in f).map((f) => [f.name, f.default])),
+  ]),
+);
+
 /** A body as a plain Avro reader sees it, with the only conversions the codec makes (body-codecs I2). */
-function bodyFromPlainAvro(kind: string, fields: unknown): unknown {
-  const body: Record<string, unknown> = { kind, ...(plain(fields) as Record<string, unknown>) };
+function bodyFromPlainAvro(branch: string, kind: string, fields: unknown): unknown {
+  const body: Record<string, unknown> = { kind, ...DEFAULTS.get(branch), ...(plain(fields) as object) };
   if (body.purpose === 'signal_timeout') body.purpose = 'signal-timeout';
   if (kind === 'ChildCompleted') {
     const o = body.outcome as { ok: boolean; result: unknown; error: unknown };
@@ -129,46 +146,96 @@ function bodyFromPlainAvro(kind: string, fields: unknown): unknown {
 
 const TERMINAL_KINDS = new Set(['WorkflowCompleted', 'WorkflowFailed', 'WorkflowCancelled']);
 
-/** What a replayed body asked for, as the journal names calls: callSeq → kind and name. */
-class CollectingSink implements RunSink {
-  readonly intents: Intent[] = [];
-  readonly calls = new Map<number, RecordedCall>();
-  intent(_workflowId: string, intent: Intent): void {
-    this.intents.push(intent);
-    const call = callOf(intent);
-    if (call !== undefined) this.calls.set(call[0], call[1]);
-  }
-  step(request: StepRequest): void {
-    this.calls.set(request.callSeq, { kind: 'step', name: request.name });
-  }
-}
+/** A call as the journal or a body names it. */
+type Call = { readonly kind: CallKind; readonly name: string };
 
-function callOf(intent: Intent): [number, RecordedCall] | undefined {
-  switch (intent.type) {
-    case 'sleep':
-      return [intent.callSeq, { kind: 'sleep', name: 'sleep' }];
-    case 'signal':
-      return [intent.callSeq, { kind: 'signal', name: intent.name }];
-    case 'child':
-      return [intent.callSeq, { kind: 'child', name: intent.workflow }];
-    case 'emit':
-      return [intent.callSeq, { kind: 'emit', name: intent.topic }];
-    case 'compensation':
-      return [intent.callSeq, { kind: 'compensation', name: 'compensation' }];
+/** The call the first record of each callSeq opens (the journal's view: records.ts I5, v1/v2 outcomes). */
+function journaledCall(body: RecordBody): Call | undefined {
+  switch (body.kind) {
+    case 'StepStarted':
+    case 'StepCompleted':
+    case 'StepFailed':
+      return { kind: 'step', name: body.name };
+    case 'TimerScheduled':
+      return body.purpose === 'sleep' ? { kind: 'sleep', name: 'sleep' } : undefined;
+    case 'SignalAwaited':
+    case 'SignalConsumed':
+      return { kind: 'signal', name: body.name };
+    case 'ChildStarted':
+      return { kind: 'child', name: body.workflow };
+    case 'Emitted':
+      return { kind: 'emit', name: body.topic };
+    case 'CompensationStarted':
+      return { kind: 'compensation', name: 'compensation' };
+    case 'CallRejected':
+      return { kind: body.callKind as CallKind, name: body.name };
     default:
       return undefined;
   }
 }
 
-/** Replays `ws`'s body against `records` as RunRegistry.resume does: start, then deliver each and drain. */
-async function replay(ws: WorkflowState, records: readonly JournalRecord[]): Promise<CollectingSink> {
-  const definition = WORKFLOWS.get(ws.workflow);
-  if (definition === undefined) throw new Error(`golden-workflows.ts has no workflow "${ws.workflow}"`);
-  const recorded = new Map<number, RecordedCall>(
-    [...ws.calls].map(([seq, c]) => [seq, { kind: c.kind, name: c.name }]),
-  );
+function journaledCalls(records: readonly JournalRecord[]): Map<number, Call> {
+  const calls = new Map<number, Call>();
+  for (const { body } of records) {
+    const call = journaledCall(body);
+    if (call !== undefined && 'callSeq' in body && !calls.has(body.callSeq)) calls.set(body.callSeq, call);
+  }
+  return calls;
+}
+
+/** The call an intent makes, as the journal names it. */
+function intentCall(intent: Intent): Call | undefined {
+  switch (intent.type) {
+    case 'step':
+      return { kind: 'step', name: intent.name };
+    case 'sleep':
+      return { kind: 'sleep', name: 'sleep' };
+    case 'signal':
+      return { kind: 'signal', name: intent.name };
+    case 'child':
+      return { kind: 'child', name: intent.workflow };
+    case 'emit':
+      return { kind: 'emit', name: intent.topic };
+    case 'compensation':
+      return { kind: 'compensation', name: 'compensation' };
+    case 'rejected':
+      return { kind: intent.callKind, name: intent.name };
+    default:
+      return undefined;
+  }
+}
+
+/** What a replayed body asked for: every intent, and its calls by callSeq. */
+class CollectingSink implements RunSink {
+  readonly intents: Intent[] = [];
+  readonly calls = new Map<number, Call>();
+  intent(intent: Intent): void {
+    this.intents.push(intent);
+    const call = intentCall(intent);
+    if (call !== undefined && 'callSeq' in intent) this.calls.set(intent.callSeq, call);
+  }
+}
+
+/** Replays one workflow's records as RunRegistry does: addHistory each, start, then deliver each and drain. */
+async function replay(records: readonly JournalRecord[]): Promise<CollectingSink> {
+  const started = records[0];
+  if (started?.body.kind !== 'WorkflowStarted')
+    throw new Error('history does not start with WorkflowStarted');
+  const definition = WORKFLOWS.get(started.body.workflow);
+  if (definition === undefined) throw new Error(`golden-workflows.ts has no "${started.body.workflow}"`);
   const sink = new CollectingSink();
-  const run = new WorkflowRun(definition, ws.id, ws.input, ws.startedAtMs, recorded, sink);
+  const legacy = started.schemaVersion < 3;
+  const { workflowId, atMs } = started;
+  const run = new WorkflowRun(
+    definition,
+    workflowId,
+    started.body.input,
+    atMs,
+    legacy,
+    sink,
+    defaultRunLimits,
+  );
+  for (const record of records) run.addHistory(record);
   run.start();
   for (const record of records) {
     run.deliver(record);
@@ -185,13 +252,19 @@ function intentFor(body: RecordBody): Intent {
   throw new Error(`${body.kind} is not a terminal record`);
 }
 
-describe.each(GOLDEN)('$file', ({ file, ends }) => {
+describe.each(GOLDEN)('$file', ({ file, version, holds }) => {
   const messages = load(file);
   const records = messages.map((m) => m.record);
-  const state: PartitionState = new Map();
+  const state = new Map() satisfies PartitionState;
   for (const record of records) applyRecord(state, record);
   const schemaFile = new URL(`${file}.journal.avsc`, FIXTURES);
   const writer = avsc.Type.forSchema(JSON.parse(readFileSync(schemaFile, 'utf8')));
+
+  it(`was written by a v${version} writer and holds ${holds.join(', ') || 'only older kinds'}`, () => {
+    expect(new Set(records.map((r) => r.schemaVersion))).toEqual(new Set([version]));
+    const kinds = new Set(records.map((r) => r.body.kind));
+    for (const kind of holds) expect(kinds.has(kind), kind).toBe(true);
+  });
 
   it('every message decodes with the engine codec and with a plain avsc reader of its writer schema, to the same values', () => {
     expect(messages.length).toBeGreaterThan(0);
@@ -200,7 +273,7 @@ describe.each(GOLDEN)('$file', ({ file, ends }) => {
       const raw = writer.fromBuffer(bytes) as Record<string, unknown> & { body: Record<string, unknown> };
       const [branch, fields] = Object.entries(raw.body)[0] ?? [];
       expect(branch).toBe(`logbook.journal.${record.body.kind}`);
-      expect({ ...record, body: bodyFromPlainAvro(String(raw.kind), fields) }).toStrictEqual({
+      expect({ ...record, body: bodyFromPlainAvro(String(branch), String(raw.kind), fields) }).toStrictEqual({
         schemaVersion: raw.schemaVersion,
         workflowId: raw.workflowId,
         seq: raw.seq,
@@ -211,6 +284,7 @@ describe.each(GOLDEN)('$file', ({ file, ends }) => {
           : {}),
         body: record.body,
       });
+      if (version < 3 && 'parentSeq' in record.body) expect(record.body.parentSeq).toBe(-1);
       expect(decodeRecord(encodeRecord(record))).toStrictEqual({
         ...record,
         schemaVersion: JOURNAL_SCHEMA_VERSION,
@@ -224,13 +298,15 @@ describe.each(GOLDEN)('$file', ({ file, ends }) => {
     for (const { line, bytes } of messages) {
       expect(line.headers['logbook-schema']).toBe(header);
       const resolved = plain(READER.fromBuffer(bytes, resolver)) as Record<string, unknown>;
-      const written = plain(writer.fromBuffer(bytes)) as Record<string, unknown>;
-      expect(resolved).toStrictEqual({ writerEpoch: 0, ...written }); // a v1 record takes the default epoch 0
+      const written = plain(writer.fromBuffer(bytes)) as { body: Record<string, object> };
+      const [branch, fields] = Object.entries(written.body)[0] ?? ['', {}];
+      // Fields the writer did not have take their defaults: writerEpoch 0 (v1), parentSeq -1 (v1, v2).
+      const body = { [branch]: { ...DEFAULTS.get(branch), ...fields } };
+      expect(resolved).toStrictEqual({ writerEpoch: 0, ...written, body });
     }
   });
 
   it('its writer schema is a released one under schemas/, so readers of the repository can decode it', () => {
-    const version = records[0]?.schemaVersion ?? 0;
     const current = version === JOURNAL_SCHEMA_VERSION;
     const released = new URL(
       current ? '../../schemas/journal.avsc' : `../../schemas/released/journal-v${version}.avsc`,
@@ -249,11 +325,14 @@ describe.each(GOLDEN)('$file', ({ file, ends }) => {
     }
   });
 
-  it('seqs are gapless per workflow; seq 0 is only for partition records and unknown-id rejections', () => {
+  it('seqs are gapless per workflow; seq 0 is only for partition records and rejections outside a run', () => {
     const seqs = new Map<string, number[]>();
     for (const r of records) {
       if (r.seq === 0) {
-        expect(r.workflowId === '' || (r.body.kind === 'CommandRejected' && !state.has(r.workflowId))).toBe(
+        // v3 journals rejections for unknown and finished ids outside the sequence (decide-command.ts I2).
+        const ws = state.get(r.workflowId);
+        const outside = ws === undefined || (version >= 3 && isTerminal(ws.status));
+        expect(r.workflowId === '' || (r.body.kind === 'CommandRejected' && outside), JSON.stringify(r)).toBe(
           true,
         );
         continue;
@@ -263,29 +342,30 @@ describe.each(GOLDEN)('$file', ({ file, ends }) => {
     for (const [id, list] of seqs) expect(list, id).toEqual(list.map((_, i) => i + 1));
   });
 
-  it('folding the records gives every workflow the end it had in the run', () => {
-    expect([...state.keys()].sort()).toEqual(Object.keys(ends).sort());
-    for (const [id, end] of Object.entries(ends)) {
+  it('folding the records gives every workflow the end it had in the run, with nothing left open', () => {
+    expect([...state.keys()].sort()).toEqual(Object.keys(SCENARIO_ENDS).sort());
+    for (const [id, end] of Object.entries(SCENARIO_ENDS)) {
       const ws = state.get(id);
       expect(ws?.status, id).toBe(end.status);
       if (end.error !== undefined) expect(ws?.error?.name, id).toBe(end.error);
       if (end.result !== undefined) expect(ws?.result, id).toMatchObject(end.result as object);
+      expect([ws?.open.size, ws?.timers.size, ws?.awaiting.size, ws?.mailbox.length], id).toEqual([
+        0, 0, 0, 0,
+      ]);
+      expect(ws?.legacySteps, id).toBe(version < 3);
+      expect(ws?.callCount, id).toBe(journaledCalls(records.filter((r) => r.workflowId === id)).size);
     }
   });
 
-  it.each(Object.keys(ends))(
+  it.each(Object.keys(SCENARIO_ENDS))(
     'replaying %s makes the journaled calls and ends as the journal did',
     async (id) => {
-      const ws = state.get(id);
-      if (ws === undefined) throw new Error(`${id} is not in ${file}`);
       const own = records.filter((r) => r.workflowId === id && r.seq > 0);
       const terminal = own.find((r) => TERMINAL_KINDS.has(r.body.kind));
       if (terminal === undefined) throw new Error(`${id} has no terminal record`);
-      const sink = await replay(ws, own);
+      const sink = await replay(own);
       expect(sink.intents.filter((i) => i.type === 'stuck')).toEqual([]);
-      expect(sink.calls).toEqual(
-        new Map([...ws.calls].map(([seq, c]) => [seq, { kind: c.kind, name: c.name }])),
-      );
+      expect(sink.calls).toEqual(journaledCalls(own));
       const ending = sink.intents.filter(
         (i) => i.type === 'complete' || i.type === 'fail' || i.type === 'cancelled',
       );

@@ -1,19 +1,21 @@
 /**
- * Proves the journal codec: every record kind round-trips through Avro unchanged; a reader with only
- * schemas/journal.avsc and avsc sees the same fields (so the journal is decodable without Logbook); the
- * schema header names the canonical-form fingerprint; and decoding is total — garbage, truncated,
- * mismatched or future records throw JournalDecodeError and nothing else.
+ * Proves the journal codec: every record kind (StepStarted and CallRejected included) round-trips through
+ * Avro unchanged; a reader with only schemas/journal.avsc and avsc sees the same fields (so the journal is
+ * decodable without Logbook); values written with a released schema (v1, v2: no parentSeq, no writerEpoch
+ * in v1) decode with parentSeq -1; the schema header names the canonical-form fingerprint and every
+ * released schema keeps its own; and decoding is total — garbage, truncated, mismatched or future records
+ * throw JournalDecodeError and nothing else (seeded fuzz).
  */
 import { readFileSync } from 'node:fs';
 import avsc from 'avsc';
 import { describe, expect, it } from 'vitest';
 import {
-  type BodyOf,
   decodeRecord,
   encodeRecord,
   JOURNAL_SCHEMA_FINGERPRINT,
   JOURNAL_SCHEMA_HEADER,
   JOURNAL_SCHEMA_HEADER_VALUE,
+  JOURNAL_SCHEMA_VERSION,
   JournalDecodeError,
   JournalEncodeError,
   type JournalRecord,
@@ -21,65 +23,18 @@ import {
   type RecordBody,
   type RecordKind,
 } from '../../src/journal/index.js';
+import { envelope, failure, RECORDS, SAMPLES } from '../fixtures/journals/record-samples.js';
 
+const schemaType = (path: string): avsc.Type =>
+  avsc.Type.forSchema(JSON.parse(readFileSync(new URL(`../../schemas/${path}`, import.meta.url), 'utf8')));
 const SCHEMA_TEXT = readFileSync(new URL('../../schemas/journal.avsc', import.meta.url), 'utf8');
-/** A reader's own Type, built from the schema file alone with avsc's default options. */
-const READER_TYPE = avsc.Type.forSchema(JSON.parse(SCHEMA_TEXT));
+/** A reader's own Types, built from the schema files alone with avsc's default options. */
+const READER_TYPE = schemaType('journal.avsc');
+const RELEASED = new Map([
+  [1, schemaType('released/journal-v1.avsc')],
+  [2, schemaType('released/journal-v2.avsc')],
+]);
 
-const failure = { name: 'CardDeclined', code: 'LB_STEP_FAILED', message: 'declined', details: { n: [1, 2] } };
-const LONG_MAX = 9_007_199_254_740_990; // The largest long avsc writes exactly: 2^53 - 2.
-const T0 = 1_700_000_000_000;
-const start = { kind: 'WorkflowStarted', workflow: 'w', input: 1 } as const;
-const attempt = { callSeq: 2, name: 'pay', attempt: 3, startedAtMs: T0, durationMs: 12 } as const;
-
-/** At least one body per kind; typed so a new kind does not compile without samples, and checked below. */
-const SAMPLES: { readonly [K in RecordKind]: readonly BodyOf<K>[] } = {
-  WorkflowStarted: [
-    { kind: 'WorkflowStarted', workflow: 'order', input: { sku: 'A' }, idempotencyKey: null, parent: null },
-    { ...start, idempotencyKey: 'k', parent: { workflowId: 'p', callSeq: 4 } },
-  ],
-  StepCompleted: [{ kind: 'StepCompleted', ...attempt, result: [1, 'b', { c: 3 }] }],
-  StepFailed: [
-    { kind: 'StepFailed', ...attempt, error: failure, retryAtMs: LONG_MAX },
-    { kind: 'StepFailed', ...attempt, error: failure, retryAtMs: null },
-  ],
-  TimerScheduled: [
-    { kind: 'TimerScheduled', timerId: 't-1', callSeq: 3, purpose: 'sleep', fireAtMs: T0 },
-    { kind: 'TimerScheduled', timerId: 't-2', callSeq: 4, purpose: 'retry', fireAtMs: 1 },
-    { kind: 'TimerScheduled', timerId: 't-3', callSeq: 5, purpose: 'signal-timeout', fireAtMs: 2 },
-  ],
-  TimerFired: [{ kind: 'TimerFired', timerId: 't-1', callSeq: 3 }],
-  SignalReceived: [{ kind: 'SignalReceived', name: 'approval', payload: { ok: true, note: 'héllo ✓ 𝄞' } }],
-  SignalAwaited: [{ kind: 'SignalAwaited', callSeq: 6, name: 'approval' }],
-  SignalConsumed: [{ kind: 'SignalConsumed', callSeq: 6, name: 'approval', signalSeq: 9, payload: 'yes' }],
-  CancelRequested: [{ kind: 'CancelRequested', reason: '' }],
-  CompensationStarted: [
-    { kind: 'CompensationStarted', callSeq: 7, reason: failure, steps: ['reservePayment', 'reserveStock'] },
-    { kind: 'CompensationStarted', callSeq: 7, reason: { ...failure, details: null }, steps: [] },
-  ],
-  ChildStarted: [{ kind: 'ChildStarted', callSeq: 8, childId: 'o-1/ship', workflow: 'ship' }],
-  ChildCompleted: [
-    { kind: 'ChildCompleted', callSeq: 8, childId: 'c', outcome: { ok: true, result: { tracking: 'Z1' } } },
-    { kind: 'ChildCompleted', callSeq: 8, childId: 'c', outcome: { ok: true, result: null } },
-    { kind: 'ChildCompleted', callSeq: 8, childId: 'c', outcome: { ok: false, error: failure } },
-  ],
-  Emitted: [{ kind: 'Emitted', callSeq: 9, topic: 'orders.out', key: 'o-1' }],
-  WorkflowCompleted: [{ kind: 'WorkflowCompleted', result: 42.5 }],
-  WorkflowFailed: [{ kind: 'WorkflowFailed', error: failure }],
-  WorkflowCancelled: [{ kind: 'WorkflowCancelled', reason: 'customer asked' }],
-  WorkflowStuck: [{ kind: 'WorkflowStuck', error: { ...failure, code: 'LB_NON_DETERMINISM', details: {} } }],
-  CommandRejected: [{ kind: 'CommandRejected', code: 'LB_CMD_BAD_JSON', reason: 'Bad.', sourceOffset: '12' }],
-  OwnerClaimed: [{ kind: 'OwnerClaimed', partition: 3, claimId: 'c-1', executorId: 'node-a' }],
-  CommandsConsumed: [{ kind: 'CommandsConsumed', partition: 3, nextOffset: 1_234_567 }],
-};
-
-/** Partition-level records (OwnerClaimed, CommandsConsumed) have workflowId "" and seq 0 (records.ts I2). */
-function envelope(body: RecordBody): JournalRecord {
-  const owner = body.kind === 'OwnerClaimed' || body.kind === 'CommandsConsumed';
-  return { schemaVersion: 2, workflowId: owner ? '' : 'o-1', seq: owner ? 0 : 7, atMs: T0 + 123, body };
-}
-
-const RECORDS: readonly JournalRecord[] = RECORD_KINDS.flatMap((kind) => SAMPLES[kind].map(envelope));
 const CASES = RECORDS.map((record) => [record.body.kind, record] as const);
 
 /** What a reader sees in plain JSON: Buffers parsed as JSON, avsc's record classes as plain objects. */
@@ -112,13 +67,18 @@ describe('journal codec round trip', () => {
   });
 
   it.each(CASES)('%s decodes to the record it encoded', (_kind, record) => {
-    expect(decodeRecord(encodeRecord(record))).toEqual(record);
+    expect(decodeRecord(encodeRecord(record))).toStrictEqual(record);
   });
 
   it('writes an undefined result as JSON null', () => {
     const body = { kind: 'WorkflowCompleted', result: undefined } as unknown as RecordBody;
     const decoded = decodeRecord(encodeRecord(envelope(body)));
     expect(decoded.body).toEqual({ kind: 'WorkflowCompleted', result: null });
+  });
+
+  it('writes today’s schemaVersion whatever version the record was read from', () => {
+    const old = { ...envelope({ kind: 'CancelRequested', reason: 'r' }), schemaVersion: 1 };
+    expect(decodeRecord(encodeRecord(old)).schemaVersion).toBe(JOURNAL_SCHEMA_VERSION);
   });
 });
 
@@ -139,6 +99,55 @@ describe('journal decoded with schemas/journal.avsc alone', () => {
   });
 });
 
+/** `record` as a writer of released schema `version` wrote it: that schema's fields only. */
+function writtenWith(version: number, record: JournalRecord): Buffer {
+  const type = RELEASED.get(version);
+  if (type === undefined) throw new Error(`no released schema v${version}`);
+  const today = READER_TYPE.fromBuffer(encodeRecord(record));
+  return type.toBuffer({ ...today, schemaVersion: version }); // avsc writes only the fields `type` declares
+}
+
+/** What a record written with a released schema decodes to: parentSeq -1, and no epoch before v2. */
+function asReleased(version: number, record: JournalRecord): JournalRecord {
+  const { writerEpoch, ...rest } = record;
+  const body = 'parentSeq' in record.body ? { ...record.body, parentSeq: -1 } : record.body;
+  return {
+    ...rest,
+    ...(version >= 2 && writerEpoch !== undefined ? { writerEpoch } : {}),
+    schemaVersion: version,
+    body,
+  };
+}
+
+const RELEASED_CASES = [1, 2].flatMap((version) =>
+  RECORDS.filter((r) => r.body.kind !== 'StepStarted' && r.body.kind !== 'CallRejected').map(
+    (r) => [version, r.body.kind, r] as const,
+  ),
+);
+
+describe('journal values written with a released schema', () => {
+  it.each(RELEASED_CASES)(
+    'v%i %s decodes, with parentSeq -1 where today’s kind has one',
+    (version, _k, record) => {
+      expect(decodeRecord(writtenWith(version, record))).toStrictEqual(asReleased(version, record));
+    },
+  );
+
+  it('covers every kind that has a parentSeq', () => {
+    const withParent = RELEASED_CASES.filter(([, , r]) => 'parentSeq' in r.body).map(([, kind]) => kind);
+    expect(new Set(withParent)).toEqual(
+      new Set([
+        'TimerScheduled',
+        'SignalAwaited',
+        'SignalConsumed',
+        'CompensationStarted',
+        'ChildStarted',
+        'Emitted',
+      ]),
+    );
+  });
+});
+
 describe('journal schema header', () => {
   it('names the schema by the SHA-256 of its Parsing Canonical Form', () => {
     expect(JOURNAL_SCHEMA_HEADER).toBe('logbook-schema');
@@ -146,18 +155,35 @@ describe('journal schema header', () => {
     expect(JOURNAL_SCHEMA_HEADER_VALUE).toBe(`journal.avsc@sha256:${JOURNAL_SCHEMA_FINGERPRINT}`);
   });
 
-  it('keeps the fingerprint of schema v1 unless the schema itself changes (docs do not count)', () => {
-    // Changing this value means the journal format changed: old records must still decode (records.ts I1).
-    const v1 = 'cf2efd27e1a7344e2e8ac9569fc2dd3faf15019d045e7c24d014efc31e820267'; // v1 as first released (with CommandsConsumed, writerEpoch)
-    expect(JOURNAL_SCHEMA_FINGERPRINT).toBe(v1);
+  // Changing one of these means a journal format changed: old records must still decode (records.ts I1).
+  it.each([
+    ['released/journal-v1.avsc', '8e9b92f49366ef1e4452925f2ed7047a0aaf95a796a1dccac0885fcfcfa25cad'],
+    ['released/journal-v2.avsc', 'cf2efd27e1a7344e2e8ac9569fc2dd3faf15019d045e7c24d014efc31e820267'],
+    ['journal.avsc', '5eaf8ca06ddc8a63a226ae48c36ed7b987e0baf6840b4c54012987a51912ff17'], // v3: parentSeq, StepStarted, CallRejected
+  ])('%s keeps its fingerprint unless the schema itself changes (docs do not count)', (path, fingerprint) => {
+    expect(schemaType(path).fingerprint('sha256').toString('hex')).toBe(fingerprint);
+  });
+
+  it('today’s schema is version JOURNAL_SCHEMA_VERSION = 3', () => {
+    expect(JOURNAL_SCHEMA_VERSION).toBe(3);
+    expect(JOURNAL_SCHEMA_FINGERPRINT).toBe(
+      '5eaf8ca06ddc8a63a226ae48c36ed7b987e0baf6840b4c54012987a51912ff17',
+    );
   });
 });
 
 /** Avro bytes that are well-formed for the schema but break the codec's own rules. */
-function rawRecord(overrides: Record<string, unknown>): Buffer {
+function rawRecord(overrides: Record<string, unknown>, type: avsc.Type = READER_TYPE): Buffer {
   const body = { 'logbook.journal.TimerFired': { timerId: 't', callSeq: 1 } };
-  const base = { schemaVersion: 2, kind: 'TimerFired', workflowId: 'o-1', seq: 1, atMs: 1, body };
-  return READER_TYPE.toBuffer({ ...base, ...overrides });
+  const base = {
+    schemaVersion: JOURNAL_SCHEMA_VERSION,
+    kind: 'TimerFired',
+    workflowId: 'o-1',
+    seq: 1,
+    atMs: 1,
+    body,
+  };
+  return type.toBuffer({ ...base, ...overrides });
 }
 
 /** A well-formed record of `kind` with the given Avro body fields. */
@@ -170,6 +196,13 @@ function outcome(ok: boolean): Record<string, unknown> {
 }
 
 const VALID = encodeRecord(envelope({ kind: 'TimerFired', timerId: 't', callSeq: 1 }));
+const STEP_STARTED = { kind: 'StepStarted', callSeq: 1, name: 'a', attempt: 1, parentSeq: 0 };
+/** A v3-only kind in a value that says it is v2: the v2 schema has no such branch. */
+const V3_KIND_AS_V2 = rawRecord({
+  schemaVersion: 2,
+  kind: 'StepStarted',
+  body: { 'logbook.journal.StepStarted': STEP_STARTED },
+});
 
 describe('journal decoding is total', () => {
   it.each([
@@ -180,10 +213,12 @@ describe('journal decoding is total', () => {
     ['a record with a trailing byte', Buffer.concat([VALID, Buffer.from([0])]), /trailing data/],
     ['an out-of-range union index', handWritten(envelopeFields('TimerFired', 99)), /invalid union index/],
     // avsc alone allocates and loops over an array's claimed count: this would exhaust the heap.
-    ['2^31 array items in 40 bytes', hugeStepsArray(2 ** 31), /2147483648 items but only 0 bytes left/],
+    ['2^31 array items in 40 bytes', hugeStepsArray(2 ** 31, 3), /2147483648 items but only 0 bytes left/],
+    ['2^31 array items in a v2 value', hugeStepsArray(2 ** 31, 2), /2147483648 items but only 0 bytes left/],
+    ['a v3-only kind in a v2 value', V3_KIND_AS_V2, /not a JournalRecord/],
     ['a kind that is not the body', rawRecord({ kind: 'StepCompleted' }), /StepCompleted does not match/],
     ['an unknown kind', rawRecord({ kind: 'TimerExploded' }), /unknown kind "TimerExploded"/],
-    ['a future schemaVersion', rawRecord({ schemaVersion: 3 }), /schemaVersion 3; this Logbook reads 1 to 2/],
+    ['a future schemaVersion', rawRecord({ schemaVersion: 4 }), /schemaVersion 4; this Logbook reads 1 to 3/],
     ['schemaVersion 0', rawRecord({ schemaVersion: 0 }), /schemaVersion 0/],
     ['JSON bytes that are not JSON', rawBody('WorkflowCompleted', { result: Buffer.from('{x') }), /not JSON/],
     ['an ok outcome without a result', rawBody('ChildCompleted', outcome(true)), /ok=true but no result/],
@@ -193,14 +228,16 @@ describe('journal decoding is total', () => {
     expect(() => decodeRecord(value)).toThrow(message);
   });
 
-  it('throws only JournalDecodeError for mutated records (seeded)', () => {
+  it('throws only JournalDecodeError for mutated records of every version (seeded)', () => {
     const seed = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000);
     console.log(`journal codec fuzz seed: ${seed} (rerun with FUZZ_SEED=${seed})`);
     const random = seededRandom(seed);
-    for (let i = 0; i < 2000; i++) {
-      const record = RECORDS[Math.floor(random() * RECORDS.length)];
-      if (record === undefined) continue;
-      const bytes = Buffer.from(encodeRecord(record));
+    const values = [
+      ...RECORDS.map(encodeRecord),
+      ...RELEASED_CASES.map(([version, , record]) => writtenWith(version, record)),
+    ];
+    for (let i = 0; i < 3000; i++) {
+      const bytes = Buffer.from(values[Math.floor(random() * values.length)] ?? VALID);
       const flips = 1 + Math.floor(random() * 3);
       for (let f = 0; f < flips; f++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
       try {
@@ -215,20 +252,31 @@ describe('journal decoding is total', () => {
 describe('journal arrays', () => {
   it('round-trips a compensation over a thousand steps', () => {
     const steps = Array.from({ length: 1000 }, (_, i) => `step-${i}`);
-    const record = envelope({ kind: 'CompensationStarted', callSeq: 1, reason: failure, steps });
+    const record = envelope({
+      kind: 'CompensationStarted',
+      callSeq: 1,
+      reason: failure,
+      steps,
+      parentSeq: 0,
+    });
     expect(decodeRecord(encodeRecord(record))).toEqual(record);
   });
 
   it('reads arrays written in sized blocks (a negative count, then the block size), as other writers may', () => {
     const value = handWritten([
-      ...compensationFields(),
+      ...compensationFields(3),
       ['blockCount', 'long', -2],
       ['blockBytes', 'long', 4],
       ['step1', 'string', 'a'],
       ['step2', 'string', 'bc'],
       ['end', 'long', 0],
+      ['parentSeq', 'long', 5],
     ]);
-    expect(decodeRecord(value).body).toMatchObject({ kind: 'CompensationStarted', steps: ['a', 'bc'] });
+    expect(decodeRecord(value).body).toMatchObject({
+      kind: 'CompensationStarted',
+      steps: ['a', 'bc'],
+      parentSeq: 5,
+    });
   });
 });
 
@@ -258,10 +306,10 @@ function handWritten(fields: readonly Field[]): Buffer {
   return type.toBuffer(Object.fromEntries(fields.map(([name, , value]) => [name, value])));
 }
 
-/** The envelope of a record of `kind` followed by the union index `branch`. */
-function envelopeFields(kind: string, branch: number): readonly Field[] {
+/** The envelope (v2 and v3 share its layout) of a record of `kind` followed by the union index `branch`. */
+function envelopeFields(kind: string, branch: number, version = JOURNAL_SCHEMA_VERSION): readonly Field[] {
   return [
-    ['schemaVersion', 'int', 2],
+    ['schemaVersion', 'int', version],
     ['kind', 'string', kind],
     ['workflowId', 'string', 'o-1'],
     ['seq', 'long', 1],
@@ -272,9 +320,9 @@ function envelopeFields(kind: string, branch: number): readonly Field[] {
 }
 
 /** A CompensationStarted up to its `steps` array. */
-function compensationFields(): readonly Field[] {
+function compensationFields(version: number): readonly Field[] {
   return [
-    ...envelopeFields('CompensationStarted', RECORD_KINDS.indexOf('CompensationStarted')),
+    ...envelopeFields('CompensationStarted', RECORD_KINDS.indexOf('CompensationStarted'), version),
     ['callSeq', 'long', 1],
     ...['reasonName', 'reasonCode', 'reasonMessage'].map((name): Field => [name, 'string', 'x']),
     ['reasonDetails', 'bytes', Buffer.from('null')],
@@ -282,8 +330,8 @@ function compensationFields(): readonly Field[] {
 }
 
 /** A CompensationStarted whose `steps` array claims `count` items in a value of a few dozen bytes. */
-function hugeStepsArray(count: number): Buffer {
-  return handWritten([...compensationFields(), ['stepsCount', 'long', count]]);
+function hugeStepsArray(count: number, version: number): Buffer {
+  return handWritten([...compensationFields(version), ['stepsCount', 'long', count]]);
 }
 
 /** Small seeded PRNG (an LCG), so a failing fuzz case can be replayed from its printed seed. */

@@ -1,536 +1,301 @@
 /**
- * Proves WorkflowRun, the runtime of a workflow body: it numbers the body's ctx calls, asks for the next
- * call only after the journal settled the previous one, and reports the result; a body replayed against
- * its history makes the same calls and returns the same result; a body that diverges from its history
- * parks as stuck with a NonDeterminismError naming the call; a failure runs the compensations of completed
- * steps in reverse order before failing; a cancel rejects the pending call; ctx.now(), ctx.random() and
- * ctx.uuid() are deterministic; sleeps and signal timeouts are journal-driven. Records are delivered by
- * hand, as the partition owner delivers committed records; the body runs between deliveries.
+ * Proves WorkflowRun live, driven by the real machine (run-journal.ts): every call, steps included, is an
+ * intent carrying its callSeq and origin; a call settles only from a committed record, so a step resolves
+ * to its journaled result and a retriable failure settles nothing; ctx.now() is the journal time of the
+ * record that resumed the body; ctx.random()/ctx.uuid() are a function of the workflow id; a TimerFired
+ * ends a sleep or times out a signal wait according to the call's kind, never its timer id; a
+ * CallRejected rejects the call with the error class its data names (LimitError, CancelledError,
+ * KafkaRejectedError via fromErrorData), and the machine's openCallsMax rejection reaches the body so.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  JOURNAL_SCHEMA_VERSION,
-  type JournalRecord,
-  type JsonValue,
-  type RecordBody,
-} from '../../src/journal/index.js';
-import { applyRecord, type Intent, type PartitionState } from '../../src/machine/index.js';
-import { type RecordedCall, type RunSink, type StepRequest, WorkflowRun } from '../../src/replay/index.js';
+import type { ErrorData, JsonValue } from '../../src/journal/index.js';
+import { cancelledError } from '../../src/machine/index.js';
 import {
   CancelledError,
+  KafkaRejectedError,
+  LimitError,
+  TerminalError,
   TimeoutError,
-  type WorkflowBody,
-  type WorkflowDefinition,
+  WorkflowError,
   workflow,
 } from '../../src/workflow/index.js';
-
-const T0 = 1_700_000_000_000;
-
-/** A sink that keeps what the run reported. */
-class RecordingSink implements RunSink {
-  readonly intents: Intent[] = [];
-  readonly steps: StepRequest[] = [];
-  readonly intentIds = new Set<string>();
-  intent(workflowId: string, intent: Intent): void {
-    this.intentIds.add(workflowId);
-    this.intents.push(intent);
-  }
-  step(request: StepRequest): void {
-    this.steps.push(request);
-  }
-  stepNames(): string[] {
-    return this.steps.map((s) => `${s.callSeq}:${s.name}`);
-  }
-}
-
-/** Lets the body run up to its next ctx call (its continuations are microtasks). */
-async function drain(): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** A run of `definition` with its own sink, and a journal to deliver records from. */
-class Harness {
-  readonly sink = new RecordingSink();
-  readonly run: WorkflowRun;
-  private seq = 1; // WorkflowStarted
-
-  constructor(
-    definition: WorkflowDefinition,
-    readonly workflowId = 'o-1',
-    recorded: ReadonlyMap<number, RecordedCall> = new Map(),
-    input: JsonValue = { sku: 'A' },
-  ) {
-    this.run = new WorkflowRun(definition, workflowId, input, T0, recorded, this.sink);
-  }
-
-  async start(): Promise<this> {
-    this.run.start();
-    await drain();
-    return this;
-  }
-
-  /** Delivers one committed record at `atMs` and lets the body continue. */
-  async deliver(body: RecordBody, atMs = T0 + this.seq * 10): Promise<void> {
-    this.seq++;
-    this.run.deliver({
-      schemaVersion: JOURNAL_SCHEMA_VERSION,
-      workflowId: this.workflowId,
-      seq: this.seq,
-      atMs,
-      body,
-    });
-    await drain();
-  }
-
-  async completeStep(callSeq: number, name: string, result: JsonValue, atMs?: number): Promise<void> {
-    await this.deliver(
-      { kind: 'StepCompleted', callSeq, name, result, attempt: 1, startedAtMs: T0, durationMs: 1 },
-      atMs,
-    );
-  }
-}
-
-function started(workflowId: string): JournalRecord {
-  return {
-    schemaVersion: JOURNAL_SCHEMA_VERSION,
-    workflowId,
-    seq: 1,
-    atMs: T0,
-    body: {
-      kind: 'WorkflowStarted',
-      workflow: 'order',
-      input: { sku: 'A' },
-      idempotencyKey: null,
-      parent: null,
-    },
-  };
-}
-
-/** The recorded calls of a history, as the partition owner derives them from machine state. */
-function recordedCalls(history: readonly JournalRecord[]): Map<number, RecordedCall> {
-  const state: PartitionState = new Map();
-  for (const record of history) applyRecord(state, record);
-  const ws = state.get(history[0]?.workflowId ?? '');
-  return new Map([...(ws?.calls ?? [])].map(([seq, c]) => [seq, { kind: c.kind, name: c.name }]));
-}
-
-function completed(
-  workflowId: string,
-  seq: number,
-  callSeq: number,
-  name: string,
-  result: JsonValue,
-): JournalRecord {
-  return {
-    schemaVersion: JOURNAL_SCHEMA_VERSION,
-    workflowId,
-    seq,
-    atMs: T0 + seq * 10,
-    body: { kind: 'StepCompleted', callSeq, name, result, attempt: 1, startedAtMs: T0, durationMs: 1 },
-  };
-}
+import { callsOf, endingOf, Journal, T0 } from './run-journal.js';
 
 const order = workflow('order', async (ctx) => {
   const valid = await ctx.step('validate', () => true);
-  const charge = await ctx.step('charge', () => 42);
+  const charge = await ctx.step('charge', ({ idempotencyKey }) => `paid:${idempotencyKey}`);
   const tracking = await ctx.step('ship', () => 'Z1');
   return { valid, charge, tracking };
 });
 
-const ORDER_HISTORY: readonly JournalRecord[] = [
-  started('o-1'),
-  completed('o-1', 2, 1, 'validate', true),
-  completed('o-1', 3, 2, 'charge', 42),
-  completed('o-1', 4, 3, 'ship', 'Z1'),
-];
+/** What a body saw of an error, as plain data. */
+function seen(error: unknown): JsonValue {
+  const e = error as Error & { code?: string; details?: JsonValue; reason?: string };
+  return { name: e.name, code: e.code ?? null, message: e.message, details: e.details ?? null };
+}
 
-describe('WorkflowRun: live', () => {
-  it('asks for each step only after the previous one is journaled, then completes with the result', async () => {
-    const h = await new Harness(order).start();
-    expect(h.sink.stepNames()).toEqual(['1:validate']);
-    expect(h.sink.steps[0]).toMatchObject({ workflowId: 'o-1', retry: { maxAttempts: 3 } });
-    await drain();
-    expect(h.sink.stepNames()).toEqual(['1:validate']); // still waiting: nothing is committed yet
-    await h.completeStep(1, 'validate', true);
-    expect(h.sink.stepNames()).toEqual(['1:validate', '2:charge']);
-    await h.completeStep(2, 'charge', 42);
-    expect(h.sink.stepNames()).toEqual(['1:validate', '2:charge', '3:ship']);
-    expect(h.sink.intents).toEqual([]);
-    await h.completeStep(3, 'ship', 'Z1');
-    expect(h.sink.intents).toEqual([
-      { type: 'complete', result: { valid: true, charge: 42, tracking: 'Z1' } },
+describe('WorkflowRun live: steps are intents, results come from the journal', () => {
+  it('reports each step when the body makes it and continues only once its StepCompleted is committed', async () => {
+    const j = await Journal.live(order);
+    expect(j.sink.intents).toEqual([
+      { type: 'step', callSeq: 1, name: 'validate', parentSeq: 0, attemptActive: false },
     ]);
-    expect([...h.sink.intentIds]).toEqual(['o-1']);
-  });
-
-  it('a step returns the journaled result, not what its function returned', async () => {
-    const h = await new Harness(order).start();
-    await h.completeStep(1, 'validate', 'from-journal');
-    await h.completeStep(2, 'charge', 7);
-    await h.completeStep(3, 'ship', null);
-    expect(h.sink.intents).toEqual([
-      { type: 'complete', result: { valid: 'from-journal', charge: 7, tracking: null } },
-    ]);
-  });
-
-  it('a retriable StepFailed does not settle the step', async () => {
-    const h = await new Harness(order).start();
-    const error = { name: 'Error', code: 'LB_STEP_FAILED', message: 'flaky', details: null };
-    await h.deliver({
-      kind: 'StepFailed',
-      callSeq: 1,
-      name: 'validate',
-      error,
-      attempt: 1,
-      startedAtMs: T0,
-      durationMs: 1,
-      retryAtMs: T0 + 100,
-    });
-    expect(h.sink.stepNames()).toEqual(['1:validate']);
-    expect(h.sink.intents).toEqual([]);
-    expect(h.run.stepCall(1)?.name).toBe('validate');
-  });
-});
-
-describe('WorkflowRun: replay', () => {
-  it('a body fed its full history re-issues the same calls and completes with the same result', async () => {
-    const live = await new Harness(order).start();
-    for (const record of ORDER_HISTORY.slice(1)) {
-      if (record.body.kind === 'StepCompleted')
-        await live.completeStep(record.body.callSeq, record.body.name, record.body.result);
-    }
-
-    const sink = new RecordingSink();
-    const replay = new WorkflowRun(order, 'o-1', { sku: 'A' }, T0, recordedCalls(ORDER_HISTORY), sink);
-    replay.start();
-    for (const record of ORDER_HISTORY) {
-      replay.deliver(record);
-      await drain();
-    }
-    expect(sink.stepNames()).toEqual(live.sink.stepNames());
-    expect(sink.intents).toEqual(live.sink.intents);
-    expect(sink.intents).toEqual([{ type: 'complete', result: { valid: true, charge: 42, tracking: 'Z1' } }]);
-    expect(replay.isStuck()).toBe(false);
-  });
-
-  it.each<{ what: string; body: WorkflowBody<unknown, unknown>; callSeq: number }>([
-    {
-      what: 'a step name differs',
-      body: async (ctx) => {
-        await ctx.step('validate', () => true);
-        await ctx.step('refund', () => 0);
-        return 'never';
-      },
+    await j.pump(); // StepStarted committed: the attempt may run now, the body still waits
+    expect(j.records.map((r) => r.body.kind)).toEqual(['WorkflowStarted', 'StepStarted']);
+    expect(j.attempts).toEqual([{ workflowId: 'w-1', callSeq: 1, attempt: 1 }]);
+    expect(j.sink.intents).toHaveLength(1);
+    await j.runAttempts();
+    expect(j.sink.intents[1]).toEqual({
+      type: 'step',
       callSeq: 2,
-    },
-    {
-      what: 'the call kind differs',
-      body: async (ctx) => {
-        await ctx.sleep('1s');
-        return 'never';
-      },
-      callSeq: 1,
-    },
-    {
-      what: 'the body returns before its recorded calls end',
-      body: async (ctx) => {
-        await ctx.step('validate', () => true);
-        return 'early';
-      },
-      callSeq: 2,
-    },
-  ])(
-    'a body whose calls diverge from the journal ($what) parks stuck at that call',
-    async ({ body, callSeq }) => {
-      const sink = new RecordingSink();
-      const run = new WorkflowRun(
-        workflow('order', body),
-        'o-1',
-        null,
-        T0,
-        recordedCalls(ORDER_HISTORY),
-        sink,
-      );
-      run.start();
-      for (const record of ORDER_HISTORY) {
-        run.deliver(record);
-        await drain();
-      }
-      expect(run.isStuck()).toBe(true);
-      expect(sink.intents).toHaveLength(1);
-      const [stuck] = sink.intents;
-      if (stuck?.type !== 'stuck') throw new Error(`expected a stuck intent, got ${JSON.stringify(stuck)}`);
-      expect(stuck.error.name).toBe('NonDeterminismError');
-      expect(stuck.error.code).toBe('LB_NON_DETERMINISM');
-      expect(stuck.error.message).toContain(`at call ${callSeq}`);
-      expect(stuck.error.details).toMatchObject({ callSeq });
-      // The diverging call never reaches the step runner.
-      expect(sink.steps.every((s) => s.callSeq < callSeq)).toBe(true);
-    },
-  );
-});
-
-describe('WorkflowRun: compensation', () => {
-  const undo = {
-    reserve: () => 'unreserved',
-    charge: () => 'refunded',
-  };
-  const saga = workflow('order', async (ctx) => {
-    await ctx.step('reserve', () => 1, { compensate: undo.reserve });
-    await ctx.step('log', () => 2);
-    await ctx.step('charge', () => 3, { compensate: undo.charge });
-    await ctx.step('ship', () => 4);
-    return 'shipped';
-  });
-  const shipError = {
-    name: 'CarrierDown',
-    code: 'LB_RETRIES_EXHAUSTED',
-    message: 'no carrier',
-    details: { attempts: [] },
-  };
-
-  async function failedAtShip(): Promise<Harness> {
-    const h = await new Harness(saga).start();
-    await h.completeStep(1, 'reserve', 1);
-    await h.completeStep(2, 'log', 2);
-    await h.completeStep(3, 'charge', 3);
-    await h.deliver({
-      kind: 'StepFailed',
-      callSeq: 4,
-      name: 'ship',
-      error: shipError,
-      attempt: 3,
-      startedAtMs: T0,
-      durationMs: 1,
-      retryAtMs: null,
+      name: 'charge',
+      parentSeq: 1, // made after call 1 in the same async context
+      attemptActive: false,
     });
-    return h;
-  }
+    await j.settle();
+    expect(callsOf(j.sink.intents)).toEqual(['1:step:validate', '2:step:charge', '3:step:ship']);
+    expect(endingOf(j.sink.intents)).toEqual({
+      type: 'complete',
+      result: { valid: true, charge: 'paid:w-1/2', tracking: 'Z1' },
+    });
+    expect(j.records.map((r) => r.body.kind).slice(-2)).toEqual(['StepCompleted', 'WorkflowCompleted']);
+  });
 
-  it('a final StepFailed leads to a compensation intent listing compensable steps in reverse order', async () => {
-    const h = await failedAtShip();
-    expect(h.sink.intents).toEqual([
-      { type: 'compensation', callSeq: 5, reason: shipError, steps: ['charge', 'reserve'] },
+  it('a step resolves to the result its committed record holds, not what its function returned', async () => {
+    const j = await Journal.live(order);
+    await j.pump();
+    // The attempt never runs here: a takeover's journal already holds the outcome.
+    const done = { attempt: 1, startedAtMs: T0, durationMs: 1 };
+    await j.append({ kind: 'StepCompleted', callSeq: 1, name: 'validate', result: 'from-journal', ...done });
+    j.attempts.length = 0;
+    await j.settle();
+    const dated = workflow('dated', async (ctx) =>
+      ctx.step('when', () => ({ at: new Date(0), gone: undefined })),
+    );
+    const k = await Journal.live(dated);
+    await k.settle();
+    expect(endingOf(j.sink.intents)).toMatchObject({ result: { valid: 'from-journal' } });
+    expect(endingOf(k.sink.intents)).toEqual({
+      type: 'complete',
+      result: { at: '1970-01-01T00:00:00.000Z' },
+    });
+  });
+
+  it('a retriable failure settles nothing: the retry timer starts attempt 2, whose result the body gets', async () => {
+    const attempts: number[] = [];
+    const flaky = workflow('flaky', async (ctx) =>
+      ctx.step('call', ({ attempt }) => {
+        attempts.push(attempt);
+        if (attempt === 1) throw new Error('flaky');
+        return `ok on ${attempt}`;
+      }),
+    );
+    const j = await Journal.live(flaky);
+    await j.settle();
+    expect(j.records.map((r) => r.body.kind).slice(-3)).toEqual([
+      'StepStarted',
+      'StepFailed',
+      'TimerScheduled',
     ]);
-  });
-
-  it('compensation steps run one by one as compensate:<name>, then the workflow fails with the cause', async () => {
-    const h = await failedAtShip();
-    expect(h.sink.stepNames().slice(4)).toEqual(['6:compensate:charge']);
-    const first = h.sink.steps[4];
-    expect(first?.fn).toBe(undo.charge);
-    expect(first?.retry.maxAttempts).toBe(10); // compensations retry longer than steps
-    await h.completeStep(6, 'compensate:charge', 'refunded');
-    expect(h.sink.stepNames().slice(4)).toEqual(['6:compensate:charge', '7:compensate:reserve']);
-    expect(h.sink.steps[5]?.fn).toBe(undo.reserve);
-    expect(h.sink.intents.map((i) => i.type)).toEqual(['compensation']);
-    await h.completeStep(7, 'compensate:reserve', 'unreserved');
-    expect(h.sink.intents.map((i) => i.type)).toEqual(['compensation', 'fail']);
-    expect(h.sink.intents[1]).toEqual({ type: 'fail', error: shipError });
-  });
-
-  it('a failed compensation is reported in the failure details and the rest still run', async () => {
-    const h = await failedAtShip();
-    const undoError = {
-      name: 'Error',
-      code: 'LB_RETRIES_EXHAUSTED',
-      message: 'refund failed',
-      details: null,
-    };
-    await h.deliver({
-      kind: 'StepFailed',
-      callSeq: 6,
-      name: 'compensate:charge',
-      error: undoError,
-      attempt: 10,
-      startedAtMs: T0,
-      durationMs: 1,
-      retryAtMs: null,
-    });
-    expect(h.sink.stepNames().at(-1)).toBe('7:compensate:reserve');
-    await h.completeStep(7, 'compensate:reserve', 'unreserved');
-    expect(h.sink.intents[1]).toMatchObject({
-      type: 'fail',
-      error: {
-        name: 'CarrierDown',
-        details: {
-          cause: { attempts: [] },
-          compensationFailures: [{ step: 'charge', error: { message: 'refund failed' } }],
-        },
-      },
-    });
-  });
-
-  it('a failure with nothing to compensate fails at once', async () => {
-    const h = await new Harness(order).start();
-    const error = { name: 'TerminalError', code: 'LB_TERMINAL', message: 'invalid', details: null };
-    await h.deliver({
-      kind: 'StepFailed',
-      callSeq: 1,
-      name: 'validate',
-      error,
-      attempt: 1,
-      startedAtMs: T0,
-      durationMs: 1,
-      retryAtMs: null,
-    });
-    expect(h.sink.intents).toEqual([{ type: 'fail', error }]);
+    expect(j.sink.intents).toHaveLength(1);
+    await j.fireTimers(); // TimerFired and StepStarted(2) in one decision; the TimerFired settles nothing
+    expect(j.records.map((r) => r.body.kind).slice(-2)).toEqual(['TimerFired', 'StepStarted']);
+    expect(j.sink.intents).toHaveLength(1);
+    await j.settle();
+    expect(attempts).toEqual([1, 2]);
+    expect(endingOf(j.sink.intents)).toEqual({ type: 'complete', result: 'ok on 2' });
   });
 });
 
-describe('WorkflowRun: cancellation', () => {
-  it('CancelRequested rejects the pending call with CancelledError and ends cancelled', async () => {
-    const seen: unknown[] = [];
-    const body = workflow('order', async (ctx) => {
-      try {
-        await ctx.step('validate', () => true);
-      } catch (error) {
-        seen.push(error);
-        throw error;
-      }
-      return 'never';
-    });
-    const h = await new Harness(body).start();
-    await h.deliver({ kind: 'CancelRequested', reason: 'customer asked' });
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toBeInstanceOf(CancelledError);
-    expect(seen[0]).toMatchObject({ name: 'CancelledError', code: 'LB_CANCELLED', reason: 'customer asked' });
-    expect(h.sink.intents).toEqual([{ type: 'cancelled', reason: 'customer asked' }]);
-  });
-
-  it('after a cancel, a new call rejects at once and never reaches the step runner', async () => {
-    const seen: string[] = [];
-    const body = workflow('order', async (ctx) => {
-      try {
-        await ctx.step('validate', () => true);
-      } catch {
-        seen.push('first');
-      }
-      await ctx.step('charge', () => 1);
-      return 'never';
-    });
-    const h = await new Harness(body).start();
-    await h.deliver({ kind: 'CancelRequested', reason: 'r' });
-    expect(seen).toEqual(['first']);
-    expect(h.sink.stepNames()).toEqual(['1:validate']);
-    expect(h.sink.intents).toEqual([{ type: 'cancelled', reason: 'r' }]);
-  });
-
-  it('a cancel runs the compensations of completed steps before ending cancelled', async () => {
-    const body = workflow('order', async (ctx) => {
-      await ctx.step('reserve', () => 1, { compensate: () => 0 });
-      await ctx.sleep('1h');
-      return 'never';
-    });
-    const h = await new Harness(body).start();
-    await h.completeStep(1, 'reserve', 1);
-    await h.deliver({ kind: 'CancelRequested', reason: 'r' });
-    expect(h.sink.intents.map((i) => i.type)).toEqual(['sleep', 'compensation']);
-    expect(h.sink.stepNames()).toEqual(['1:reserve', '4:compensate:reserve']);
-    await h.completeStep(4, 'compensate:reserve', 0);
-    expect(h.sink.intents.at(-1)).toEqual({ type: 'cancelled', reason: 'r' });
-  });
-});
-
-describe('WorkflowRun: deterministic context', () => {
-  it('ctx.now() is the start time, then the time of the last delivered record', async () => {
-    const times: number[] = [];
-    const body = workflow('order', async (ctx) => {
-      times.push(ctx.now());
+describe('WorkflowRun live: deterministic context', () => {
+  it('ctx.now() is the start time, then the journal time of the record that resumed the body', async () => {
+    const body = workflow('clock', async (ctx) => {
+      const times = [ctx.now()];
       await ctx.step('a', () => 1);
       times.push(ctx.now());
-      await ctx.step('b', () => 2);
+      await ctx.sleep('1h');
       times.push(ctx.now());
       return times;
     });
-    const h = await new Harness(body).start();
-    await h.completeStep(1, 'a', 1, T0 + 1_234);
-    await h.completeStep(2, 'b', 2, T0 + 9_876);
-    expect(times).toEqual([T0, T0 + 1_234, T0 + 9_876]);
+    const j = await Journal.live(body);
+    await j.settle();
+    await j.fireTimers();
+    await j.settle();
+    const at = (kind: string): number => j.records.find((r) => r.body.kind === kind)?.atMs ?? -1;
+    expect(at('TimerFired')).toBeGreaterThanOrEqual(T0 + 3_600_000);
+    expect(endingOf(j.sink.intents)).toEqual({
+      type: 'complete',
+      result: [T0, at('StepCompleted'), at('TimerFired')],
+    });
   });
 
-  const draws = workflow('order', async (ctx) => ({
+  const draws = workflow('draws', async (ctx) => ({
     r: [ctx.random(), ctx.random()],
     u: [ctx.uuid(), ctx.uuid()],
   }));
 
-  async function drawn(workflowId: string): Promise<JsonValue> {
-    const h = await new Harness(draws, workflowId).start();
-    const [done] = h.sink.intents;
-    if (done?.type !== 'complete') throw new Error('expected complete');
-    return done.result;
+  async function drawn(workflowId: string): Promise<{ r: number[]; u: string[] }> {
+    const j = await Journal.live(draws, { workflowId });
+    const done = endingOf(j.sink.intents);
+    if (done?.type !== 'complete') throw new Error(`expected complete, got ${JSON.stringify(done)}`);
+    return done.result as { r: number[]; u: string[] };
   }
 
-  it('ctx.random() and ctx.uuid() are the same across runs of one workflow id and differ across ids', async () => {
+  it('ctx.random() and ctx.uuid() are the same for one workflow id and differ across ids', async () => {
     const a1 = await drawn('o-1');
     const a2 = await drawn('o-1');
     const b = await drawn('o-2');
     expect(a2).toEqual(a1);
-    expect(b).not.toEqual(a1);
-    const { r, u } = a1 as { r: number[]; u: string[] };
-    for (const x of r) expect(x >= 0 && x < 1).toBe(true);
-    expect(r[0]).not.toBe(r[1]);
-    for (const id of u)
+    expect(b.r[0]).not.toBe(a1.r[0]);
+    expect(b.u[0]).not.toBe(a1.u[0]);
+    for (const x of a1.r) expect(x >= 0 && x < 1).toBe(true);
+    expect(a1.r[0]).not.toBe(a1.r[1]);
+    for (const id of a1.u)
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(u[0]).not.toBe(u[1]);
-    const other = b as { r: number[]; u: string[] };
-    expect(other.r[0]).not.toBe(r[0]);
-    expect(other.u[0]).not.toBe(u[0]);
+    expect(a1.u[0]).not.toBe(a1.u[1]);
   });
+});
 
-  it("ctx.sleep('3s') reports a sleep intent of 3000 ms and resumes when its timer fires", async () => {
-    const body = workflow('order', async (ctx) => {
+describe('WorkflowRun live: timers and signals', () => {
+  it("ctx.sleep('3s') is a sleep intent of 3000 ms that ends when its timer fires", async () => {
+    const body = workflow('nap', async (ctx) => {
       await ctx.sleep('3s');
       return 'woke';
     });
-    const h = await new Harness(body).start();
-    expect(h.sink.intents).toEqual([{ type: 'sleep', callSeq: 1, durationMs: 3_000 }]);
-    await h.deliver({
+    const j = await Journal.live(body);
+    expect(j.sink.intents).toEqual([{ type: 'sleep', callSeq: 1, durationMs: 3_000, parentSeq: 0 }]);
+    await j.settle();
+    expect(j.records.at(-1)?.body).toMatchObject({
       kind: 'TimerScheduled',
-      timerId: 'sleep:1',
-      callSeq: 1,
       purpose: 'sleep',
-      fireAtMs: T0 + 3_000,
+      fireAtMs: T0 + 3_010,
     });
-    expect(h.sink.intents).toHaveLength(1);
-    await h.deliver({ kind: 'TimerFired', timerId: 'sleep:1', callSeq: 1 });
-    expect(h.sink.intents[1]).toEqual({ type: 'complete', result: 'woke' });
+    expect(j.ended()).toBe(false);
+    await j.fireTimers();
+    expect(endingOf(j.sink.intents)).toEqual({ type: 'complete', result: 'woke' });
   });
 
-  it('a signal wait with a timeout rejects with TimeoutError when TimerFired signal:<callSeq> arrives', async () => {
-    const seen: unknown[] = [];
-    const body = workflow('order', async (ctx) => {
-      await ctx.step('validate', () => true);
+  it('a signal wait resolves with the payload the signal command brought', async () => {
+    const body = workflow('wait', async (ctx) => ctx.signal('approve'));
+    const j = await Journal.live(body);
+    expect(j.sink.intents).toEqual([
+      { type: 'signal', callSeq: 1, name: 'approve', timeoutMs: null, parentSeq: 0 },
+    ]);
+    await j.settle();
+    await j.command({ type: 'signal', id: 'w-1', name: 'approve', payload: { by: 'ann' } });
+    expect(endingOf(j.sink.intents)).toEqual({ type: 'complete', result: { by: 'ann' } });
+  });
+
+  it('a signal wait with a timeout rejects with TimeoutError when its timer fires', async () => {
+    const body = workflow('wait', async (ctx) => {
       try {
         return await ctx.signal('approve', { timeout: '5m' });
       } catch (error) {
-        seen.push(error);
-        return 'timed out';
+        return seen(error);
       }
     });
-    const h = await new Harness(body).start();
-    await h.completeStep(1, 'validate', true);
-    expect(h.sink.intents).toEqual([{ type: 'signal', callSeq: 2, name: 'approve', timeoutMs: 300_000 }]);
-    await h.deliver({ kind: 'SignalAwaited', callSeq: 2, name: 'approve' });
-    expect(seen).toEqual([]);
-    await h.deliver({ kind: 'TimerFired', timerId: 'signal:2', callSeq: 2 });
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toBeInstanceOf(TimeoutError);
-    expect(seen[0]).toMatchObject({ name: 'TimeoutError', code: 'LB_TIMEOUT' });
-    expect(h.sink.intents.at(-1)).toEqual({ type: 'complete', result: 'timed out' });
+    const j = await Journal.live(body);
+    await j.settle();
+    expect(j.records.map((r) => r.body.kind).slice(-2)).toEqual(['SignalAwaited', 'TimerScheduled']);
+    await j.fireTimers();
+    expect(endingOf(j.sink.intents)).toMatchObject({ result: { name: 'TimeoutError', code: 'LB_TIMEOUT' } });
   });
 
-  it('a signal wait resolves with the payload of the SignalConsumed record', async () => {
-    const body = workflow('order', async (ctx) => ctx.signal('approve'));
-    const h = await new Harness(body).start();
-    expect(h.sink.intents).toEqual([{ type: 'signal', callSeq: 1, name: 'approve', timeoutMs: null }]);
-    await h.deliver({
-      kind: 'SignalConsumed',
-      callSeq: 1,
-      name: 'approve',
-      signalSeq: 2,
-      payload: { by: 'ann' },
+  it.each([
+    { kind: 'sleep', call: 'sleep', expected: 'resolved' },
+    { kind: 'signal wait', call: 'signal', expected: 'TimeoutError' },
+    { kind: 'step', call: 'step', expected: 'pending' },
+  ])(
+    'a TimerFired ends a $kind by the call kind, whatever its timer id says ($expected)',
+    async ({ call, expected }) => {
+      let outcome = 'pending';
+      const body = workflow('timers', async (ctx) => {
+        const p =
+          call === 'sleep'
+            ? ctx.sleep('1h')
+            : call === 'signal'
+              ? ctx.signal('s', { timeout: '1h' })
+              : ctx.step('s', () => 1);
+        await p.then(
+          () => {
+            outcome = 'resolved';
+          },
+          (error: Error) => {
+            outcome = error instanceof TimeoutError ? 'TimeoutError' : error.name;
+          },
+        );
+      });
+      const j = await Journal.live(body);
+      // Delivered without deciding the intent: an id that parses as nothing, e.g. a writer's private format.
+      await j.append({ kind: 'TimerFired', timerId: 'opaque/7', callSeq: 1 });
+      expect(outcome).toBe(expected);
+    },
+  );
+});
+
+const error = (name: string, code: string, details: JsonValue = null): ErrorData => ({
+  name,
+  code,
+  message: `${name} said no`,
+  details,
+});
+
+describe('WorkflowRun live: CallRejected', () => {
+  it.each([
+    { data: error('LimitError', 'LB_LIMIT', { limit: 'openCallsMax', max: 1, actual: 2 }), type: LimitError },
+    { data: cancelledError('changed my mind'), type: CancelledError },
+    { data: error('KafkaRejectedError', 'LB_EMIT_REJECTED', { topic: 'nope' }), type: KafkaRejectedError },
+    { data: error('TerminalError', 'LB_TERMINAL'), type: TerminalError },
+    { data: error('MyError', 'X_MINE', { why: 1 }), type: WorkflowError },
+  ])('a CallRejected of $data.name rejects the call with that class and its data', async ({ data, type }) => {
+    let caught: unknown;
+    const body = workflow('rejected', async (ctx) => {
+      try {
+        await ctx.emit('receipts', 'k', { n: 1 });
+      } catch (e) {
+        caught = e;
+      }
+      return ctx.step('after', () => 'next');
     });
-    expect(h.sink.intents.at(-1)).toEqual({ type: 'complete', result: { by: 'ann' } });
+    const j = await Journal.live(body);
+    // The owner refused the emit itself (e.g. Kafka said no), so the rejection is the call's only record.
+    await j.append({
+      kind: 'CallRejected',
+      callSeq: 1,
+      callKind: 'emit',
+      name: 'receipts',
+      error: data,
+      parentSeq: 0,
+    });
+    expect(caught).toBeInstanceOf(type);
+    expect(caught).toMatchObject({ name: data.name, code: data.code, message: data.message });
+    if (caught instanceof CancelledError) expect(caught.reason).toBe('changed my mind');
+    else expect((caught as { details: unknown }).details).toEqual(data.details);
+    await j.settle();
+    expect(j.records.filter((r) => r.body.kind === 'Emitted')).toEqual([]); // the emit intent wrote nothing
+    expect(callsOf(j.sink.intents)).toEqual(['1:emit:receipts', '2:step:after']);
+    expect(endingOf(j.sink.intents)).toEqual({ type: 'complete', result: 'next' });
+  });
+
+  it('a call over the machine’s openCallsMax fails with a LimitError naming the limit; the others run', async () => {
+    const body = workflow('wide', async (ctx) => {
+      const settled = await Promise.allSettled([1, 2, 3].map((n) => ctx.step(`s${n}`, () => n)));
+      return settled.map((s) => (s.status === 'fulfilled' ? s.value : seen(s.reason)));
+    });
+    const j = await Journal.live(body, { machineLimits: { openCallsMax: 2 } });
+    await j.settle();
+    const done = endingOf(j.sink.intents);
+    expect(done).toMatchObject({
+      type: 'complete',
+      result: [
+        1,
+        2,
+        { name: 'LimitError', code: 'LB_LIMIT', details: { limit: 'openCallsMax', max: 2, actual: 3 } },
+      ],
+    });
+    expect(j.records.filter((r) => r.body.kind === 'StepStarted').map((r) => r.body)).toMatchObject([
+      { callSeq: 1 },
+      { callSeq: 2 },
+    ]);
   });
 });

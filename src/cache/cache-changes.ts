@@ -1,0 +1,140 @@
+/**
+ * What one batch of applied journal records changes in the cache, as LevelDB operations: history appended
+ * per record, changed states, the timer index, the active and retention indexes, and the checkpoint.
+ * Live ticks and catch-up build their batches with this same class (catch-up.ts, owner-tick.ts).
+ *
+ * I1. The cost of a batch depends on the records in it and the (bounded) states they touch, never on how
+ *     long a workflow's history is: history is appended one key per record, never rewritten.
+ * I2. A workflow that ends leaves the running keys ('w', 'a') and gets a summary ('d') and a retention
+ *     entry ('x') in the same batch; its history keys ('h') are queued for deletion ('z', a constant number
+ *     of operations whatever the history length) and deleted a bounded number at a time between ticks
+ *     (PartitionCache.purge). The journal keeps every record.
+ * I3. Timer index operations are kept in the order the machine armed and removed them (apply.ts I5), so a
+ *     timer armed and fired within one batch leaves nothing behind.
+ * I4. The checkpoint is written in the same batch as the changes it covers (DESIGN §6).
+ */
+import type { JournalRecord } from '../journal/index.js';
+import {
+  isTerminal,
+  isWakeable,
+  type PendingTimer,
+  type TimerObserver,
+  type WorkflowState,
+} from '../machine/index.js';
+import { checkpointKey, historyKey, retentionKey, Tag, timerKey, workflowKey } from './keys.js';
+import type { KvOp } from './kv-store.js';
+import { encodeDone, encodeState } from './state-codec.js';
+
+/** Where a partition's cached state stands in the journal. Never change its stored form (keys.ts). */
+export interface Checkpoint {
+  /** Last applied journal offset, or -1 when the partition was never cached here. */
+  readonly journalOffset: number;
+  /** Next command offset the cached records account for, or 0. */
+  readonly commandOffset: number;
+  /** The epoch (latest OwnerClaimed offset + 1) in force at `journalOffset`, or 0. */
+  readonly epoch: number;
+}
+
+/** The checkpoint of a partition never cached here. */
+export const EMPTY_CHECKPOINT: Checkpoint = { journalOffset: -1, commandOffset: 0, epoch: 0 };
+
+const EMPTY = Buffer.alloc(0);
+
+const TERMINAL_KINDS: ReadonlySet<string> = new Set([
+  'WorkflowCompleted',
+  'WorkflowFailed',
+  'WorkflowCancelled',
+]);
+
+/** A timer that became pending (`armed`) or stopped being pending, in the order it happened. */
+export interface TimerEvent {
+  readonly armed: boolean;
+  readonly workflowId: string;
+  readonly timer: PendingTimer;
+}
+
+/** The cache changes of one batch (a tick, or a stretch of catch-up). */
+export class CacheChanges implements TimerObserver {
+  private readonly timerOps: KvOp[] = [];
+  /** The same timer changes, for the owner's timer queue once the batch is committed. */
+  readonly timerEvents: TimerEvent[] = [];
+  private readonly touched = new Map<string, WorkflowState>();
+  private readonly history = new Map<string, { firstSeq: number; ops: KvOp[] }>();
+  private readonly terminalOffsets = new Map<string, number>();
+
+  constructor(private readonly partition: number) {}
+
+  /** Workflows this batch changed. */
+  get workflows(): ReadonlyMap<string, WorkflowState> {
+    return this.touched;
+  }
+
+  armed(ws: WorkflowState, timer: PendingTimer): void {
+    this.timerEvents.push({ armed: true, workflowId: ws.id, timer });
+    this.timerOps.push({
+      type: 'put',
+      key: timerKey(this.partition, timer.fireAtMs, ws.id, timer.timerId),
+      value: EMPTY,
+    });
+    this.touched.set(ws.id, ws);
+  }
+
+  removed(ws: WorkflowState, timer: PendingTimer): void {
+    this.timerEvents.push({ armed: false, workflowId: ws.id, timer });
+    this.timerOps.push({ type: 'del', key: timerKey(this.partition, timer.fireAtMs, ws.id, timer.timerId) });
+    this.touched.set(ws.id, ws);
+  }
+
+  /** A record applied to `ws`, with its Kafka value and offset (I1). */
+  record(ws: WorkflowState, record: JournalRecord, value: Buffer, offset: number): void {
+    if (record.seq <= 0) return; // outside the workflow's sequence: it changed nothing
+    this.touched.set(ws.id, ws);
+    if (TERMINAL_KINDS.has(record.body.kind)) this.terminalOffsets.set(ws.id, offset);
+    let entry = this.history.get(ws.id);
+    if (entry === undefined) {
+      entry = { firstSeq: record.seq, ops: [] };
+      this.history.set(ws.id, entry);
+    }
+    entry.ops.push({ type: 'put', key: historyKey(this.partition, ws.id, record.seq), value });
+  }
+
+  /** The batch's operations, with `checkpoint` last (I4). */
+  toOps(checkpoint: Checkpoint): KvOp[] {
+    const ops: KvOp[] = [];
+    for (const ws of this.touched.values()) {
+      if (isTerminal(ws.status)) this.finished(ws, ops);
+      else this.running(ws, ops);
+    }
+    ops.push(...this.timerOps); // I3
+    ops.push({
+      type: 'put',
+      key: checkpointKey(this.partition),
+      value: Buffer.from(JSON.stringify(checkpoint)),
+    });
+    return ops;
+  }
+
+  private running(ws: WorkflowState, ops: KvOp[]): void {
+    const p = this.partition;
+    ops.push(...(this.history.get(ws.id)?.ops ?? []));
+    ops.push({ type: 'put', key: workflowKey(Tag.workflow, p, ws.id), value: encodeState(ws) });
+    const active = workflowKey(Tag.active, p, ws.id);
+    ops.push(isWakeable(ws) ? { type: 'del', key: active } : { type: 'put', key: active, value: EMPTY });
+  }
+
+  /** I2: the history written by earlier batches is queued for deletion; this batch's is never written. */
+  private finished(ws: WorkflowState, ops: KvOp[]): void {
+    const p = this.partition;
+    const firstNew = this.history.get(ws.id)?.firstSeq ?? ws.lastSeq + 1;
+    if (firstNew > 1) ops.push({ type: 'put', key: workflowKey(Tag.purge, p, ws.id), value: EMPTY });
+    ops.push({ type: 'del', key: workflowKey(Tag.workflow, p, ws.id) });
+    ops.push({ type: 'del', key: workflowKey(Tag.active, p, ws.id) });
+    const terminalOffset = this.terminalOffsets.get(ws.id) ?? -1;
+    ops.push({
+      type: 'put',
+      key: workflowKey(Tag.done, p, ws.id),
+      value: encodeDone(ws, terminalOffset, false),
+    });
+    ops.push({ type: 'put', key: retentionKey(p, ws.updatedAtMs, ws.id), value: EMPTY });
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The ordered key-value store under the cache: LevelDB (classic-level) on a node, or an in-memory map for
+ * the no-broker simulation. Keys and values are bytes; keys sort by bytes (unsigned), as LevelDB sorts.
+ *
+ * I1. Only this folder imports classic-level (STYLE §1).
+ * I2. A batch is atomic: after a crash either all of its operations are there or none.
+ * I3. Writes use `sync: false`: a crash of the machine may lose the latest batches, which catch-up from
+ *     the journal re-applies (the cache is disposable, DESIGN §6).
+ */
+import { ClassicLevel } from 'classic-level';
+
+/** One operation of a batch. */
+export type KvOp =
+  | { readonly type: 'put'; readonly key: Buffer; readonly value: Buffer }
+  | { readonly type: 'del'; readonly key: Buffer };
+
+/** A key range: `gte` inclusive, `lt` exclusive. */
+export interface KvRange {
+  readonly gte: Buffer;
+  readonly lt: Buffer;
+  readonly limit?: number;
+  readonly reverse?: boolean;
+}
+
+/** An ordered key-value store. */
+export interface KvStore {
+  open(): Promise<void>;
+  close(): Promise<void>;
+  get(key: Buffer): Promise<Buffer | undefined>;
+  getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]>;
+  /** Entries in `range`, in key order (reverse order with `reverse`). */
+  entries(range: KvRange): AsyncIterable<readonly [Buffer, Buffer]>;
+  /** Applies `ops` atomically (I2, I3). */
+  write(ops: readonly KvOp[]): Promise<void>;
+  /** Deletes every key in `range`. */
+  clear(range: KvRange): Promise<void>;
+}
+
+/** The store of a node: LevelDB in `directory`. */
+export class LevelKvStore implements KvStore {
+  private readonly db: ClassicLevel<Buffer, Buffer>;
+
+  constructor(directory: string) {
+    this.db = new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  }
+
+  async open(): Promise<void> {
+    await this.db.open({ createIfMissing: true });
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  async get(key: Buffer): Promise<Buffer | undefined> {
+    return (await this.db.get(key)) ?? undefined;
+  }
+
+  async getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
+    if (keys.length === 0) return [];
+    return (await this.db.getMany([...keys])).map((v) => v ?? undefined);
+  }
+
+  async *entries(range: KvRange): AsyncIterable<readonly [Buffer, Buffer]> {
+    const options = {
+      gte: range.gte,
+      lt: range.lt,
+      limit: range.limit ?? -1,
+      reverse: range.reverse ?? false,
+    };
+    for await (const [key, value] of this.db.iterator(options)) yield [key, value];
+  }
+
+  async write(ops: readonly KvOp[]): Promise<void> {
+    if (ops.length === 0) return;
+    await this.db.batch([...ops], { sync: false }); // I3
+  }
+
+  async clear(range: KvRange): Promise<void> {
+    await this.db.clear({ gte: range.gte, lt: range.lt });
+  }
+}
+
+/** An in-memory store with LevelDB's ordering, for tests and the simulation (no durability). */
+export class MemoryKvStore implements KvStore {
+  private readonly map = new Map<string, Buffer>();
+  private sorted: string[] | undefined;
+
+  async open(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  async get(key: Buffer): Promise<Buffer | undefined> {
+    return this.map.get(key.toString('latin1'));
+  }
+
+  async getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
+    return keys.map((k) => this.map.get(k.toString('latin1')));
+  }
+
+  /** Keys as latin1 strings: one char a byte, so string order is byte order. */
+  private keys(): string[] {
+    this.sorted ??= [...this.map.keys()].sort();
+    return this.sorted;
+  }
+
+  async *entries(range: KvRange): AsyncIterable<readonly [Buffer, Buffer]> {
+    const gte = range.gte.toString('latin1');
+    const lt = range.lt.toString('latin1');
+    const inRange = this.keys().filter((k) => k >= gte && k < lt);
+    if (range.reverse === true) inRange.reverse();
+    const limited = range.limit === undefined || range.limit < 0 ? inRange : inRange.slice(0, range.limit);
+    for (const k of limited) {
+      const value = this.map.get(k);
+      if (value !== undefined) yield [Buffer.from(k, 'latin1'), value];
+    }
+  }
+
+  async write(ops: readonly KvOp[]): Promise<void> {
+    for (const op of ops) {
+      if (op.type === 'put') this.map.set(op.key.toString('latin1'), op.value);
+      else this.map.delete(op.key.toString('latin1'));
+    }
+    this.sorted = undefined;
+  }
+
+  async clear(range: KvRange): Promise<void> {
+    const dels: KvOp[] = [];
+    for await (const [key] of this.entries(range)) dels.push({ type: 'del', key });
+    await this.write(dels);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * One partition's view of the node's cache (DESIGN §6): its checkpoint, the states of its workflows, the
+ * history of the running ones, its timer index, and the retention of finished summaries.
+ *
+ * I1. Reads are by key or by contiguous range (keys.ts I2); nothing here scans more than it returns,
+ *     except `activeIds`, which scans the workflows that need their body now (O(active)).
+ * I2. Writes go through `write(changes, checkpoint)`: one atomic batch (cache-changes.ts I4).
+ * I3. The cache is disposable: `clear` forgets the partition and the next owner rebuilds it from the journal.
+ */
+
+import type { WorkflowState } from '../machine/index.js';
+import type { TimerEntry } from '../timers/index.js';
+import { type CacheChanges, type Checkpoint, EMPTY_CHECKPOINT } from './cache-changes.js';
+import {
+  checkpointKey,
+  historyRange,
+  idOfWorkflowKey,
+  parseRetentionKey,
+  parseTimerKey,
+  partitionRange,
+  retentionRangeBefore,
+  Tag,
+  timerRangeFrom,
+  workflowKey,
+} from './keys.js';
+import type { KvOp, KvStore } from './kv-store.js';
+import { type DoneEntry, decodeDone, decodeState, encodeDone } from './state-codec.js';
+
+/** What the cache knows of one workflow id. */
+export type CachedWorkflow =
+  | { readonly kind: 'running'; readonly state: WorkflowState }
+  | ({ readonly kind: 'done' } & DoneEntry);
+
+/** A partition's part of the cache. */
+export class PartitionCache {
+  constructor(
+    private readonly store: KvStore,
+    readonly partition: number,
+  ) {}
+
+  /** The partition's checkpoint, or the empty one. */
+  async checkpoint(): Promise<Checkpoint> {
+    const raw = await this.store.get(checkpointKey(this.partition));
+    if (raw === undefined) return EMPTY_CHECKPOINT;
+    return { ...EMPTY_CHECKPOINT, ...(JSON.parse(raw.toString('utf8')) as Partial<Checkpoint>) };
+  }
+
+  /** What the cache holds for each of `ids` (absent ids are not in the map). */
+  async workflows(ids: readonly string[]): Promise<Map<string, CachedWorkflow>> {
+    const p = this.partition;
+    const running = await this.store.getMany(ids.map((id) => workflowKey(Tag.workflow, p, id)));
+    const missing = ids.filter((_, i) => running[i] === undefined);
+    const finished = await this.store.getMany(missing.map((id) => workflowKey(Tag.done, p, id)));
+    const found = new Map<string, CachedWorkflow>();
+    for (const [i, id] of ids.entries()) {
+      const value = running[i];
+      if (value !== undefined) found.set(id, { kind: 'running', state: decodeState(value) });
+    }
+    for (const [i, id] of missing.entries()) {
+      const value = finished[i];
+      if (value === undefined) continue;
+      const done = decodeDone(value);
+      const archived = { partition: p, offset: done.terminalOffset };
+      const state = done.tombstone && done.terminalOffset >= 0 ? { ...done.state, archived } : done.state;
+      found.set(id, { kind: 'done', ...done, state });
+    }
+    return found;
+  }
+
+  /** The history of a running workflow: its journal records' Kafka values, in seq order. */
+  async history(id: string): Promise<Buffer[]> {
+    const values: Buffer[] = [];
+    for await (const [, value] of this.store.entries(historyRange(this.partition, id))) values.push(value);
+    return values;
+  }
+
+  /** Ids of the running workflows that need their body now (not wakeable; I1). */
+  async *activeIds(): AsyncIterable<string> {
+    for await (const [key] of this.store.entries(partitionRange(Tag.active, this.partition)))
+      yield idOfWorkflowKey(key);
+  }
+
+  /** Up to `limit` pending timers from `from` on, in fire-time order (timer-queue.ts TimerSource). */
+  async timersFrom(from: TimerEntry | undefined, limit: number): Promise<TimerEntry[]> {
+    const out: TimerEntry[] = [];
+    const range = { ...timerRangeFrom(this.partition, from), limit };
+    for await (const [key] of this.store.entries(range)) out.push(parseTimerKey(key));
+    return out;
+  }
+
+  /** Writes one batch (I2). */
+  async write(changes: CacheChanges, checkpoint: Checkpoint): Promise<void> {
+    await this.store.write(changes.toOps(checkpoint));
+  }
+
+  /**
+   * Shrinks up to `limit` summaries of workflows that finished before `beforeMs` to tombstones
+   * (state-codec.ts I1); returns how many. Their ids stay known, so a duplicate start is still recognised.
+   */
+  async expire(beforeMs: number, limit: number): Promise<number> {
+    const ops: KvOp[] = [];
+    const keys: Buffer[] = [];
+    for await (const [key] of this.store.entries({
+      ...retentionRangeBefore(this.partition, beforeMs),
+      limit,
+    }))
+      keys.push(key);
+    const ids = keys.map((k) => parseRetentionKey(k).workflowId);
+    const values = await this.store.getMany(ids.map((id) => workflowKey(Tag.done, this.partition, id)));
+    for (const [i, key] of keys.entries()) {
+      ops.push({ type: 'del', key });
+      const value = values[i];
+      const id = ids[i];
+      if (value === undefined || id === undefined) continue;
+      const done = decodeDone(value);
+      if (!done.tombstone)
+        ops.push({
+          type: 'put',
+          key: workflowKey(Tag.done, this.partition, id),
+          value: encodeDone(done.state, done.terminalOffset, true),
+        });
+    }
+    await this.store.write(ops);
+    return keys.length;
+  }
+
+  /**
+   * Deletes up to `limit` history keys of finished workflows (cache-changes.ts I2); returns how many.
+   * Bounded: a long history goes over several calls.
+   */
+  async purge(limit: number): Promise<number> {
+    let deleted = 0;
+    for await (const [marker] of this.store.entries({
+      ...partitionRange(Tag.purge, this.partition),
+      limit: 100,
+    })) {
+      const id = idOfWorkflowKey(marker);
+      const ops: KvOp[] = [];
+      for await (const [key] of this.store.entries({
+        ...historyRange(this.partition, id),
+        limit: limit - deleted,
+      }))
+        ops.push({ type: 'del', key });
+      if (ops.length < limit - deleted) ops.push({ type: 'del', key: marker }); // the whole range is gone
+      await this.store.write(ops);
+      deleted += ops.length;
+      if (deleted >= limit) break;
+    }
+    return deleted;
+  }
+
+  /** Forgets everything cached for the partition (I3). */
+  async clear(): Promise<void> {
+    for (const tag of Object.values(Tag)) await this.store.clear(partitionRange(tag, this.partition));
+  }
+}

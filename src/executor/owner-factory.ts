@@ -1,0 +1,96 @@
+/**
+ * Makes partition owners with their Kafka edges: a transactional writer (which fences every earlier
+ * holder of the partition's transactional ids when it connects), a journal reader and the shared topic
+ * catalog and cache.
+ *
+ * I1. A tick's journal batch always fits the journal topic: `tickBytesMax` is lowered to half of the
+ *     topic's `max.message.bytes` when that is smaller, read once at start (tick.ts I3).
+ */
+import type { Admin, Kafka } from 'kafkajs';
+import type { NodeCache } from '../cache/index.js';
+import { systemClock } from '../clock.js';
+import type { TopicNames } from '../journal/index.js';
+import { committedOffset, KafkaJournalReader, maxMessageBytes, TickWriter } from '../kafka/index.js';
+import { type OwnerStats, PartitionOwner, type PriorClaim, type TopicCatalog } from '../partition/index.js';
+import type { ExecutorConfig } from './executor-options.js';
+
+/** What the factory needs. */
+export interface OwnerFactoryDeps {
+  readonly kafka: Kafka;
+  readonly admin: Admin;
+  readonly cache: NodeCache;
+  readonly config: ExecutorConfig;
+  readonly topics: TopicNames;
+  readonly groupId: string;
+  readonly catalog: TopicCatalog;
+  readonly partitionOf: (id: string) => number;
+}
+
+/** Makes and disposes owners for an executor. */
+export class OwnerFactory {
+  private readonly writers = new Map<PartitionOwner, TickWriter>();
+  private readonly last = new Map<number, OwnerStats>();
+  private tickBytesMax: number;
+
+  constructor(private readonly deps: OwnerFactoryDeps) {
+    this.tickBytesMax = deps.config.limits.tickBytesMax;
+  }
+
+  /** Reads the journal topic's max.message.bytes and fits the tick budget under it (I1). */
+  async fitTickToJournal(): Promise<void> {
+    const journal = this.deps.topics.journal;
+    const value = (await maxMessageBytes(this.deps.admin, [journal])).get(journal);
+    if (value !== undefined) this.tickBytesMax = Math.min(this.tickBytesMax, Math.floor(value / 2));
+  }
+
+  /** An owner of partition `p`, not started yet; its writer has fenced every earlier one. */
+  async make(
+    p: number,
+    priorClaim: PriorClaim | undefined,
+    onFailure: (owner: PartitionOwner, error: unknown) => void,
+  ): Promise<PartitionOwner> {
+    const { kafka, admin, config, topics, groupId } = this.deps;
+    const writer = await TickWriter.connect(kafka, `${config.namespace}.p${p}`);
+    try {
+      const committed = await committedOffset(admin, groupId, topics.commands, p);
+      const owner = new PartitionOwner(
+        {
+          writer,
+          reader: new KafkaJournalReader(kafka, admin, topics.journal, p, `${groupId}.catch-up`),
+          catalog: this.deps.catalog,
+          cache: this.deps.cache.partition(p),
+          topics,
+          groupId,
+          partition: p,
+          executorId: config.executorId,
+          workflows: config.workflows,
+          partitionOf: this.deps.partitionOf,
+          limits: { ...config.limits, tickBytesMax: this.tickBytesMax },
+          logger: config.logger,
+          clock: systemClock,
+          committedCommandOffset: committed,
+          ...(priorClaim === undefined ? {} : { priorClaim }),
+        },
+        onFailure,
+      );
+      this.writers.set(owner, writer);
+      this.last.set(p, owner.stats);
+      return owner;
+    } catch (error) {
+      await writer.close();
+      throw error;
+    }
+  }
+
+  /** Closes what `make` connected for `owner`. */
+  async dispose(owner: PartitionOwner): Promise<void> {
+    const writer = this.writers.get(owner);
+    this.writers.delete(owner);
+    await writer?.close();
+  }
+
+  /** The counters of the last owner made for `p` (a slot backing off still reports them). */
+  lastStats(p: number): OwnerStats | undefined {
+    return this.last.get(p);
+  }
+}

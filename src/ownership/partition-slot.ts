@@ -1,0 +1,211 @@
+/**
+ * One partition's ownership on this node: whether the group assigns it here, and the owner that serves
+ * it. Every acquire, release, failure and retry goes through one serial driver and one transition table,
+ * so no two owners of a partition ever overlap on a node.
+ *
+ *   idle ──assigned──▶ starting ──started──▶ owned ──revoked──▶ stopping ──▶ idle
+ *                          │                   │
+ *                          └──failed──▶ backoff ◀──failed──┘        (backoff ──▶ idle, then again)
+ *
+ * I1. Serial: one driver per slot does every transition, awaiting each; a request while it runs only
+ *     changes what is wanted, and the driver acts on it next. Overlapping acquires are one acquire.
+ * I2. A revoke during `starting` stops the owner, which aborts its catch-up and returns only once the
+ *     catch-up has ended (owner.ts): a successor never catches up beside it.
+ * I3. A failed owner is replaced after an exponential backoff (`failedBackoffMs` doubling up to
+ *     `failedBackoffMaxMs`), visible as `backoff` with the reason; a run of failures never writes a journal
+ *     record per retry: the new owner keeps the old claim unless the journal shows another (claim.ts I3).
+ *     A fenced owner waits `fencedBackoffMs` and retakes the partition only if still assigned here.
+ * I4. The next owner of a partition starts only after the previous one has stopped.
+ */
+import type { Clock } from '../clock.js';
+import { errorMessage, FencedError } from '../errors.js';
+import { assertBug } from '../machine/index.js';
+import type { PartitionOwner, PriorClaim } from '../partition/index.js';
+
+/** Where a slot is. */
+export type SlotState = 'idle' | 'starting' | 'owned' | 'stopping' | 'backoff';
+
+const legal: { readonly [S in SlotState]: readonly SlotState[] } = {
+  idle: ['starting'],
+  starting: ['owned', 'stopping', 'backoff'],
+  owned: ['stopping', 'backoff'],
+  stopping: ['idle'],
+  backoff: ['idle'],
+};
+
+/** Backoffs of a slot (I3). */
+export interface SlotBackoff {
+  readonly failedBackoffMs: number;
+  readonly failedBackoffMaxMs: number;
+  readonly fencedBackoffMs: number;
+}
+
+/** What a slot needs to make and drop owners. */
+export interface SlotHost {
+  /** Makes (does not start) an owner; `priorClaim` when a restart may keep the previous owner's claim. */
+  makeOwner(
+    partition: number,
+    priorClaim: PriorClaim | undefined,
+    onFailure: (owner: PartitionOwner, error: unknown) => void,
+  ): Promise<PartitionOwner>;
+  /** Releases what `makeOwner` connected for `owner` (its writer). */
+  disposeOwner(owner: PartitionOwner): Promise<void>;
+  /** Told when an owner runs (the consumer resumes the partition from the owner's position). */
+  ownerRunning(owner: PartitionOwner): void;
+  log(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown>): void;
+}
+
+/** One partition's ownership on this node. */
+export class PartitionSlot {
+  private state: SlotState = 'idle';
+  private wanted = false;
+  private current: PartitionOwner | undefined;
+  private failure: { error: unknown; fenced: boolean } | undefined;
+  private driving: Promise<void> | undefined;
+  private failures = 0;
+  private prior: PriorClaim | undefined;
+  private lastError: string | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly partition: number,
+    private readonly host: SlotHost,
+    private readonly clock: Clock,
+    private readonly backoff: SlotBackoff,
+  ) {}
+
+  /** The slot's state, and the last failure while backing off. */
+  get status(): { state: SlotState; error?: string } {
+    return this.lastError === undefined || this.state !== 'backoff'
+      ? { state: this.state }
+      : { state: this.state, error: this.lastError };
+  }
+
+  /** The running owner, if any. */
+  get owner(): PartitionOwner | undefined {
+    return this.state === 'owned' ? this.current : undefined;
+  }
+
+  /**
+   * Wants the partition owned here or not (I1). The promise resolves when the driver rests: for
+   * `want(false)`, once the partition is released here; for `want(true)` only when it is given up again.
+   */
+  want(wanted: boolean): Promise<void> {
+    this.wanted = wanted;
+    if (!wanted && this.state === 'starting') void this.current?.stop(); // I2
+    if (!wanted) this.wake?.(); // a release ends a wait; a repeated assignment does not cut a backoff short
+    this.driving ??= this.drive().finally(() => {
+      this.driving = undefined;
+    });
+    return this.driving;
+  }
+
+  private to(next: SlotState): void {
+    assertBug(
+      legal[this.state].includes(next),
+      `partition ${this.partition} slot: illegal ${this.state} → ${next}`,
+    );
+    this.state = next;
+  }
+
+  /** The serial driver (I1). */
+  private async drive(): Promise<void> {
+    for (;;) {
+      if (this.state === 'idle' && this.wanted) await this.acquire();
+      else if (this.state === 'owned' && (!this.wanted || this.failure !== undefined)) await this.release();
+      else if (this.state === 'owned') await this.waitForChange();
+      else return;
+    }
+  }
+
+  /** Waits until `want` or an owner failure wakes the driver, or `ms` pass. */
+  private async waitForChange(ms = Number.POSITIVE_INFINITY): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      if (Number.isFinite(ms)) this.clock.setTimer(resolve, ms);
+    });
+    this.wake = undefined;
+  }
+
+  private async acquire(): Promise<void> {
+    this.to('starting');
+    this.failure = undefined;
+    let owner: PartitionOwner | undefined;
+    try {
+      owner = await this.host.makeOwner(this.partition, this.prior, (failed, error) =>
+        this.onOwnerFailure(failed, error),
+      );
+      this.current = owner;
+      await owner.start();
+    } catch (error) {
+      if (owner !== undefined) await this.host.disposeOwner(owner);
+      this.current = undefined;
+      if (!this.wanted) {
+        this.to('stopping'); // stopped while starting (I2): not a failure
+        this.to('idle');
+        return;
+      }
+      await this.backOff(error, error instanceof FencedError);
+      return;
+    }
+    if (owner.currentPhase !== 'running' || !this.wanted) {
+      await owner.stop();
+      await this.host.disposeOwner(owner);
+      this.current = undefined;
+      this.to('stopping');
+      this.to('idle');
+      return;
+    }
+    this.to('owned');
+    this.failures = 0;
+    this.prior = { offset: owner.claimOffset };
+    this.host.ownerRunning(owner);
+  }
+
+  private onOwnerFailure(owner: PartitionOwner, error: unknown): void {
+    if (owner !== this.current) return;
+    this.failure = { error, fenced: error instanceof FencedError };
+    this.wake?.();
+  }
+
+  private async release(): Promise<void> {
+    const owner = this.current;
+    const failure = this.failure;
+    this.current = undefined;
+    if (failure !== undefined) {
+      if (owner !== undefined) await this.host.disposeOwner(owner);
+      await this.backOff(failure.error, failure.fenced);
+      return;
+    }
+    this.to('stopping');
+    if (owner !== undefined) {
+      await owner.stop();
+      await this.host.disposeOwner(owner);
+    }
+    this.to('idle');
+  }
+
+  /** I3: waits before the next try; a fenced owner's next one claims anew. */
+  private async backOff(error: unknown, fenced: boolean): Promise<void> {
+    this.to('backoff');
+    this.failures++;
+    this.lastError = errorMessage(error);
+    if (fenced) this.prior = undefined;
+    const { failedBackoffMs, failedBackoffMaxMs, fencedBackoffMs } = this.backoff;
+    const waitMs = fenced
+      ? fencedBackoffMs
+      : Math.min(failedBackoffMs * 2 ** (this.failures - 1), failedBackoffMaxMs);
+    this.host.log(
+      fenced ? 'warn' : 'error',
+      fenced ? 'partition fenced; retaking it if still assigned' : 'partition owner failed; backing off',
+      {
+        partition: this.partition,
+        failures: this.failures,
+        backoffMs: waitMs,
+        error: this.lastError,
+      },
+    );
+    if (this.wanted) await this.waitForChange(waitMs); // a release while backing off ends the wait
+    this.to('idle');
+  }
+}

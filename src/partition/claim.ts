@@ -1,0 +1,91 @@
+/**
+ * Taking a partition (DESIGN §3, docs/decisions.md D2): claim it in the journal, then catch the cache up
+ * to the claim.
+ *
+ * I1. The claim (OwnerClaimed) is written by the already-fenced writer, so it is the last record of the
+ *     partition when it commits: catching up to it means reading everything any earlier owner committed.
+ * I2. The claim opens this owner's epoch (its offset + 1), stamped on every record it writes (records.ts I4).
+ * I3. An owner restarted in the same process after a failure that was not a fencing keeps its earlier
+ *     claim when the journal shows no later one: it catches up to the journal's end instead, so restarts
+ *     leave no trail of claims. Any later claim means another owner was here: it claims anew.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Checkpoint } from '../cache/index.js';
+import { epochOfClaimAt, JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../journal/index.js';
+import { assertBug } from '../machine/index.js';
+import { catchUp } from './catch-up.js';
+import { journalMessage } from './messages.js';
+import type { OwnerDeps } from './owner-deps.js';
+
+/** Where a new owner stands once it has claimed and caught up. */
+export interface Claimed {
+  readonly claimOffset: number;
+  readonly epoch: number;
+  readonly checkpoint: Checkpoint;
+  readonly cachedCheckpoint: number;
+  readonly records: number;
+  readonly voided: number;
+}
+
+function catchUpDeps(deps: OwnerDeps, signal: AbortSignal | undefined) {
+  return {
+    cache: deps.cache,
+    reader: deps.reader,
+    partition: deps.partition,
+    batchRecordsMax: deps.limits.catchUpBatchRecordsMax,
+    stallMs: deps.limits.catchUpStallMs,
+    ...(signal === undefined ? {} : { signal }),
+  };
+}
+
+/** Writes this owner's claim and returns its offset (I1). */
+async function writeClaim(deps: OwnerDeps): Promise<number> {
+  const claim: JournalRecord = {
+    schemaVersion: JOURNAL_SCHEMA_VERSION,
+    workflowId: '',
+    seq: 0,
+    atMs: deps.clock.now(),
+    body: {
+      kind: 'OwnerClaimed',
+      partition: deps.partition,
+      claimId: randomUUID(),
+      executorId: deps.executorId,
+    },
+  };
+  const offsets = await deps.writer.write([journalMessage(claim, deps.topics, deps.partition)], undefined);
+  const offset = offsets.get(`${deps.topics.journal}:${deps.partition}`);
+  assertBug(offset !== undefined && offset >= 0, `no offset for the claim of partition ${deps.partition}`);
+  return offset;
+}
+
+/** Claims the partition (or keeps an earlier claim, I3) and catches the cache up to it. */
+export async function claimPartition(deps: OwnerDeps, signal?: AbortSignal): Promise<Claimed> {
+  const cached = await deps.cache.checkpoint();
+  let records = 0;
+  let voided = 0;
+  if (deps.priorClaim !== undefined) {
+    const end = await deps.reader.endOffset();
+    const result = await catchUp(catchUpDeps(deps, signal), end);
+    records += result.records;
+    voided += result.voided;
+    const epoch = epochOfClaimAt(deps.priorClaim.offset);
+    if (result.checkpoint.epoch === epoch) {
+      const base = { claimOffset: deps.priorClaim.offset, epoch, checkpoint: result.checkpoint };
+      return { ...base, cachedCheckpoint: cached.journalOffset, records, voided }; // I3
+    }
+  }
+  const claimOffset = await writeClaim(deps);
+  const result = await catchUp(catchUpDeps(deps, signal), claimOffset + 1); // I1: the claim included
+  assertBug(
+    result.checkpoint.epoch === epochOfClaimAt(claimOffset),
+    `partition ${deps.partition}: caught up to a claim that is not ours`,
+  );
+  return {
+    claimOffset,
+    epoch: result.checkpoint.epoch,
+    checkpoint: result.checkpoint,
+    cachedCheckpoint: cached.journalOffset,
+    records: records + result.records,
+    voided: voided + result.voided,
+  };
+}

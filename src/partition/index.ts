@@ -1,0 +1,21 @@
+/** The partition owner: claim and catch-up, the tick loop, failures, the hot set. */
+export { type CatchUpResult, catchUp } from './catch-up.js';
+export { type CommandMessage, commandInput } from './command-input.js';
+export { DLQ_HEADERS, journalKey, journalMessage, tickMessages } from './messages.js';
+export { PartitionOwner } from './owner.js';
+export { defaultOwnerLimits, type OwnerFailing, type OwnerLimits, type OwnerStats } from './owner-config.js';
+export type { OwnerDeps, PriorClaim } from './owner-deps.js';
+export type { OwnerPhase } from './owner-lifecycle.js';
+export type {
+  BaseOffsets,
+  JournalMessage,
+  JournalReader,
+  JournalWriter,
+  OffsetCommit,
+  OutMessage,
+  ReadOptions,
+  TopicCatalog,
+  TopicInfo,
+  WriteFailure,
+  WriteFailureKind,
+} from './ports.js';

@@ -1,0 +1,194 @@
+/**
+ * What an owner does when a tick's write fails, by kind of failure (ports.ts WriteFailure):
+ *
+ *   fenced       another owner holds the partition: the owner stops for good (FencedError);
+ *   unavailable  the broker is down or slow: back off exponentially (visible in `stats.failing`), make
+ *                the writer usable again, then read the journal to its end, since the tick may have
+ *                committed after all, and go on;
+ *   rejected     Kafka refused a record: find the workflow it came from (isolation.ts) and refuse what it
+ *                wrote from then on (quarantine.ts), so every other workflow of the partition goes on.
+ *
+ * I1. Rollback first, always: the tick's inputs go back to the inbox and every workflow it touched leaves
+ *     memory (the cache holds their committed state) and is rebuilt by replay. Whatever the bodies saw
+ *     speculatively is gone with their runs (run-registry.ts I4).
+ * I2. A retry writes nothing to the journal: backing off, resetting the writer and reading the journal
+ *     are all reads or local, so a long outage leaves no trail of records.
+ * I3. Redelivery is harmless: inputs the failed tick had in fact committed are stale when taken again
+ *     (commands below the journaled position, outcomes of closed calls, timers that fired; decide.ts I2).
+ */
+
+import { timerSortKey } from '../cache/index.js';
+import { sleepOn } from '../clock.js';
+import { ErrorCode, FencedError } from '../errors.js';
+import type { ErrorData } from '../journal/index.js';
+import { inputWorkflowId } from '../machine/index.js';
+import type { TimerQueue } from '../timers/index.js';
+import { catchUp } from './catch-up.js';
+import type { HotSet } from './hot-set.js';
+import type { Inbox } from './inbox.js';
+import type { Isolation } from './isolation.js';
+import type { OwnerStats } from './owner-config.js';
+import type { OwnerDeps } from './owner-deps.js';
+import type { TickFailure } from './owner-tick.js';
+import type { WriteFailure } from './ports.js';
+import type { Positions } from './positions.js';
+import type { Quarantine } from './quarantine.js';
+import type { RunRegistry } from './run-registry.js';
+
+/** The parts of an owner a failure touches. */
+export interface FailureParts {
+  readonly deps: OwnerDeps;
+  readonly hot: HotSet;
+  readonly runs: RunRegistry;
+  readonly inbox: Inbox;
+  readonly timers: TimerQueue;
+  readonly positions: Positions;
+  readonly isolation: Isolation;
+  readonly quarantine: Quarantine;
+  readonly stats: OwnerStats;
+  /** True once the owner is stopping: a backoff ends early. */
+  readonly stopping: () => boolean;
+  /** Aborted when the owner stops. */
+  readonly signal: AbortSignal;
+}
+
+/** Handles failed writes for one owner. */
+export class FailureHandler {
+  constructor(private readonly parts: FailureParts) {}
+
+  /** Rolls back `failure` (I1) and acts on its kind; throws FencedError when the owner must stop. */
+  async handle(failure: TickFailure): Promise<void> {
+    const { deps } = this.parts;
+    const kind = deps.writer.classify(failure.error);
+    this.rollback(failure);
+    if (kind.kind === 'fenced')
+      throw new FencedError(`fenced by a newer owner: ${kind.message}`, { cause: failure.error });
+    if (kind.kind === 'rejected') {
+      this.rejected(failure, kind);
+      return;
+    }
+    deps.catalog.forget(failure.emitTopics); // an emit topic deleted since it was checked is found next time
+    await this.recover(kind);
+  }
+
+  /** I1: inputs back to the inbox, touched workflows out of memory and back by replay. */
+  private rollback(failure: TickFailure): void {
+    const { hot, runs, inbox } = this.parts;
+    inbox.returnToFront(failure.taken.filter((q) => q.input.kind !== 'intent'));
+    for (const id of failure.touched) hot.drop(id);
+    runs.forget(failure.touched);
+    for (const id of failure.touched) runs.resume(id);
+  }
+
+  private rejected(failure: TickFailure, kind: WriteFailure): void {
+    const { isolation, deps, stats } = this.parts;
+    stats.ticksRejected++;
+    const ids = new Set(failure.taken.map((q) => inputWorkflowId(q.input) ?? ''));
+    for (const id of failure.touched) ids.add(id);
+    deps.logger.log('warn', 'Kafka refused a tick; isolating the workflow it came from', {
+      partition: deps.partition,
+      error: kind.message,
+      workflows: ids.size,
+    });
+    if (ids.size > 1) {
+      isolation.suspect(ids);
+      return;
+    }
+    const [id] = ids;
+    this.convict(id ?? '', failure, kind);
+  }
+
+  /** The tick held one workflow's inputs only: what it wrote is refused from now on. */
+  private convict(id: string, failure: TickFailure, kind: WriteFailure): void {
+    const { quarantine, isolation, deps } = this.parts;
+    const message = `Kafka refused a record of workflow "${id}": ${kind.message}`;
+    const error: ErrorData = {
+      name: 'KafkaRejectedError',
+      code: ErrorCode.KafkaRejected,
+      message,
+      details: { type: kind.type ?? null },
+    };
+    const emits = failure.emits.get(id) ?? [];
+    const commands = failure.taken.filter((q) => 'offset' in q.input);
+    if (emits.length > 0)
+      for (const callSeq of emits)
+        quarantine.refuseEmit(id, callSeq, { ...error, code: ErrorCode.EmitRejected });
+    else if (commands.length > 0)
+      for (const q of commands)
+        if ('offset' in q.input) quarantine.refuseCommand(q.input.offset, error);
+        else quarantine.refuseWorkflow(id, error);
+    isolation.passed([id]);
+    deps.logger.log('error', 'refused what Kafka would not take', {
+      partition: deps.partition,
+      workflowId: id,
+      refused: emits.length > 0 ? 'emits' : commands.length > 0 ? 'commands' : 'workflow',
+      error: kind.message,
+    });
+  }
+
+  /** Backs off until the writer works again, then reads what the failed tick may have committed (I2). */
+  private async recover(first: WriteFailure): Promise<void> {
+    const { deps, stats } = this.parts;
+    const sinceMs = deps.clock.now();
+    let backoffMs = deps.limits.failureBackoffMs;
+    let lastError = first.message;
+    for (let attempts = 1; !this.parts.stopping(); attempts++) {
+      const nextRetryAtMs = deps.clock.now() + backoffMs;
+      stats.failing = { sinceMs, attempts, lastError, nextRetryAtMs };
+      deps.logger.log(attempts === 1 ? 'warn' : 'debug', 'partition owner backing off', {
+        partition: deps.partition,
+        attempts,
+        backoffMs,
+        error: lastError,
+      });
+      await sleepOn(deps.clock, backoffMs, this.parts.signal);
+      if (this.parts.stopping()) return;
+      try {
+        await deps.writer.reset();
+        await this.resync();
+        stats.failing = null;
+        return;
+      } catch (error) {
+        const kind = deps.writer.classify(error);
+        if (kind.kind === 'fenced')
+          throw new FencedError(`fenced by a newer owner: ${kind.message}`, { cause: error });
+        lastError = kind.message;
+        backoffMs = Math.min(backoffMs * 2, deps.limits.failureBackoffMaxMs);
+      }
+    }
+  }
+
+  /** Reads the journal from the cache's checkpoint to its end (I3). */
+  private async resync(): Promise<void> {
+    const { deps, hot, runs, timers, positions } = this.parts;
+    const end = await deps.reader.endOffset();
+    const result = await catchUp(
+      {
+        cache: deps.cache,
+        reader: deps.reader,
+        partition: deps.partition,
+        batchRecordsMax: deps.limits.catchUpBatchRecordsMax,
+        stallMs: deps.limits.catchUpStallMs,
+        onBatch: (changes) => {
+          for (const id of changes.workflows.keys()) {
+            hot.drop(id);
+            runs.forget([id]);
+            runs.resume(id);
+          }
+          for (const e of changes.timerEvents) {
+            const entry = {
+              workflowId: e.workflowId,
+              timerId: e.timer.timerId,
+              fireAtMs: e.timer.fireAtMs,
+              sortKey: timerSortKey(e.workflowId, e.timer.timerId),
+            };
+            if (e.armed) timers.armed(entry);
+            else timers.removed(e.workflowId, e.timer.timerId);
+          }
+        },
+      },
+      end,
+    );
+    positions.caughtUp(result.checkpoint.commandOffset);
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * One tick of a partition owner (DESIGN §3): take inputs, ready them at the edge, decide (two rounds),
+ * write one transaction, then hand the committed records to the cache, the timer queue and the runs.
+ *
+ * I1. One transaction per tick carries every record, event, dead letter, emit, routed command and the
+ *     command position (group commit). Nothing of a tick reaches the cache, the timer queue or a step
+ *     attempt before its commit.
+ * I2. Command positions are journaled: a tick that consumed commands and wrote anything lasting appends
+ *     CommandsConsumed in its transaction; the consumer group's offset is committed with a tick only every
+ *     `offsetCommitIntervalMs` (owner.ts I7).
+ * I3. A failed write changes nothing here: the tick's inputs and the states it touched are handed back to
+ *     the owner as a TickFailure (owner-failure.ts rolls them back).
+ * I4. Speculation: the first round's records reach the runs before the commit; what the bodies report
+ *     next is decided as a second round of the same tick (run-registry.ts I4).
+ * I5. The cost of a tick depends on its inputs and the bounded states they touch, never on history length
+ *     (cache-changes.ts I1).
+ */
+import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
+import { encodeRecord, type JournalRecord } from '../journal/index.js';
+import { type DecideContext, type Input, isTerminal, writesNothing } from '../machine/index.js';
+import type { TimerQueue } from '../timers/index.js';
+import { commandsConsumed } from './command-input.js';
+import { type HotSet, TickView } from './hot-set.js';
+import type { Inbox, Queued } from './inbox.js';
+import type { Intake } from './intake.js';
+import type { Isolation } from './isolation.js';
+import { tickMessages } from './messages.js';
+import type { OwnerStats } from './owner-config.js';
+import type { OwnerDeps } from './owner-deps.js';
+import type { Positions } from './positions.js';
+import type { RunRegistry } from './run-registry.js';
+import { mergeTicks, runTick, type TickResult } from './tick.js';
+
+/** A tick whose write failed: what it took and touched, for the rollback (I3). */
+export interface TickFailure {
+  readonly error: unknown;
+  readonly taken: readonly Queued[];
+  readonly touched: ReadonlySet<string>;
+  readonly records: readonly JournalRecord[];
+  /** Workflows whose emits the tick wrote, by id, with those calls. */
+  readonly emits: ReadonlyMap<string, number[]>;
+  /** Topics the tick emitted to. */
+  readonly emitTopics: readonly string[];
+}
+
+/** The parts of an owner a tick works with. */
+export interface TickParts {
+  readonly deps: OwnerDeps;
+  readonly hot: HotSet;
+  readonly runs: RunRegistry;
+  readonly inbox: Inbox;
+  readonly intake: Intake;
+  readonly timers: TimerQueue;
+  readonly positions: Positions;
+  readonly isolation: Isolation;
+  readonly stats: OwnerStats;
+}
+
+/** Records that do not need the body (nothing it waits on changed). */
+const PASSIVE = new Set(['SignalReceived', 'CommandRejected']);
+
+/** Runs ticks for one owner. */
+export class TickPipeline {
+  constructor(private readonly parts: TickParts) {}
+
+  private context(nowMs: number): DecideContext {
+    const { deps, positions } = this.parts;
+    const workflows = new Set(deps.workflows.keys());
+    return { nowMs, workflows, epoch: positions.epoch, limits: deps.limits.machine };
+  }
+
+  /** What a tick takes: what the intake takes, and only one workflow's inputs while isolating. */
+  private verdict(q: Queued): 'take' | 'skip' | 'drop' {
+    const v = this.parts.intake.verdict(q);
+    return v === 'take' && !this.parts.isolation.accepts(q) ? 'skip' : v;
+  }
+
+  /**
+   * One tick; returns a TickFailure when its write failed, or when Kafka could not be asked what its
+   * inputs need (an emit topic's metadata), else undefined (I3).
+   */
+  async run(): Promise<TickFailure | undefined> {
+    const { inbox, intake, deps, isolation } = this.parts;
+    const nowMs = deps.clock.now();
+    const limits = deps.limits;
+    isolation.startTick();
+    const queued1 = inbox.take(limits.tickInputsMax, (q) => this.verdict(q));
+    if (queued1.length === 0) return undefined;
+    const view = new TickView(this.parts.hot);
+    const changes = new Changes(deps.partition);
+    const ctx = this.context(nowMs);
+    let inputs1: Input[];
+    try {
+      inputs1 = await intake.prepare(queued1, view);
+    } catch (error) {
+      return { error, taken: queued1, touched: new Set(), records: [], emits: new Map(), emitTopics: [] };
+    }
+    const first = runTick(view, inputs1, ctx, limits.tickBytesMax, changes, true);
+    inbox.returnToFront(queued1.slice(first.taken));
+    this.startNewRuns(first.effects.records, view);
+    await this.parts.runs.deliver(first.effects.records); // I4
+    const queued2 = inbox.takeIntents(limits.tickInputsMax, (q) => this.verdict(q));
+    let inputs2: Input[];
+    try {
+      inputs2 = await intake.prepare(queued2, view);
+    } catch (error) {
+      const taken = [...queued1.slice(0, first.taken), ...queued2];
+      return { error, taken, touched: first.touched, records: [], emits: new Map(), emitTopics: [] };
+    }
+    const budget = Math.max(0, limits.tickBytesMax - first.bytes);
+    const second = runTick(view, inputs2, ctx, budget, changes, false);
+    inbox.returnToFront(queued2.slice(second.taken));
+    const tick = mergeTicks(first, second);
+    const taken = [...queued1.slice(0, first.taken), ...queued2.slice(0, second.taken)];
+    return this.write(tick, second, view, changes, taken, nowMs);
+  }
+
+  /** Starts the runs of workflows this tick started, so their first calls join its second round (I4). */
+  private startNewRuns(records: readonly JournalRecord[], view: TickView): void {
+    for (const record of records) {
+      if (record.body.kind !== 'WorkflowStarted') continue;
+      const ws = view.get(record.workflowId);
+      if (ws !== undefined && !this.parts.hot.runs.has(ws.id)) this.parts.runs.startNew(ws, record);
+    }
+  }
+
+  private async write(
+    tick: TickResult,
+    second: TickResult,
+    view: TickView,
+    changes: CacheChanges,
+    taken: readonly Queued[],
+    nowMs: number,
+  ): Promise<TickFailure | undefined> {
+    const { deps, positions } = this.parts;
+    const { topics, partition } = deps;
+    const next = tick.nextCommandOffset ?? positions.nextCommandOffset;
+    const records = [...tick.effects.records];
+    if (tick.nextCommandOffset !== undefined && !writesNothing(tick.effects))
+      records.push(commandsConsumed(partition, next, nowMs, positions.epoch)); // I2
+    const commitGroup = positions.groupCommitDue(next, nowMs, deps.limits.offsetCommitIntervalMs);
+    const offsets = commitGroup
+      ? { groupId: deps.groupId, topic: topics.commands, partition, nextOffset: next }
+      : undefined;
+    const messages = tickMessages({ ...tick.effects, records }, topics, partition);
+    let journalBase: number | undefined;
+    if (messages.length > 0 || offsets !== undefined) {
+      try {
+        const base = await deps.writer.write(messages, offsets); // I1
+        journalBase = base.get(`${topics.journal}:${partition}`);
+      } catch (error) {
+        const emitTopics = [...new Set(tick.effects.emits.map((e) => e.topic))];
+        return { error, taken, touched: tick.touched, records, emits: emitsOf(records), emitTopics };
+      }
+    }
+    positions.committed(next, commitGroup, nowMs);
+    for (const q of taken)
+      if (q.input.kind === 'stepOutcome')
+        this.parts.runs.outcomeCommitted(q.input.workflowId, q.input.callSeq);
+    await this.afterCommit(tick, second, view, changes, records, journalBase, nowMs);
+    return undefined;
+  }
+
+  /** Hands a committed tick to the cache, the hot set, the timer queue and the runs (I1). */
+  private async afterCommit(
+    tick: TickResult,
+    second: TickResult,
+    view: TickView,
+    changes: CacheChanges,
+    records: readonly JournalRecord[],
+    journalBase: number | undefined,
+    nowMs: number,
+  ): Promise<void> {
+    const { deps, hot, runs, positions, stats, timers } = this.parts;
+    stats.ticks++;
+    stats.recordsWritten += records.length;
+    if (journalBase !== undefined) {
+      for (const [i, record] of records.entries()) {
+        const ws = view.get(record.workflowId);
+        if (ws !== undefined) changes.record(ws, record, encodeRecord(record), journalBase + i);
+      }
+      const checkpoint = {
+        journalOffset: journalBase + records.length - 1,
+        commandOffset: positions.nextCommandOffset,
+        epoch: positions.epoch,
+      };
+      await deps.cache.write(changes, checkpoint);
+    }
+    for (const id of tick.touched) if (isTerminal(view.get(id)?.status ?? 'running')) runs.forget([id]);
+    hot.commit(view, tick.touched, nowMs);
+    for (const e of changes.timerEvents) {
+      const entry = {
+        workflowId: e.workflowId,
+        timerId: e.timer.timerId,
+        fireAtMs: e.timer.fireAtMs,
+        sortKey: timerSortKey(e.workflowId, e.timer.timerId),
+      };
+      if (e.armed) timers.armed(entry);
+      else timers.removed(e.workflowId, e.timer.timerId);
+    }
+    for (const t of tick.effects.timersNotDue)
+      timers.notDue({ ...t, sortKey: timerSortKey(t.workflowId, t.timerId) });
+    runs.startAttempts(tick.effects.attempts);
+    await runs.deliver(second.effects.records);
+    this.resumeWoken(records);
+    this.parts.isolation.passed(tick.touched);
+  }
+
+  /** Workflows that got a record their body waits on, but have no run here: rebuild their runs. */
+  private resumeWoken(records: readonly JournalRecord[]): void {
+    const { hot, runs } = this.parts;
+    const woken = new Set<string>();
+    for (const r of records) if (r.workflowId !== '' && !PASSIVE.has(r.body.kind)) woken.add(r.workflowId);
+    for (const id of woken) {
+      const ws = hot.state(id);
+      if (ws !== undefined && !isTerminal(ws.status) && !hot.runs.has(id)) runs.resume(id);
+    }
+  }
+}
+
+function emitsOf(records: readonly JournalRecord[]): Map<string, number[]> {
+  const emits = new Map<string, number[]>();
+  for (const r of records) {
+    if (r.body.kind !== 'Emitted') continue;
+    emits.set(r.workflowId, [...(emits.get(r.workflowId) ?? []), r.body.callSeq]);
+  }
+  return emits;
+}

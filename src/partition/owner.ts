@@ -1,0 +1,273 @@
+/**
+ * The owner of one partition (DESIGN §3): claims it and catches up (claim.ts), resumes the workflows that
+ * need their bodies, then runs the tick loop (owner-tick.ts) until it stops or fails.
+ *
+ * I1. One owner per partition, one loop per owner: Kafka callbacks, step runners, timers and runs only
+ *     put inputs in the inbox (STYLE §1).
+ * I3. A command below the journaled position is a redelivery and is dropped: commands apply exactly once.
+ * I4. A failed write is rolled back and retried (owner-failure.ts); only a fencing, a broken invariant
+ *     or a failure to start ends the owner, and the executor decides what comes next.
+ * I5. Everything is bounded: inputs per tick, queued commands (`inboxMax`; the consumer pauses the
+ *     partition while full), workflows in memory (`hotWorkflowsMax`), timers in memory (`timerHeapMax`),
+ *     steps in flight and queued, replays at once.
+ * I6. A command whose id hashes to another partition is forwarded there, keyed by its id, in the same
+ *     transaction as its offset: never run on the wrong owner.
+ * I7. Command positions are journaled (owner-tick.ts I2).
+ * I8. Housekeeping (idle eviction, timer refills, retention of finished summaries) runs between ticks,
+ *     each step bounded, so a tick's cost never includes it.
+ */
+
+import { sleepOn } from '../clock.js';
+import { errorMessage, FencedError } from '../errors.js';
+import { StepRunner } from '../steps/index.js';
+import { TimerQueue } from '../timers/index.js';
+import { claimPartition } from './claim.js';
+import { type CommandMessage, commandInput } from './command-input.js';
+import { HotSet } from './hot-set.js';
+import { Inbox, type Queued } from './inbox.js';
+import { Intake } from './intake.js';
+import { Isolation } from './isolation.js';
+import { Chores } from './owner-chores.js';
+import { newOwnerStats, type OwnerStats } from './owner-config.js';
+import type { OwnerDeps } from './owner-deps.js';
+import { FailureHandler } from './owner-failure.js';
+import { type OwnerPhase, ownerTransition } from './owner-lifecycle.js';
+import { TickPipeline } from './owner-tick.js';
+import { Positions } from './positions.js';
+import { Quarantine } from './quarantine.js';
+import { RunRegistry } from './run-registry.js';
+
+/** Owner of one partition. */
+export class PartitionOwner {
+  private phase: OwnerPhase = 'starting';
+  private readonly inbox = new Inbox();
+  private readonly hot: HotSet;
+  private readonly runner: StepRunner;
+  private readonly timers: TimerQueue;
+  private readonly runs: RunRegistry;
+  private readonly positions: Positions;
+  private readonly isolation: Isolation;
+  private readonly quarantine = new Quarantine();
+  private readonly pipeline: TickPipeline;
+  private readonly failures: FailureHandler;
+  private readonly abort = new AbortController();
+  private loopDone: Promise<void> = Promise.resolve();
+  private starting: Promise<void> = Promise.resolve();
+  private readonly chores: Chores;
+  /** The claim this owner holds (for a restart that keeps it, claim.ts I3). */
+  claimOffset = -1;
+  readonly stats: OwnerStats = newOwnerStats();
+
+  constructor(
+    private readonly deps: OwnerDeps,
+    private readonly onFailure: (owner: PartitionOwner, error: unknown) => void,
+  ) {
+    const { limits, clock } = deps;
+    this.hot = new HotSet(limits.hotWorkflowsMax);
+    this.positions = new Positions(deps.committedCommandOffset);
+    this.isolation = new Isolation(() => clock.now());
+    const enqueue = (item: Queued): void => this.enqueue(item);
+    const runnerLimits = {
+      stepsInFlightMax: limits.stepsInFlightMax,
+      stepQueueMax: limits.stepQueueMax,
+      resultBytesMax: limits.stepResultBytesMax,
+    };
+    this.runner = new StepRunner(
+      runnerLimits,
+      (input) => enqueue({ input }),
+      () => clock.now(),
+    );
+    this.timers = new TimerQueue(
+      deps.cache,
+      (due) => enqueue({ input: { kind: 'timerDue', ...due } }),
+      clock,
+      { heapMax: limits.timerHeapMax },
+    );
+    this.runs = new RunRegistry({
+      hot: this.hot,
+      cache: deps.cache,
+      workflows: deps.workflows,
+      runner: this.runner,
+      limits: limits.run,
+      resumesInFlightMax: limits.resumesInFlightMax,
+      enqueue,
+      now: () => clock.now(),
+      onResumeError: (workflowId, error) =>
+        deps.logger.log('error', 'could not replay a workflow', {
+          partition: deps.partition,
+          workflowId,
+          error: errorMessage(error),
+        }),
+    });
+    const intake = new Intake({
+      hot: this.hot,
+      runs: this.runs,
+      cache: deps.cache,
+      catalog: deps.catalog,
+      quarantine: this.quarantine,
+      nextCommandOffset: () => this.positions.nextCommandOffset,
+      runnerHasRoom: () => this.runner.hasRoom(),
+    });
+    const parts = {
+      deps,
+      hot: this.hot,
+      runs: this.runs,
+      inbox: this.inbox,
+      timers: this.timers,
+      positions: this.positions,
+      isolation: this.isolation,
+      stats: this.stats,
+    };
+    this.pipeline = new TickPipeline({ ...parts, intake });
+    this.chores = new Chores({
+      ...parts,
+      running: () => this.phase === 'running',
+      signal: this.abort.signal,
+    });
+    this.failures = new FailureHandler({
+      ...parts,
+      quarantine: this.quarantine,
+      stopping: () => this.phase !== 'running',
+      signal: this.abort.signal,
+    });
+  }
+
+  /** The partition this owner owns. */
+  get partition(): number {
+    return this.deps.partition;
+  }
+
+  /** Where the owner is in its life. */
+  get currentPhase(): OwnerPhase {
+    return this.phase;
+  }
+
+  /** The journaled command position (for seeking the consumer when this owner is replaced). */
+  get committedOffset(): number {
+    return this.positions.nextCommandOffset;
+  }
+
+  /**
+   * Claims, catches up, resumes the workflows that need their bodies, and starts the loop. Resolves with
+   * the owner running, or stopped if `stop()` came first; rejects if it could not start.
+   */
+  start(): Promise<void> {
+    this.starting = this.begin();
+    return this.starting;
+  }
+
+  private async begin(): Promise<void> {
+    const claimed = await claimPartition(this.deps, this.abort.signal);
+    this.claimOffset = claimed.claimOffset;
+    this.positions.epoch = claimed.epoch;
+    this.positions.caughtUp(claimed.checkpoint.commandOffset);
+    this.stats.catchUpRecords = claimed.records;
+    this.stats.cachedCheckpoint = claimed.cachedCheckpoint;
+    if (this.phase !== 'starting') return; // stopped during catch-up: start nothing
+    await this.timers.refill();
+    this.phase = ownerTransition(this.phase, 'running', this.partition);
+    this.loopDone = this.loop();
+    void this.chores.resumeActive();
+    this.deps.logger.log('info', 'partition owned', {
+      partition: this.partition,
+      catchUpRecords: claimed.records,
+      claim: claimed.claimOffset,
+      checkpoint: claimed.checkpoint.journalOffset,
+    });
+  }
+
+  /** True while the inbox has room for commands (I5); the consumer pauses the partition otherwise. */
+  canAccept(): boolean {
+    return (
+      this.phase === 'running' &&
+      this.inbox.externalSize < this.deps.limits.inboxMax &&
+      this.hot.size <= this.deps.limits.hotWorkflowsMax
+    );
+  }
+
+  /** Hands consumed command messages to the loop (I1, I3). */
+  offer(messages: readonly CommandMessage[]): void {
+    for (const message of messages) {
+      const offset = Number(message.offset);
+      if (offset < this.positions.nextOfferOffset) {
+        this.stats.commandsDropped++;
+        continue;
+      }
+      this.positions.nextOfferOffset = offset + 1;
+      const input = commandInput(
+        message,
+        this.partition,
+        this.deps.partitionOf,
+        this.deps.limits.commandBytesMax,
+      );
+      this.enqueue({ input });
+    }
+  }
+
+  private enqueue(item: Queued): void {
+    if (this.phase === 'stopped' || this.phase === 'failed') return;
+    this.inbox.push(item);
+  }
+
+  private async loop(): Promise<void> {
+    this.chores.schedule();
+    try {
+      while (this.phase === 'running') {
+        await this.inbox.next();
+        if (this.phase !== 'running') break;
+        await this.linger();
+        const failure = await this.pipeline.run();
+        if (failure !== undefined) await this.failures.handle(failure);
+        await this.chores.run();
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Lets bodies woken by the last commit report in, and waits `tickLingerMs` for fuller ticks. */
+  private async linger(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const lingerMs = this.deps.limits.tickLingerMs;
+    if (lingerMs > 0 && this.inbox.size < this.deps.limits.tickInputsMax)
+      await sleepOn(this.deps.clock, lingerMs, this.abort.signal);
+  }
+
+  private fail(error: unknown): void {
+    if (this.phase === 'stopped' || this.phase === 'failed') return;
+    this.phase = ownerTransition(this.phase, 'failed', this.partition);
+    this.shutdownLocal();
+    const fenced = error instanceof FencedError;
+    this.deps.logger.log(
+      fenced ? 'warn' : 'error',
+      fenced ? 'partition fenced by a newer owner' : 'partition owner failed',
+      {
+        partition: this.partition,
+        error: errorMessage(error),
+      },
+    );
+    this.onFailure(this, error); // I4
+  }
+
+  private shutdownLocal(): void {
+    this.abort.abort();
+    this.chores.stop();
+    this.runner.stop();
+    this.timers.stop();
+    this.runs.stop();
+    this.inbox.clear();
+  }
+
+  /** Stops taking inputs, lets the open tick finish (commit or fail), and drops the partition's runs. */
+  async stop(): Promise<void> {
+    if (this.phase === 'stopped' || this.phase === 'failed') return;
+    if (this.phase === 'stopping') return this.loopDone;
+    this.phase = ownerTransition(this.phase, 'stopping', this.partition);
+    this.abort.abort(); // a catch-up in progress ends
+    this.inbox.wake();
+    await this.starting.catch(() => undefined); // never return while a catch-up still writes the cache
+    await this.loopDone;
+    this.shutdownLocal();
+    this.phase = ownerTransition(this.phase, 'stopped', this.partition);
+  }
+}

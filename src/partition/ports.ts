@@ -1,0 +1,102 @@
+/**
+ * What a partition owner needs from the outside world, as interfaces: the journal writer and reader, the
+ * catalog of topics a body may emit to, and the partitioner. The executor wires Kafka implementations
+ * (src/kafka); the no-broker simulation wires in-memory ones (tests/unit/simulation). Dependencies point
+ * inward: src/kafka implements these, src/partition never imports kafkajs.
+ *
+ * I1. `write` is all or nothing: every message and the offset commit are visible to read_committed readers,
+ *     or none is (one transaction). Its error says which kind of failure it was (WriteFailure).
+ * I2. `readRange` delivers every committed message of [from, to) of the owner's journal partition in
+ *     offset order, in batches, and fails (retriably) when no batch arrives for `stallMs`.
+ */
+
+/** A message to write, in Logbook's terms. */
+export interface OutMessage {
+  readonly topic: string;
+  /** Explicit partition; absent means Kafka's default (murmur2) partitioner on the key. */
+  readonly partition?: number;
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Where to commit consumed command offsets. */
+export interface OffsetCommit {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly nextOffset: number;
+}
+
+/** Base offsets the broker assigned, by `topic:partition`. */
+export type BaseOffsets = ReadonlyMap<string, number>;
+
+/** How a failed write failed. */
+export type WriteFailureKind =
+  /** Another owner holds the partition: stop for good. */
+  | 'fenced'
+  /** Kafka refused a record of the tick (too large, a topic gone, a policy): retrying it unchanged fails again. */
+  | 'rejected'
+  /** The broker could not be reached or timed out: retry the same tick after a backoff. */
+  | 'unavailable';
+
+/** A failed write, classified (I1). */
+export interface WriteFailure {
+  readonly kind: WriteFailureKind;
+  readonly message: string;
+  /** Kafka's error type, e.g. MESSAGE_TOO_LARGE, when it said one. */
+  readonly type: string | undefined;
+}
+
+/** The owner's transactional writer. */
+export interface JournalWriter {
+  /** Writes `messages` and `offsets` in one transaction (I1). */
+  write(messages: readonly OutMessage[], offsets: OffsetCommit | undefined): Promise<BaseOffsets>;
+  /** Sorts an error `write` threw into its kind. */
+  classify(error: unknown): WriteFailure;
+  /** Makes the writer usable again after a failed write (new producers; an open transaction is aborted). */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One committed journal message. */
+export interface JournalMessage {
+  readonly offset: number;
+  readonly value: Buffer | null;
+}
+
+/** Options of {@link JournalReader.readRange}. */
+export interface ReadOptions {
+  /** Fail when no batch arrives for this long (I2). */
+  readonly stallMs: number;
+  /** Stops the read (the owner is stopping). */
+  readonly signal?: AbortSignal;
+}
+
+/** Reads the owner's journal partition. */
+export interface JournalReader {
+  /** Delivers [from, to) in batches (I2); `onBatch` is awaited before the next batch. */
+  readRange(
+    from: number,
+    to: number,
+    onBatch: (messages: readonly JournalMessage[]) => Promise<void>,
+    options: ReadOptions,
+  ): Promise<void>;
+  /** The offset after the last committed message (the read_committed end), now. */
+  endOffset(): Promise<number>;
+}
+
+/** What the catalog knows of a topic a body wants to emit to. */
+export type TopicInfo =
+  | { readonly exists: true; readonly maxMessageBytes: number }
+  | { readonly exists: false; readonly reason: string };
+
+/** The topics bodies may emit to: cached, refreshed on a miss. */
+export interface TopicCatalog {
+  /** What is known of `topic` now, or undefined when it must be looked up first. */
+  cached(topic: string): TopicInfo | undefined;
+  /** Looks `topics` up (metadata and `max.message.bytes`); throws when Kafka cannot be asked. */
+  refresh(topics: readonly string[]): Promise<void>;
+  /** Forgets what is known of `topics` (a write to them failed): the next emit asks Kafka again. */
+  forget(topics: readonly string[]): void;
+}

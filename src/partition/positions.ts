@@ -1,0 +1,44 @@
+/**
+ * Where a partition owner stands in the command topic and the journal.
+ *
+ * I1. `nextCommandOffset` is the command position the journal accounts for (committed ticks only); a
+ *     command below it is a redelivery and is dropped (owner.ts I3). `nextOfferOffset` is how far the
+ *     consumer has handed commands to the inbox.
+ * I2. The consumer group's offset is committed with a tick at most every `offsetCommitIntervalMs`, and
+ *     only forward (owner.ts I7).
+ */
+
+/** An owner's positions (I1, I2). */
+export class Positions {
+  nextCommandOffset: number;
+  nextOfferOffset: number;
+  private groupOffset: number;
+  private groupCommittedAtMs = Number.NEGATIVE_INFINITY;
+  /** This owner's epoch: its claim's journal offset + 1, stamped on every record (records.ts I4). */
+  epoch = 0;
+
+  constructor(committedCommandOffset: number) {
+    this.nextCommandOffset = committedCommandOffset;
+    this.nextOfferOffset = committedCommandOffset;
+    this.groupOffset = committedCommandOffset;
+  }
+
+  /** Catch-up found the journal accounts for commands up to `offset`. */
+  caughtUp(offset: number): void {
+    this.nextCommandOffset = Math.max(this.nextCommandOffset, offset);
+    this.nextOfferOffset = Math.max(this.nextOfferOffset, this.nextCommandOffset);
+  }
+
+  /** True when a tick committing `next` should also commit the group offset (I2). */
+  groupCommitDue(next: number, nowMs: number, intervalMs: number): boolean {
+    return next > this.groupOffset && nowMs - this.groupCommittedAtMs >= intervalMs;
+  }
+
+  /** A tick committed, with the group offset when `group`. */
+  committed(next: number, group: boolean, nowMs: number): void {
+    this.nextCommandOffset = Math.max(this.nextCommandOffset, next);
+    if (!group) return;
+    this.groupOffset = next;
+    this.groupCommittedAtMs = nowMs;
+  }
+}

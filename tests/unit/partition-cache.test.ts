@@ -1,0 +1,336 @@
+/**
+ * Proves the partition cache (cache-changes.ts I1–I4, partition-cache.ts I1–I3, node-cache.ts I1) on both
+ * stores, MemoryKvStore and LevelKvStore (LevelDB in a temp dir removed after the file): a batch built by
+ * CacheChanges from applied records writes, and reads back, the checkpoint, running states, done summaries,
+ * each running workflow's history in seq order (past seq 255, odd ids side by side), the timer index in
+ * fire order, and the ids that need their body (activeIds); a workflow that finishes loses its history,
+ * 'w' and 'a' keys in the same batch and leaves a summary; a timer armed and fired in one batch leaves
+ * nothing; `expire` shrinks old summaries to tombstones that still say how the workflow ended; `clear`
+ * forgets one partition only; and NodeCache.open keeps a store of today's format and clears ('rebuilt')
+ * one of another format.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CACHE_FORMAT,
+  CacheChanges,
+  EMPTY_CHECKPOINT,
+  type KvStore,
+  LevelKvStore,
+  MemoryKvStore,
+  NodeCache,
+  PartitionCache,
+} from '../../src/cache/index.js';
+import { FORMAT_KEY, partitionRange, Tag } from '../../src/cache/keys.js';
+import {
+  encodeRecord,
+  JOURNAL_SCHEMA_VERSION,
+  type JournalRecord,
+  type RecordBody,
+} from '../../src/journal/index.js';
+import { applyRecord, type WorkflowState } from '../../src/machine/index.js';
+import { tempDir } from '../support/temp-dirs.js';
+
+const P = 5;
+const T0 = 1_700_000_000_000;
+
+const STORES: readonly [string, () => KvStore][] = [
+  ['MemoryKvStore', () => new MemoryKvStore()],
+  ['LevelKvStore', () => new LevelKvStore(tempDir('partition-cache'))],
+];
+
+const started: RecordBody = {
+  kind: 'WorkflowStarted',
+  workflow: 'w',
+  input: { n: 1 },
+  idempotencyKey: null,
+  parent: null,
+};
+const stepStarted = (callSeq: number): RecordBody => ({
+  kind: 'StepStarted',
+  callSeq,
+  name: 's',
+  attempt: 1,
+  parentSeq: callSeq - 1,
+});
+const stepDone = (callSeq: number): RecordBody => ({
+  kind: 'StepCompleted',
+  callSeq,
+  name: 's',
+  result: { ok: callSeq },
+  attempt: 1,
+  startedAtMs: T0,
+  durationMs: 1,
+});
+const sleep = (callSeq: number, fireAtMs: number): RecordBody => ({
+  kind: 'TimerScheduled',
+  timerId: `sleep:${callSeq}`,
+  callSeq,
+  purpose: 'sleep',
+  fireAtMs,
+  parentSeq: callSeq - 1,
+});
+const signal = (n: number): RecordBody => ({ kind: 'SignalReceived', name: 'tick', payload: n });
+
+/** Applies records to a state as the owner does, collecting one batch; journal offsets count from `offset`. */
+class Batcher {
+  readonly state = new Map<string, WorkflowState>();
+  private readonly seqs = new Map<string, number>();
+  readonly records: JournalRecord[] = [];
+  offset = 100;
+
+  batch(items: readonly (readonly [string, RecordBody])[], atMs = T0): CacheChanges {
+    const changes = new CacheChanges(P);
+    for (const [workflowId, body] of items) {
+      const seq = (this.seqs.get(workflowId) ?? 0) + 1;
+      this.seqs.set(workflowId, seq);
+      const record: JournalRecord = { schemaVersion: JOURNAL_SCHEMA_VERSION, workflowId, seq, atMs, body };
+      this.records.push(record);
+      const ws = applyRecord(this.state, record, changes);
+      if (ws !== undefined) changes.record(ws, record, encodeRecord(record), this.offset++);
+    }
+    return changes;
+  }
+
+  valuesOf(id: string): Buffer[] {
+    return this.records.filter((r) => r.workflowId === id).map((r) => encodeRecord(r));
+  }
+}
+
+async function keysOf(store: KvStore, tag: (typeof Tag)[keyof typeof Tag], p = P): Promise<string[]> {
+  const out: string[] = [];
+  for await (const [key] of store.entries(partitionRange(tag, p))) out.push(key.toString('hex'));
+  return out;
+}
+
+describe.each(STORES)('PartitionCache on %s', (_name, makeStore) => {
+  let store: KvStore;
+  afterEach(async () => {
+    await store.close();
+  });
+
+  async function open(): Promise<PartitionCache> {
+    store = makeStore();
+    await store.open();
+    return new PartitionCache(store, P);
+  }
+
+  it('writes one batch and reads back checkpoint, states, history in seq order, timers and active ids', async () => {
+    const cache = await open();
+    const b = new Batcher();
+    const ids = ['a', 'a/b', '🚀-sleep', 'a😀b'];
+    const items = ids.flatMap((id) => [[id, started] as const, [id, stepStarted(1)] as const]);
+    items.push(
+      ['a/b', stepDone(1)],
+      ['a/b', sleep(2, T0 + 500)],
+      ['🚀-sleep', stepDone(1)],
+      ['🚀-sleep', sleep(2, T0 + 100)],
+    );
+    for (let n = 0; n < 300; n++) items.push(['a', signal(n)]); // seqs past 255
+    const checkpoint = { journalOffset: 399, commandOffset: 7, epoch: 3 };
+    await cache.write(b.batch(items), checkpoint);
+
+    expect(await cache.checkpoint()).toEqual(checkpoint);
+    const found = await cache.workflows([...ids, 'unknown']);
+    expect([...found.keys()]).toEqual(ids);
+    for (const id of ids) {
+      expect(found.get(id)).toEqual({ kind: 'running', state: b.state.get(id) });
+      expect(await cache.history(id)).toEqual(b.valuesOf(id));
+    }
+    expect((await cache.history('a')).length).toBe(302);
+    expect(await cache.timersFrom(undefined, 10)).toMatchObject([
+      { workflowId: '🚀-sleep', timerId: 'sleep:2', fireAtMs: T0 + 100 },
+      { workflowId: 'a/b', timerId: 'sleep:2', fireAtMs: T0 + 500 },
+    ]);
+    const active: string[] = [];
+    for await (const id of cache.activeIds()) active.push(id);
+    expect(active.sort()).toEqual(['a', 'a😀b']); // a step running; the sleeping ones can wait for their timers
+  });
+
+  it('appends history across batches; when the workflow finishes it leaves w and a, and purge deletes its history', async () => {
+    const cache = await open();
+    const b = new Batcher();
+    await cache.write(
+      b.batch([
+        ['f', started],
+        ['f', stepStarted(1)],
+        ['g', started],
+      ]),
+      { journalOffset: 1, commandOffset: 1, epoch: 1 },
+    );
+    await cache.write(
+      b.batch([
+        ['f', stepDone(1)],
+        ['f', sleep(2, T0 + 60_000)],
+      ]),
+      { journalOffset: 2, commandOffset: 1, epoch: 1 },
+    );
+    expect(await cache.history('f')).toEqual(b.valuesOf('f'));
+    expect(await cache.timersFrom(undefined, 10)).toHaveLength(1);
+    const terminalOffset = b.offset;
+    await cache.write(b.batch([['f', { kind: 'WorkflowCompleted', result: 'done' }]], T0 + 9), {
+      journalOffset: 3,
+      commandOffset: 1,
+      epoch: 1,
+    });
+
+    // The finishing batch only queues the history for deletion (a constant number of operations).
+    expect(await cache.history('f')).toEqual(b.valuesOf('f').slice(0, 4));
+    expect(await keysOf(store, Tag.purge)).toHaveLength(1);
+    expect(await cache.purge(2)).toBe(2); // bounded: two keys this time
+    expect(await cache.history('f')).toHaveLength(2);
+    expect(await cache.purge(100)).toBe(3); // the last two keys and the queue entry
+    expect(await cache.history('f')).toEqual([]);
+    expect(await keysOf(store, Tag.purge)).toHaveLength(0);
+    expect(await cache.purge(100)).toBe(0);
+    expect(await cache.timersFrom(undefined, 10)).toEqual([]); // its pending timer went with it
+    const done = (await cache.workflows(['f'])).get('f');
+    expect(done).toMatchObject({
+      kind: 'done',
+      terminalOffset,
+      tombstone: false,
+      state: { status: 'completed', result: 'done' },
+    });
+    expect(await keysOf(store, Tag.workflow)).toHaveLength(1); // g's only
+    expect(await keysOf(store, Tag.active)).toHaveLength(1); // g's only
+    expect(await keysOf(store, Tag.done)).toHaveLength(1);
+    expect(await keysOf(store, Tag.retention)).toHaveLength(1);
+    expect(await cache.history('g')).toEqual(b.valuesOf('g'));
+  });
+
+  it('a workflow that starts and ends in one batch writes no history; a timer armed and fired in it leaves nothing', async () => {
+    const cache = await open();
+    const b = new Batcher();
+    const items = [
+      ['q', started],
+      ['q', sleep(1, T0)],
+      ['q', { kind: 'TimerFired', timerId: 'sleep:1', callSeq: 1 }],
+      ['q', { kind: 'WorkflowFailed', error: { name: 'E', code: 'C', message: 'm', details: null } }],
+    ] as const;
+    await cache.write(b.batch(items), { journalOffset: 1, commandOffset: 0, epoch: 0 });
+    for (const tag of [Tag.history, Tag.timer, Tag.workflow, Tag.active])
+      expect(await keysOf(store, tag)).toEqual([]);
+    expect((await cache.workflows(['q'])).get('q')).toMatchObject({
+      kind: 'done',
+      state: { status: 'failed' },
+    });
+  });
+
+  it('expire turns summaries finished before a time into tombstones that still say how each ended', async () => {
+    const cache = await open();
+    const b = new Batcher();
+    const end = (id: string, body: RecordBody, atMs: number) =>
+      b.batch(
+        [
+          [id, started],
+          [id, body],
+        ],
+        atMs,
+      );
+    const failure = { name: 'E', code: 'C', message: 'boom', details: { big: 'x'.repeat(1_000) } };
+    await cache.write(end('old-ok', { kind: 'WorkflowCompleted', result: { big: 'y'.repeat(1_000) } }, T0), {
+      journalOffset: 1,
+      commandOffset: 0,
+      epoch: 0,
+    });
+    await cache.write(end('old-failed', { kind: 'WorkflowFailed', error: failure }, T0 + 1), {
+      journalOffset: 2,
+      commandOffset: 0,
+      epoch: 0,
+    });
+    await cache.write(end('new', { kind: 'WorkflowCompleted', result: 1 }, T0 + 10_000), {
+      journalOffset: 3,
+      commandOffset: 0,
+      epoch: 0,
+    });
+
+    expect(await cache.expire(T0 + 5_000, 1)).toBe(1); // limit: one at a time
+    expect(await cache.expire(T0 + 5_000, 10)).toBe(1);
+    expect(await cache.expire(T0 + 5_000, 10)).toBe(0);
+    const found = await cache.workflows(['old-ok', 'old-failed', 'new']);
+    expect(found.get('old-ok')).toMatchObject({
+      kind: 'done',
+      tombstone: true,
+      state: { status: 'completed', result: null },
+    });
+    expect(found.get('old-failed')).toMatchObject({
+      kind: 'done',
+      tombstone: true,
+      state: { status: 'failed', error: null },
+    });
+    expect(found.get('new')).toMatchObject({ kind: 'done', tombstone: false, state: { result: 1 } });
+    expect(await keysOf(store, Tag.retention)).toHaveLength(1);
+  });
+
+  it('clear forgets this partition and nothing of another', async () => {
+    const cache = await open();
+    const other = new PartitionCache(store, P + 1);
+    await cache.write(
+      new Batcher().batch([
+        ['a', started],
+        ['a', sleep(1, T0)],
+      ]),
+      { journalOffset: 1, commandOffset: 0, epoch: 0 },
+    );
+    const b = new Batcher();
+    const changes = new CacheChanges(P + 1);
+    const record: JournalRecord = { schemaVersion: 3, workflowId: 'a', seq: 1, atMs: T0, body: started };
+    const ws = applyRecord(b.state, record, changes);
+    if (ws !== undefined) changes.record(ws, record, encodeRecord(record), 1);
+    await other.write(changes, { journalOffset: 1, commandOffset: 0, epoch: 0 });
+    await cache.clear();
+    expect(await cache.checkpoint()).toEqual({ journalOffset: -1, commandOffset: 0, epoch: 0 });
+    expect(await cache.workflows(['a'])).toEqual(new Map());
+    expect(await cache.timersFrom(undefined, 10)).toEqual([]);
+    expect((await other.workflows(['a'])).get('a')?.kind).toBe('running');
+    expect(await other.history('a')).toHaveLength(1);
+  });
+});
+
+describe.each(STORES)('NodeCache on %s', (_name, makeStore) => {
+  it('opens a new store, keeps one of today’s format, and clears one of another format or of none', async () => {
+    const store = makeStore();
+    const node = new NodeCache(store);
+    expect(await node.open()).toBe('new');
+    expect((await store.get(FORMAT_KEY))?.toString()).toBe(CACHE_FORMAT);
+    await node
+      .partition(P)
+      .write(new Batcher().batch([['a', started]]), { journalOffset: 4, commandOffset: 2, epoch: 1 });
+    await store.close();
+
+    expect(await node.open()).toBe('current');
+    expect((await node.partition(P).workflows(['a'])).get('a')?.kind).toBe('running');
+
+    await store.write([{ type: 'put', key: FORMAT_KEY, value: Buffer.from('logbook-cache/2') }]);
+    await store.close();
+    expect(await node.open()).toBe('rebuilt');
+    expect(await node.partition(P).workflows(['a'])).toEqual(new Map());
+    expect(await node.partition(P).checkpoint()).toEqual({ journalOffset: -1, commandOffset: 0, epoch: 0 });
+    expect((await store.get(FORMAT_KEY))?.toString()).toBe(CACHE_FORMAT);
+
+    await node
+      .partition(P)
+      .write(new Batcher().batch([['b', started]]), { journalOffset: 1, commandOffset: 0, epoch: 0 });
+    await store.write([{ type: 'del', key: FORMAT_KEY }]); // an older layout that had no format key
+    await store.close();
+    expect(await node.open()).toBe('rebuilt');
+    expect(await node.partition(P).workflows(['b'])).toEqual(new Map());
+    await node.close();
+  });
+});
+
+describe('CacheChanges cost', () => {
+  /** The operations of the batch that finishes a workflow whose earlier batches wrote `length` records. */
+  function finishingOps(length: number): number {
+    const b = new Batcher();
+    b.batch([
+      ['long', started],
+      ...Array.from({ length: length - 1 }, (_, n) => ['long', signal(n)] as const),
+    ]);
+    const ops = b.batch([['long', { kind: 'WorkflowCompleted', result: null }]]).toOps(EMPTY_CHECKPOINT);
+    return ops.length;
+  }
+
+  it('the batch that finishes a workflow does not grow with its history length (cache-changes.ts I1)', () => {
+    expect(finishingOps(10_000)).toBe(finishingOps(10));
+  });
+});

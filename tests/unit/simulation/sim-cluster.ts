@@ -1,0 +1,131 @@
+/**
+ * Partition owners of the simulation on in-memory Kafka and in-memory caches, driven by hand: start an
+ * owner on a node, crash it (abandon it as a SIGKILL would, its writes fenced from then on), hand it the
+ * commands of its partition as a consumer would.
+ */
+import { MemoryKvStore, NodeCache } from '../../../src/cache/index.js';
+import { topicNames } from '../../../src/journal/index.js';
+import type { Logger } from '../../../src/logging/index.js';
+import { defaultOwnerLimits, PartitionOwner } from '../../../src/partition/index.js';
+import type { AnyWorkflowDefinition } from '../../../src/workflow/index.js';
+import type { VirtualClock } from './sim-clock.js';
+import { SimCatalog, type SimKafka, SimReader } from './sim-kafka.js';
+
+/** The namespace of the simulation. */
+export const SIM_NS = 'sim';
+export const SIM_TOPICS = topicNames(SIM_NS);
+
+interface Owned {
+  readonly owner: PartitionOwner;
+  readonly node: number;
+  fed: number;
+}
+
+/** Owners of every partition, on numbered nodes with caches of their own. */
+export class SimCluster {
+  private readonly caches = new Map<number, NodeCache>();
+  private readonly owned = new Map<number, Owned>();
+  private nextNode = 0;
+  readonly failures: string[] = [];
+  readonly logger: Logger = { log: () => undefined };
+
+  constructor(
+    private readonly kafka: SimKafka,
+    private readonly clock: VirtualClock,
+    private readonly workflows: readonly AnyWorkflowDefinition[],
+  ) {
+    for (const topic of Object.values(SIM_TOPICS))
+      kafka.createTopic(topic, topic === SIM_TOPICS.dlq ? 1 : kafka.partitions);
+  }
+
+  /** A node with an empty cache. */
+  async newNode(): Promise<number> {
+    const node = this.nextNode++;
+    const cache = new NodeCache(new MemoryKvStore());
+    await cache.open();
+    this.caches.set(node, cache);
+    return node;
+  }
+
+  /** The running owner of `p`, if any. */
+  owner(p: number): PartitionOwner | undefined {
+    return this.owned.get(p)?.owner;
+  }
+
+  /** Starts an owner of `p` on `node`, retrying a start that failed as the executor's slot does. */
+  async start(p: number, node: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startOnce(p, node);
+        return;
+      } catch (error) {
+        this.owned.delete(p);
+        if (attempt >= 5) throw error;
+      }
+    }
+  }
+
+  /** Starts an owner of `p` on `node` (its writer fences every earlier one). */
+  private async startOnce(p: number, node: number): Promise<void> {
+    const cache = this.caches.get(node);
+    if (cache === undefined) throw new Error(`no node ${node}`);
+    const committed = this.kafka.groupOffsets.get(`${SIM_TOPICS.commands}:${p}`) ?? 0;
+    const owner = new PartitionOwner(
+      {
+        writer: this.kafka.writer(`${SIM_NS}.p${p}`),
+        reader: new SimReader(this.kafka, SIM_TOPICS.journal, p),
+        catalog: new SimCatalog(this.kafka),
+        cache: cache.partition(p),
+        topics: SIM_TOPICS,
+        groupId: `${SIM_NS}.executors`,
+        partition: p,
+        executorId: `node-${node}`,
+        workflows: new Map(this.workflows.map((w) => [w.name, w])),
+        partitionOf: (id) => this.kafka.partitionOf(id),
+        limits: {
+          ...defaultOwnerLimits,
+          idleEvictMs: 300,
+          housekeepingIntervalMs: 100,
+          catchUpBatchRecordsMax: 50,
+        },
+        logger: this.logger,
+        clock: this.clock,
+        committedCommandOffset: committed,
+      },
+      (failed, error) => {
+        if (this.owned.get(p)?.owner === failed) this.failures.push(`partition ${p}: ${String(error)}`);
+      },
+    );
+    this.owned.set(p, { owner, node, fed: committed });
+    await owner.start();
+  }
+
+  /** Abandons the owner of `p` mid-flight, as SIGKILL would: its loop runs on until fenced. */
+  crash(p: number): number | undefined {
+    const owned = this.owned.get(p);
+    this.owned.delete(p);
+    return owned?.node;
+  }
+
+  /** Hands each owner the commands of its partition it has not seen, as the consumer would. */
+  feed(): void {
+    for (const [p, owned] of this.owned) {
+      if (owned.owner.currentPhase !== 'running' || !owned.owner.canAccept()) continue;
+      const log = this.kafka.log(SIM_TOPICS.commands, p);
+      if (owned.fed >= log.length) continue;
+      const messages = log.slice(owned.fed).map((m, i) => ({
+        offset: String(owned.fed + i),
+        key: m.key === null ? null : Buffer.from(m.key),
+        value: m.value,
+      }));
+      owned.fed = log.length;
+      owned.owner.offer(messages);
+    }
+  }
+
+  /** Stops every owner gracefully. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.owned.values()].map((o) => o.owner.stop()));
+    this.owned.clear();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * An in-memory stand-in for Kafka, for the no-broker simulation only (never for integration tests): topics
+ * of partitioned logs, all-or-nothing transactional writes with transactional-id fencing, read_committed
+ * reads, and failures injected on purpose — a write that fails before it lands, one that lands and then
+ * reports a failure (the outcome a client cannot know), and a record Kafka refuses.
+ */
+import type {
+  BaseOffsets,
+  JournalMessage,
+  JournalReader,
+  JournalWriter,
+  OffsetCommit,
+  OutMessage,
+  ReadOptions,
+  TopicCatalog,
+  TopicInfo,
+  WriteFailure,
+} from '../../../src/partition/index.js';
+
+/** One stored message. */
+export interface SimMessage {
+  readonly key: string | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** What the next write of a partition's writer does (injected by the simulation). */
+export type WriteFault = 'none' | 'lost' | 'landed-then-failed';
+
+/** A write error as the sim's writer throws it. */
+export class SimWriteError extends Error {
+  constructor(
+    readonly kind: WriteFailure['kind'],
+    message: string,
+    readonly type?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The whole cluster: topics by name, each a list of partitions. */
+export class SimKafka {
+  private readonly topics = new Map<string, SimMessage[][]>();
+  /** The writer generation of each transactional id: a newer writer fences the older ones. */
+  private readonly generations = new Map<string, number>();
+  /** Faults waiting for the next write of a transactional id. */
+  readonly faults = new Map<string, WriteFault>();
+  /** Topics whose records Kafka refuses (say, over their max.message.bytes). */
+  readonly refusing = new Set<string>();
+  readonly groupOffsets = new Map<string, number>();
+
+  constructor(
+    readonly partitions: number,
+    readonly partitionOf: (key: string) => number,
+  ) {}
+
+  createTopic(name: string, partitions = this.partitions): void {
+    if (!this.topics.has(name))
+      this.topics.set(
+        name,
+        Array.from({ length: partitions }, () => []),
+      );
+  }
+
+  log(topic: string, partition: number): readonly SimMessage[] {
+    return this.topics.get(topic)?.[partition] ?? [];
+  }
+
+  /** Appends messages outside any transaction (a client producing a command). */
+  produce(topic: string, key: string, value: Buffer): void {
+    const partitions = this.topics.get(topic);
+    if (partitions === undefined) throw new Error(`no topic ${topic}`);
+    partitions[this.partitionOf(key) % partitions.length]?.push({ key, value, headers: {} });
+  }
+
+  /** A writer for transactional id `id`: fences every earlier one (InitProducerId). */
+  writer(id: string): SimWriter {
+    return new SimWriter(this, id, this.nextGeneration(id));
+  }
+
+  /** A new generation of transactional id `id`; every older one is fenced. */
+  nextGeneration(id: string): number {
+    const generation = (this.generations.get(id) ?? 0) + 1;
+    this.generations.set(id, generation);
+    return generation;
+  }
+
+  hasTopic(topic: string): boolean {
+    return this.topics.has(topic);
+  }
+
+  /** Throws a fencing error unless `generation` is the current one of `id`. */
+  checkFence(id: string, generation: number): void {
+    if (this.generations.get(id) !== generation) throw new SimWriteError('fenced', `${id} was fenced`);
+  }
+
+  /** Appends a transaction's messages, all or nothing; returns base offsets by `topic:partition`. */
+  append(messages: readonly OutMessage[]): Map<string, number> {
+    for (const m of messages) {
+      if (this.refusing.has(m.topic))
+        throw new SimWriteError('rejected', `MESSAGE_TOO_LARGE on ${m.topic}`, 'MESSAGE_TOO_LARGE');
+      if (!this.topics.has(m.topic)) throw new SimWriteError('unavailable', `unknown topic ${m.topic}`);
+    }
+    const bases = new Map<string, number>();
+    for (const m of messages) {
+      const partitions = this.topics.get(m.topic) ?? [];
+      const key = typeof m.key === 'string' ? m.key : (m.key?.toString('utf8') ?? null);
+      const p = m.partition ?? this.partitionOf(key ?? '') % partitions.length;
+      const log = partitions[p];
+      if (log === undefined) throw new Error(`no partition ${p} of ${m.topic}`);
+      const base = `${m.topic}:${p}`;
+      if (!bases.has(base)) bases.set(base, log.length);
+      const value = typeof m.value === 'string' ? Buffer.from(m.value) : m.value;
+      log.push({ key, value, headers: { ...m.headers } });
+    }
+    return bases;
+  }
+}
+
+/** A transactional writer of the sim (partition/ports.ts JournalWriter). */
+export class SimWriter implements JournalWriter {
+  constructor(
+    private readonly kafka: SimKafka,
+    private readonly id: string,
+    private generation: number,
+  ) {}
+
+  async write(messages: readonly OutMessage[], offsets: OffsetCommit | undefined): Promise<BaseOffsets> {
+    await Promise.resolve();
+    this.kafka.checkFence(this.id, this.generation);
+    const fault = this.kafka.faults.get(this.id) ?? 'none';
+    this.kafka.faults.delete(this.id);
+    if (fault === 'lost') throw new SimWriteError('unavailable', 'request timed out (nothing landed)');
+    const bases = this.kafka.append(messages);
+    if (offsets !== undefined)
+      this.kafka.groupOffsets.set(`${offsets.topic}:${offsets.partition}`, offsets.nextOffset);
+    if (fault === 'landed-then-failed')
+      throw new SimWriteError('unavailable', 'EndTxn timed out (it committed)');
+    return bases;
+  }
+
+  classify(error: unknown): WriteFailure {
+    if (error instanceof SimWriteError) return { kind: error.kind, message: error.message, type: error.type };
+    return { kind: 'unavailable', message: String(error), type: undefined };
+  }
+
+  async reset(): Promise<void> {
+    this.kafka.checkFence(this.id, this.generation); // a fenced writer stays fenced
+    this.generation = this.kafka.nextGeneration(this.id); // a new producer with the same id
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Reads one journal partition of the sim (partition/ports.ts JournalReader). */
+export class SimReader implements JournalReader {
+  constructor(
+    private readonly kafka: SimKafka,
+    private readonly topic: string,
+    private readonly partition: number,
+  ) {}
+
+  async readRange(
+    from: number,
+    to: number,
+    onBatch: (messages: readonly JournalMessage[]) => Promise<void>,
+    options: ReadOptions,
+  ): Promise<void> {
+    const log = this.kafka.log(this.topic, this.partition);
+    for (let offset = from; offset < to; offset += 7) {
+      if (options.signal?.aborted === true) throw new Error('read stopped');
+      const batch = log
+        .slice(offset, Math.min(to, offset + 7))
+        .map((m, i) => ({ offset: offset + i, value: m.value }));
+      await onBatch(batch);
+    }
+  }
+
+  async endOffset(): Promise<number> {
+    return this.kafka.log(this.topic, this.partition).length;
+  }
+}
+
+/** Every topic the sim has exists, with a 1 MiB limit (partition/ports.ts TopicCatalog). */
+export class SimCatalog implements TopicCatalog {
+  constructor(private readonly kafka: SimKafka) {}
+
+  cached(topic: string): TopicInfo | undefined {
+    return this.kafka.hasTopic(topic)
+      ? { exists: true, maxMessageBytes: 1_048_588 }
+      : { exists: false, reason: 'no such topic' };
+  }
+
+  async refresh(): Promise<void> {}
+
+  forget(): void {}
+}
