@@ -126,9 +126,12 @@ export class CacheChanges implements TimerObserver {
   private finished(ws: WorkflowState, ops: KvOp[]): void {
     const p = this.partition;
     const firstNew = this.history.get(ws.id)?.firstSeq ?? ws.lastSeq + 1;
-    if (firstNew > 1) ops.push({ type: 'put', key: workflowKey(Tag.purge, p, ws.id), value: EMPTY });
-    ops.push({ type: 'del', key: workflowKey(Tag.workflow, p, ws.id) });
-    ops.push({ type: 'del', key: workflowKey(Tag.active, p, ws.id) });
+    if (firstNew > 1) {
+      // It ran before this batch: its running keys and history are there to remove.
+      ops.push({ type: 'put', key: workflowKey(Tag.purge, p, ws.id), value: EMPTY });
+      ops.push({ type: 'del', key: workflowKey(Tag.workflow, p, ws.id) });
+      ops.push({ type: 'del', key: workflowKey(Tag.active, p, ws.id) });
+    }
     const terminalOffset = this.terminalOffsets.get(ws.id) ?? -1;
     ops.push({
       type: 'put',

@@ -6,6 +6,7 @@
  * I2. A batch is atomic: after a crash either all of its operations are there or none.
  * I3. Writes use `sync: false`: a crash of the machine may lose the latest batches, which catch-up from
  *     the journal re-applies (the cache is disposable, DESIGN §6).
+ * I4. LevelDB's bytes come back as Buffers sharing their memory, never copied.
  */
 import { ClassicLevel } from 'classic-level';
 
@@ -36,12 +37,21 @@ export interface KvStore {
   clear(range: KvRange): Promise<void>;
 }
 
+/** A Buffer over the same memory as `view` (I4). */
+function asBuffer(view: Uint8Array): Buffer {
+  return Buffer.isBuffer(view) ? view : Buffer.from(view.buffer, view.byteOffset, view.byteLength);
+}
+
 /** The store of a node: LevelDB in `directory`. */
 export class LevelKvStore implements KvStore {
-  private readonly db: ClassicLevel<Buffer, Buffer>;
+  /** 'view' (Uint8Array) is classic-level's own form: keys and values cross without transcoding (I4). */
+  private readonly db: ClassicLevel<Uint8Array, Uint8Array>;
 
   constructor(directory: string) {
-    this.db = new ClassicLevel<Buffer, Buffer>(directory, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    this.db = new ClassicLevel<Uint8Array, Uint8Array>(directory, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    });
   }
 
   async open(): Promise<void> {
@@ -53,12 +63,13 @@ export class LevelKvStore implements KvStore {
   }
 
   async get(key: Buffer): Promise<Buffer | undefined> {
-    return (await this.db.get(key)) ?? undefined;
+    const value = await this.db.get(key);
+    return value === undefined ? undefined : asBuffer(value);
   }
 
   async getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
     if (keys.length === 0) return [];
-    return (await this.db.getMany([...keys])).map((v) => v ?? undefined);
+    return (await this.db.getMany([...keys])).map((v) => (v === undefined ? undefined : asBuffer(v)));
   }
 
   async *entries(range: KvRange): AsyncIterable<readonly [Buffer, Buffer]> {
@@ -68,7 +79,7 @@ export class LevelKvStore implements KvStore {
       limit: range.limit ?? -1,
       reverse: range.reverse ?? false,
     };
-    for await (const [key, value] of this.db.iterator(options)) yield [key, value];
+    for await (const [key, value] of this.db.iterator(options)) yield [asBuffer(key), asBuffer(value)];
   }
 
   async write(ops: readonly KvOp[]): Promise<void> {
