@@ -247,6 +247,7 @@ export class Executor {
       failedBackoffMs: 500,
       failedBackoffMaxMs: 60_000,
       fencedBackoffMs: 3_000,
+      healthyMs: 60_000,
     });
   }
 

@@ -10,9 +10,11 @@
  * I1. Serial: one driver per slot does every transition, awaiting each; a request while it runs only
  *     changes what is wanted, and the driver acts on it next. Overlapping acquires are one acquire.
  * I2. A revoke during `starting` stops the owner, which aborts its catch-up and returns only once the
- *     catch-up has ended (owner.ts): a successor never catches up beside it.
+ *     catch-up has ended (owner.ts): a successor never catches up beside it. An owner revoked while it was
+ *     being made is disposed without starting.
  * I3. A failed owner is replaced after an exponential backoff (`failedBackoffMs` doubling up to
- *     `failedBackoffMaxMs`), visible as `backoff` with the reason; a run of failures never writes a journal
+ *     `failedBackoffMaxMs` over a run of failures; an owner that stayed up `healthyMs` ends the run),
+ *     visible as `backoff` with the reason; a run of failures never writes a journal
  *     record per retry: the new owner keeps the old claim unless the journal shows another (claim.ts I3).
  *     A fenced owner waits `fencedBackoffMs` and retakes the partition only if still assigned here.
  * I4. The next owner of a partition starts only after the previous one has stopped.
@@ -38,6 +40,8 @@ export interface SlotBackoff {
   readonly failedBackoffMs: number;
   readonly failedBackoffMaxMs: number;
   readonly fencedBackoffMs: number;
+  /** An owner that ran this long before it failed counts as healthy: its failure backs off from the start. */
+  readonly healthyMs: number;
 }
 
 /** What a slot needs to make and drop owners. */
@@ -63,6 +67,7 @@ export class PartitionSlot {
   private failure: { error: unknown; fenced: boolean } | undefined;
   private driving: Promise<void> | undefined;
   private failures = 0;
+  private ownedAtMs: number | undefined;
   private prior: PriorClaim | undefined;
   private lastError: string | undefined;
   private wake: (() => void) | undefined;
@@ -136,7 +141,7 @@ export class PartitionSlot {
         this.onOwnerFailure(failed, error),
       );
       this.current = owner;
-      await owner.start();
+      if (this.wanted) await owner.start(); // revoked while being made: never started (I2)
     } catch (error) {
       if (owner !== undefined) await this.host.disposeOwner(owner);
       this.current = undefined;
@@ -157,7 +162,7 @@ export class PartitionSlot {
       return;
     }
     this.to('owned');
-    this.failures = 0;
+    this.ownedAtMs = this.clock.now();
     this.prior = { offset: owner.claimOffset };
     this.host.ownerRunning(owner);
   }
@@ -188,6 +193,10 @@ export class PartitionSlot {
   /** I3: waits before the next try; a fenced owner's next one claims anew. */
   private async backOff(error: unknown, fenced: boolean): Promise<void> {
     this.to('backoff');
+    const healthy =
+      this.ownedAtMs !== undefined && this.clock.now() - this.ownedAtMs >= this.backoff.healthyMs;
+    this.ownedAtMs = undefined;
+    if (healthy) this.failures = 0; // a failure after a long healthy run starts the doubling afresh (I3)
     this.failures++;
     this.lastError = errorMessage(error);
     if (fenced) this.prior = undefined;

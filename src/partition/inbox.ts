@@ -5,12 +5,13 @@
  * I1. Order is kept per queue; inputs a tick could not take go back to the front, in order.
  * I2. Body intents have a queue of their own, so a tick's second round takes them without scanning the
  *     rest, and every take looks at O(what it takes + SCAN_MAX) inputs.
- * I3. `next()` sleeps until an input arrives or `wake()` is called (for stop), never polls.
- * I3. Commands are taken in offset order and never past one that is skipped: a tick journals the position
- *     after the last command it took (CommandsConsumed), so every command below it must be in that tick or
- *     an earlier one. Other inputs may be taken around a skipped one.
+ * I3. `next()` sleeps until an input arrives or `wake()` is called (for stop), never polls; nor does it
+ *     return for inputs the last tick skipped, only for news.
  * I4. Commands are bounded by `inboxMax` through the owner (`canAccept`); the other inputs come from
  *     what is live on the partition (its runs, attempts and due timers), so they are bounded by it.
+ * I5. Commands are taken in offset order and never past one that is skipped: a tick journals the position
+ *     after the last command it took (CommandsConsumed), so every command below it must be in that tick or
+ *     an earlier one. Other inputs may be taken around a skipped one.
  */
 import type { Input } from '../machine/index.js';
 import type { RunEntry } from './run-entry.js';
@@ -32,9 +33,9 @@ function isCommand(q: Queued): boolean {
   return kind === 'command' || kind === 'badCommand' || kind === 'misrouted';
 }
 
-/** A FIFO with O(1) push and shift, and a front for returned items. */
+/** A FIFO with O(1) push and shift, and a front for returned items; it keeps nothing it handed out. */
 class Fifo {
-  private items: Queued[] = [];
+  private items: (Queued | undefined)[] = [];
   private head = 0;
 
   get size(): number {
@@ -52,8 +53,12 @@ class Fifo {
 
   shift(): Queued | undefined {
     if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head++];
-    if (this.head > 1_024 && this.head * 2 > this.items.length) {
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined; // a consumed slot must not keep its run alive
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1_024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
@@ -75,6 +80,7 @@ export class Inbox {
   private readonly others = new Fifo();
   private readonly intents = new Fifo();
   private waiter: (() => void) | undefined;
+  private arrived = false;
 
   /** Inputs waiting. */
   get size(): number {
@@ -124,7 +130,7 @@ export class Inbox {
       const item = fifo.shift();
       if (item === undefined) break;
       const command = isCommand(item);
-      const v = command && commandSkipped ? 'skip' : verdict(item); // I3
+      const v = command && commandSkipped ? 'skip' : verdict(item); // I5
       if (v === 'take') out.push(item);
       else if (v === 'skip') {
         skipped.push(item);
@@ -139,17 +145,26 @@ export class Inbox {
     return this.others.peek() ?? this.intents.peek();
   }
 
-  /** Resolves once an input is waiting or `wake()` is called (I3). */
-  async next(): Promise<void> {
-    if (this.size > 0) return;
+  /**
+   * Resolves once an input is waiting or `wake()` is called (I3). With `fresh`, waiting inputs do not
+   * count, only one pushed since the last call: the loop's last tick skipped all of them (they wait for
+   * step-queue room, which a step outcome's arrival brings), and polling them would spin.
+   */
+  async next(fresh = false): Promise<void> {
+    if (fresh ? this.arrived : this.size > 0) {
+      this.arrived = false;
+      return;
+    }
     await new Promise<void>((resolve) => {
       this.waiter = resolve;
     });
     this.waiter = undefined;
+    this.arrived = false;
   }
 
   /** Wakes a pending `next()`. */
   wake(): void {
+    this.arrived = true;
     this.waiter?.();
   }
 

@@ -34,8 +34,8 @@ export interface IntakeDeps {
   readonly quarantine: Quarantine;
   /** Commands below this offset were applied already (a redelivery after a resync). */
   readonly nextCommandOffset: () => number;
-  /** False while the step runner's queue is full. */
-  readonly runnerHasRoom: () => boolean;
+  /** Attempts the step runner's queue has room for now (stepQueueMax less those waiting). */
+  readonly attemptRoom: () => number;
 }
 
 function emitRejected(topic: string, reason: string): ErrorData {
@@ -49,6 +49,8 @@ function emitRejected(topic: string, reason: string): ErrorData {
 
 /** Readies a tick's inputs for `decide` (I1–I4). */
 export class Intake {
+  private attemptsThisTick = 0;
+
   constructor(private readonly deps: IntakeDeps) {}
 
   /**
@@ -59,11 +61,23 @@ export class Intake {
     const { input } = q;
     if (input.kind === 'intent') {
       if (this.deps.hot.runs.get(input.workflowId) !== q.run) return 'drop';
-      return input.intent.type === 'step' && !this.deps.runnerHasRoom() ? 'skip' : 'take';
+      return input.intent.type === 'step' ? this.attemptRoom() : 'take';
     }
     if (input.kind === 'command' || input.kind === 'badCommand' || input.kind === 'misrouted')
       return Number(input.offset) >= this.deps.nextCommandOffset() ? 'take' : 'drop';
-    if (input.kind === 'timerDue' && !this.deps.runnerHasRoom()) return 'skip'; // a retry may start an attempt
+    if (input.kind === 'timerDue') return this.attemptRoom(); // a retry timer starts an attempt
+    return 'take';
+  }
+
+  /** A tick begins: the attempts it may start are counted afresh. */
+  startTick(): void {
+    this.attemptsThisTick = 0;
+  }
+
+  /** 'take' while this tick's attempts still fit the step runner's queue (stepQueueMax), else 'skip'. */
+  private attemptRoom(): 'take' | 'skip' {
+    if (this.attemptsThisTick >= this.deps.attemptRoom()) return 'skip';
+    this.attemptsThisTick++;
     return 'take';
   }
 

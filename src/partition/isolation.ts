@@ -37,9 +37,9 @@ export class Isolation {
     this.untilMs = this.now() + SUSPICION_MS;
   }
 
-  /** True when `id` is a suspect. */
+  /** True when `id` is a suspect now (suspicion expires, I2). */
   isSuspect(id: string): boolean {
-    return this.suspects.has(id);
+    return this.active && this.suspects.has(id);
   }
 
   /** Clears `ids`: each committed a tick of its own. */

@@ -81,6 +81,8 @@ export interface OwnerFailing {
 /** Counters for tests, metrics and the admin surface. */
 export interface OwnerStats {
   catchUpRecords: number;
+  /** How long claiming and catching up took, in ms. */
+  catchUpMs: number;
   cachedCheckpoint: number;
   resumedWorkflows: number;
   ticks: number;
@@ -90,6 +92,8 @@ export interface OwnerStats {
   evictedWorkflows: number;
   timersInMemory: number;
   ticksRejected: number;
+  workflowsStarted: number;
+  workflowsFinished: number;
   failing: OwnerFailing | null;
 }
 
@@ -97,6 +101,7 @@ export interface OwnerStats {
 export function newOwnerStats(): OwnerStats {
   return {
     catchUpRecords: 0,
+    catchUpMs: 0,
     cachedCheckpoint: -1,
     resumedWorkflows: 0,
     ticks: 0,
@@ -106,6 +111,8 @@ export function newOwnerStats(): OwnerStats {
     evictedWorkflows: 0,
     timersInMemory: 0,
     ticksRejected: 0,
+    workflowsStarted: 0,
+    workflowsFinished: 0,
     failing: null,
   };
 }

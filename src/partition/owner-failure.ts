@@ -109,19 +109,20 @@ export class FailureHandler {
       details: { type: kind.type ?? null },
     };
     const emits = failure.emits.get(id) ?? [];
-    const commands = failure.taken.filter((q) => 'offset' in q.input);
-    if (emits.length > 0)
+    const offsets = failure.taken.flatMap((q) => ('offset' in q.input ? [q.input.offset] : []));
+    if (emits.length > 0) {
       for (const callSeq of emits)
         quarantine.refuseEmit(id, callSeq, { ...error, code: ErrorCode.EmitRejected });
-    else if (commands.length > 0)
-      for (const q of commands)
-        if ('offset' in q.input) quarantine.refuseCommand(q.input.offset, error);
-        else quarantine.refuseWorkflow(id, error);
+    } else if (offsets.length > 0) {
+      for (const offset of offsets) quarantine.refuseCommand(offset, error);
+    } else {
+      quarantine.refuseWorkflow(id, error);
+    }
     isolation.passed([id]);
     deps.logger.log('error', 'refused what Kafka would not take', {
       partition: deps.partition,
       workflowId: id,
-      refused: emits.length > 0 ? 'emits' : commands.length > 0 ? 'commands' : 'workflow',
+      refused: emits.length > 0 ? 'emits' : offsets.length > 0 ? 'commands' : 'workflow',
       error: kind.message,
     });
   }

@@ -61,6 +61,9 @@ const PASSIVE = new Set(['SignalReceived', 'CommandRejected']);
 
 /** Runs ticks for one owner. */
 export class TickPipeline {
+  /** True when the last tick took nothing: every waiting input was skipped (the step queue is full). */
+  idle = false;
+
   constructor(private readonly parts: TickParts) {}
 
   private context(nowMs: number): DecideContext {
@@ -84,8 +87,10 @@ export class TickPipeline {
     const nowMs = deps.clock.now();
     const limits = deps.limits;
     isolation.startTick();
+    intake.startTick();
     const queued1 = inbox.take(limits.tickInputsMax, (q) => this.verdict(q));
-    if (queued1.length === 0) return undefined;
+    this.idle = queued1.length === 0;
+    if (this.idle) return undefined;
     const view = new TickView(this.parts.hot);
     const changes = new Changes(deps.partition);
     const ctx = this.context(nowMs);
@@ -99,7 +104,7 @@ export class TickPipeline {
     inbox.returnToFront(queued1.slice(first.taken));
     this.startNewRuns(first.effects.records, view);
     await this.parts.runs.deliver(first.effects.records); // I4
-    const queued2 = inbox.takeIntents(limits.tickInputsMax, (q) => this.verdict(q));
+    const queued2 = inbox.takeIntents(limits.tickInputsMax - first.taken, (q) => this.verdict(q));
     let inputs2: Input[];
     try {
       inputs2 = await intake.prepare(queued2, view);

@@ -74,7 +74,10 @@ export class PartitionOwner {
     };
     this.runner = new StepRunner(
       runnerLimits,
-      (input) => enqueue({ input }),
+      (input) => {
+        if (input.kind === 'stepOutcome') this.runs.outcomeQueued(input.workflowId, input.callSeq);
+        enqueue({ input });
+      },
       () => clock.now(),
     );
     this.timers = new TimerQueue(
@@ -106,7 +109,7 @@ export class PartitionOwner {
       catalog: deps.catalog,
       quarantine: this.quarantine,
       nextCommandOffset: () => this.positions.nextCommandOffset,
-      runnerHasRoom: () => this.runner.hasRoom(),
+      attemptRoom: () => this.runner.room(),
     });
     const parts = {
       deps,
@@ -157,7 +160,9 @@ export class PartitionOwner {
   }
 
   private async begin(): Promise<void> {
+    const startedAtMs = this.deps.clock.now();
     const claimed = await claimPartition(this.deps, this.abort.signal);
+    this.stats.catchUpMs = this.deps.clock.now() - startedAtMs;
     this.claimOffset = claimed.claimOffset;
     this.positions.epoch = claimed.epoch;
     this.positions.caughtUp(claimed.checkpoint.commandOffset);
@@ -213,7 +218,7 @@ export class PartitionOwner {
     this.chores.schedule();
     try {
       while (this.phase === 'running') {
-        await this.inbox.next();
+        await this.inbox.next(this.pipeline.idle); // after a tick that took nothing, wait for news (I3)
         if (this.phase !== 'running') break;
         await this.linger();
         const failure = await this.pipeline.run();

@@ -4,8 +4,9 @@
  *
  *   an emit call      → its call fails with KafkaRejectedError (CallRejected), the body can catch it;
  *   a command         → the DLQ, with code LB_KAFKA_REJECTED and Kafka's reason;
- *   a workflow        → parked as stuck with the reason (once); its further intents are dropped until a
- *                       new owner replays it.
+ *   a workflow        → parked as stuck with the reason (once); its further intents, step outcomes and
+ *                       due timers become that same stuck decision (no record) until a new owner
+ *                       replays it.
  *
  * I1. Bounded: at most `QUARANTINE_MAX` entries of each kind; the oldest are forgotten first (they have
  *     been converted by then: the owner quarantines an entry right before retrying its inputs).
@@ -76,9 +77,13 @@ export class Quarantine {
       const workflowId = input.kind === 'misrouted' ? input.command.id : input.workflowId;
       return { kind: 'badCommand', code, reason, offset: input.offset, workflowId, key: null, value: null };
     }
-    if (input.kind !== 'intent') return input;
+    if (input.kind !== 'intent' && input.kind !== 'stepOutcome' && input.kind !== 'timerDue') return input;
     const parked = this.workflows.get(input.workflowId);
-    if (parked !== undefined) return { ...input, intent: { type: 'stuck', error: parked } }; // once: decide-intent I1
+    if (parked !== undefined) {
+      // Whatever would move it on becomes the one stuck record (written once: decide-intent I1).
+      return { kind: 'intent', workflowId: input.workflowId, intent: { type: 'stuck', error: parked } };
+    }
+    if (input.kind !== 'intent') return input;
     const { intent } = input;
     if (intent.type !== 'emit') return input;
     const error = this.emits.get(`${intent.callSeq}\u0000${input.workflowId}`);

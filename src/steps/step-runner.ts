@@ -69,6 +69,11 @@ export class StepRunner {
     return this.queue.length < this.limits.stepQueueMax;
   }
 
+  /** Attempts the queue has room for now (I1). */
+  room(): number {
+    return Math.max(0, this.limits.stepQueueMax - this.queue.length);
+  }
+
   /** Attempts running now. */
   get inFlight(): number {
     return this.running.size;

@@ -20,7 +20,6 @@ import {
   Partition,
   startCommand,
   stepIntent,
-  stepOutcome,
   T0,
 } from './machine-harness.js';
 

@@ -4,16 +4,14 @@
  * commands of its partition as a consumer would.
  */
 import { MemoryKvStore, NodeCache } from '../../../src/cache/index.js';
-import { topicNames } from '../../../src/journal/index.js';
 import type { Logger } from '../../../src/logging/index.js';
-import { defaultOwnerLimits, PartitionOwner } from '../../../src/partition/index.js';
+import { PartitionOwner } from '../../../src/partition/index.js';
 import type { AnyWorkflowDefinition } from '../../../src/workflow/index.js';
 import type { VirtualClock } from './sim-clock.js';
-import { SimCatalog, type SimKafka, SimReader } from './sim-kafka.js';
+import type { SimKafka } from './sim-kafka.js';
+import { SIM_TOPICS, simOwnerDeps } from './sim-owner.js';
 
-/** The namespace of the simulation. */
-export const SIM_NS = 'sim';
-export const SIM_TOPICS = topicNames(SIM_NS);
+export { SIM_NS, SIM_TOPICS } from './sim-owner.js';
 
 interface Owned {
   readonly owner: PartitionOwner;
@@ -71,27 +69,16 @@ export class SimCluster {
     if (cache === undefined) throw new Error(`no node ${node}`);
     const committed = this.kafka.groupOffsets.get(`${SIM_TOPICS.commands}:${p}`) ?? 0;
     const owner = new PartitionOwner(
-      {
-        writer: this.kafka.writer(`${SIM_NS}.p${p}`),
-        reader: new SimReader(this.kafka, SIM_TOPICS.journal, p),
-        catalog: new SimCatalog(this.kafka),
-        cache: cache.partition(p),
-        topics: SIM_TOPICS,
-        groupId: `${SIM_NS}.executors`,
+      simOwnerDeps(this.kafka, {
         partition: p,
-        executorId: `node-${node}`,
-        workflows: new Map(this.workflows.map((w) => [w.name, w])),
-        partitionOf: (id) => this.kafka.partitionOf(id),
-        limits: {
-          ...defaultOwnerLimits,
-          idleEvictMs: 300,
-          housekeepingIntervalMs: 100,
-          catchUpBatchRecordsMax: 50,
-        },
-        logger: this.logger,
+        cache: cache.partition(p),
+        workflows: this.workflows,
         clock: this.clock,
+        executorId: `node-${node}`,
+        limits: { idleEvictMs: 300, housekeepingIntervalMs: 100, catchUpBatchRecordsMax: 50 },
+        logger: this.logger,
         committedCommandOffset: committed,
-      },
+      }),
       (failed, error) => {
         if (this.owned.get(p)?.owner === failed) this.failures.push(`partition ${p}: ${String(error)}`);
       },
