@@ -16,7 +16,7 @@
  *     SignalConsumed, ChildStarted, Emitted, CompensationStarted, CallRejected) carries `parentSeq`: the call
  *     made last in the same async context before it (0 for the body's start). A call is identified by
  *     (parentSeq, its rank among the calls with that parentSeq), which does not depend on how long non-ctx
- *     I/O between calls took, so a replay finds the same callSeq for it (replay/call-identity.ts).
+ *     I/O between calls took, so a replay finds the same callSeq for it (replay/call-origin.ts, call-matcher.ts).
  */
 import type { ErrorData, JsonValue } from './json.js';
 
