@@ -87,13 +87,14 @@ export class HotSet {
 
   /**
    * Evicts idle wakeable workflows, and past the bound the least recently active wakeable ones (I1, I3);
-   * `busy(id)` vetoes one (an attempt held for it, say). Returns the ids evicted.
+   * `busy(id)` vetoes one (an attempt held for it, say). Returns the ids evicted, and `more` when the
+   * scan stopped at its bound having evicted some: another round would likely evict more.
    */
-  evict(nowMs: number, idleMs: number, busy: (id: string) => boolean): string[] {
+  evict(nowMs: number, idleMs: number, busy: (id: string) => boolean): { ids: string[]; more: boolean } {
     const evicted: string[] = [];
     let scanned = 0;
     for (const [id, activeAtMs] of this.activity) {
-      if (++scanned > EVICTION_SCAN_MAX) break;
+      if (++scanned > EVICTION_SCAN_MAX) return { ids: evicted, more: evicted.length > 0 };
       const over = this.states.size > this.max;
       if (!over && nowMs - activeAtMs < idleMs) break; // the rest were active more recently
       const ws = this.states.get(id);
@@ -102,6 +103,6 @@ export class HotSet {
       this.drop(id);
       evicted.push(id);
     }
-    return evicted;
+    return { ids: evicted, more: false };
   }
 }

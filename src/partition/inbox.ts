@@ -12,6 +12,8 @@
  * I5. Commands are taken in offset order and never past one that is skipped: a tick journals the position
  *     after the last command it took (CommandsConsumed), so every command below it must be in that tick or
  *     an earlier one. Other inputs may be taken around a skipped one.
+ * I6. Body intents are taken before commands: under a stream of commands, the workflows already started
+ *     reach their next wait (and can leave memory) before more start, so memory follows what is live.
  */
 import type { Input } from '../machine/index.js';
 import type { RunEntry } from './run-entry.js';
@@ -107,12 +109,13 @@ export class Inbox {
   }
 
   /**
-   * Removes up to `max` inputs — commands, outcomes and timers first, then intents — that `verdict` takes;
-   * ones it drops are gone, ones it skips stay, in order (I1). At most SCAN_MAX are looked at (I2).
+   * Removes up to `max` inputs — body intents first, then commands, outcomes and timers — that `verdict`
+   * takes; ones it drops are gone, ones it skips stay, in order (I1). At most SCAN_MAX are looked at (I2).
+   * Intents go first (I6): work already started moves on before new work comes in.
    */
   take(max: number, verdict: Verdict = () => 'take'): Queued[] {
     const out: Queued[] = [];
-    for (const fifo of [this.others, this.intents]) this.takeFrom(fifo, max, verdict, out);
+    for (const fifo of [this.intents, this.others]) this.takeFrom(fifo, max, verdict, out);
     return out;
   }
 
@@ -151,10 +154,9 @@ export class Inbox {
    * step-queue room, which a step outcome's arrival brings), and polling them would spin.
    */
   async next(fresh = false): Promise<void> {
-    if (fresh ? this.arrived : this.size > 0) {
-      this.arrived = false;
-      return;
-    }
+    const ready = this.arrived || (!fresh && this.size > 0);
+    this.arrived = false;
+    if (ready) return;
     await new Promise<void>((resolve) => {
       this.waiter = resolve;
     });

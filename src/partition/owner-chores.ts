@@ -7,6 +7,9 @@
  *     PURGE_BATCH_MAX), so a round's cost never depends on how many workflows ever ran.
  * I2. Resumes after a takeover go a bounded number at a time (`resumesInFlightMax`), and only while the
  *     hot set has room, so a partition with many active workflows comes back without a memory spike.
+ * I3. A backlog drains in a run of rounds, not one per interval: a round that stopped at its bound with
+ *     work left wakes the loop for another, so 100,000 idle workflows leave memory in seconds while ticks
+ *     still run between rounds.
  */
 import { type Clock, sleepOn, type TimerHandle } from '../clock.js';
 import { errorMessage } from '../errors.js';
@@ -38,6 +41,8 @@ export interface ChoreParts {
 export class Chores {
   private timer: TimerHandle | undefined;
   private lastRetentionMs = 0;
+  /** The last retention round stopped at its bound: the next round does not wait for the interval. */
+  private cacheBacklog = false;
 
   constructor(private readonly parts: ChoreParts) {}
 
@@ -64,19 +69,23 @@ export class Chores {
   async run(): Promise<void> {
     const { deps, hot, runs, timers, stats } = this.parts;
     const nowMs = this.clock.now();
-    const evicted = hot.evict(nowMs, deps.limits.idleEvictMs, (id) => runs.holds(id));
-    if (evicted.length > 0) {
-      runs.forget(evicted);
-      stats.evictedWorkflows += evicted.length;
+    const eviction = hot.evict(nowMs, deps.limits.idleEvictMs, (id) => runs.holds(id));
+    if (eviction.ids.length > 0) {
+      runs.forget(eviction.ids);
+      stats.evictedWorkflows += eviction.ids.length;
     }
     if (timers.needsRefill()) await timers.refill();
-    if (nowMs - this.lastRetentionMs >= deps.limits.housekeepingIntervalMs) {
+    let backlog = eviction.more;
+    if (this.cacheBacklog || nowMs - this.lastRetentionMs >= deps.limits.housekeepingIntervalMs) {
       this.lastRetentionMs = nowMs;
-      await deps.cache.expire(nowMs - deps.limits.finishedRetentionMs, EXPIRE_BATCH_MAX);
-      await deps.cache.purge(PURGE_BATCH_MAX);
+      const expired = await deps.cache.expire(nowMs - deps.limits.finishedRetentionMs, EXPIRE_BATCH_MAX);
+      const purged = await deps.cache.purge(PURGE_BATCH_MAX);
+      this.cacheBacklog = expired >= EXPIRE_BATCH_MAX || purged >= PURGE_BATCH_MAX;
+      backlog ||= this.cacheBacklog;
     }
     stats.hotWorkflows = hot.size;
     stats.timersInMemory = timers.size;
+    if (backlog) this.parts.inbox.wake(); // I3: another bounded round soon, between ticks
   }
 
   /** Resumes every workflow that needs its body now, a bounded number at a time (I2). */

@@ -42,7 +42,8 @@ export interface RunRegistryDeps {
 
 /** Live runs of one partition. */
 export class RunRegistry {
-  private readonly held = new Map<string, number>();
+  /** Attempts held for runs being rebuilt (I3): workflow id → callSeq → attempt. */
+  private readonly held = new Map<string, Map<number, number>>();
   /** Calls whose attempt's outcome is in the inbox or in a tick not committed yet. */
   private readonly outcomes = new Set<string>();
   private readonly resumeQueue = new Set<string>();
@@ -63,7 +64,11 @@ export class RunRegistry {
    */
   attemptActive(workflowId: string, callSeq: number): boolean {
     const key = attemptKey(workflowId, callSeq);
-    return this.deps.runner.active(workflowId, callSeq) || this.held.has(key) || this.outcomes.has(key);
+    return (
+      this.deps.runner.active(workflowId, callSeq) ||
+      this.held.get(workflowId)?.has(callSeq) === true ||
+      this.outcomes.has(key)
+    );
   }
 
   /** An attempt's outcome reached the inbox; it counts as active until a tick commits it. */
@@ -78,8 +83,7 @@ export class RunRegistry {
 
   /** True while some attempt of `workflowId` is held (it must not leave memory). */
   holds(workflowId: string): boolean {
-    for (const key of this.held.keys()) if (key.endsWith(`\u0000${workflowId}`)) return true;
-    return false;
+    return this.held.has(workflowId);
   }
 
   /** Asks for `workflowId`'s run to be rebuilt by replay, unless it is live already (I2). */
@@ -221,18 +225,21 @@ export class RunRegistry {
         this.deps.runner.run(request, a.attempt); // the body has made the call (a replaying one too)
         continue;
       }
-      this.held.set(attemptKey(a.workflowId, a.callSeq), a.attempt);
+      const forRun = this.held.get(a.workflowId) ?? new Map<number, number>();
+      forRun.set(a.callSeq, a.attempt);
+      this.held.set(a.workflowId, forRun);
       this.resume(a.workflowId);
     }
   }
 
   /** A run made step call `callSeq` again: start the attempt held for it (I3). */
   private release(entry: RunEntry, callSeq: number): void {
-    const key = attemptKey(entry.workflowId, callSeq);
-    const attempt = this.held.get(key);
+    const forRun = this.held.get(entry.workflowId);
+    const attempt = forRun?.get(callSeq);
     const request = entry.run?.stepCall(callSeq);
-    if (attempt === undefined || request === undefined) return;
-    this.held.delete(key);
+    if (forRun === undefined || attempt === undefined || request === undefined) return;
+    forRun.delete(callSeq);
+    if (forRun.size === 0) this.held.delete(entry.workflowId);
     this.deps.runner.run(request, attempt);
   }
 
@@ -241,7 +248,7 @@ export class RunRegistry {
     for (const id of ids) {
       this.deps.hot.runs.delete(id);
       this.resumeQueue.delete(id);
-      for (const key of [...this.held.keys()]) if (key.endsWith(`\u0000${id}`)) this.held.delete(key);
+      this.held.delete(id);
     }
   }
 

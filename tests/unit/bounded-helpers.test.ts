@@ -280,29 +280,29 @@ describe('Inbox (I1, I2)', () => {
     return inbox;
   }
 
-  it('takes commands, outcomes and timers first, then intents, each in order', () => {
+  it('takes intents first (inbox.ts I6), then commands, outcomes and timers, each in order', () => {
     const inbox = filled(3, 3);
-    expect(inbox.take(4).map(idOf)).toEqual(['t0', 't1', 't2', 'i0']);
-    expect(inbox.take(10).map(idOf)).toEqual(['i1', 'i2']);
+    expect(inbox.take(4).map(idOf)).toEqual(['i0', 'i1', 'i2', 't0']);
+    expect(inbox.take(10).map(idOf)).toEqual(['t1', 't2']);
   });
 
   it('drops what the verdict drops and keeps what it skips, in order, at the front', () => {
     const inbox = filled(9, 9);
-    expect(inbox.take(3, byNumber).map(idOf)).toEqual(['t0', 't3', 't6']);
+    expect(inbox.take(3, byNumber).map(idOf)).toEqual(['i0', 'i3', 'i6']);
     expect(inbox.take(100).map(idOf)).toEqual([
-      't1',
-      't4',
-      't7',
-      't8',
-      'i0',
       'i1',
-      'i2',
-      'i3',
       'i4',
-      'i5',
-      'i6',
       'i7',
       'i8',
+      't0',
+      't1',
+      't2',
+      't3',
+      't4',
+      't5',
+      't6',
+      't7',
+      't8',
     ]);
   });
 
@@ -316,8 +316,8 @@ describe('Inbox (I1, I2)', () => {
   it('returnToFront puts untaken inputs back before the rest, in order', () => {
     const inbox = filled(4, 4);
     const taken = inbox.take(6);
-    inbox.returnToFront(taken.slice(2)); // t2 t3 i0 i1
-    expect(inbox.take(100).map(idOf)).toEqual(['t2', 't3', 'i0', 'i1', 'i2', 'i3']);
+    inbox.returnToFront(taken.slice(2)); // i2 i3 t0 t1
+    expect(inbox.take(100).map(idOf)).toEqual(['i2', 'i3', 't0', 't1', 't2', 't3']);
   });
 
   it.each([
