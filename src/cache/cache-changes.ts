@@ -13,7 +13,7 @@
  *     timer armed and fired within one batch leaves nothing behind.
  * I4. The checkpoint is written in the same batch as the changes it covers (DESIGN §6).
  */
-import type { JournalRecord } from '../journal/index.js';
+import { type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
 import {
   isTerminal,
   isWakeable,
@@ -39,12 +39,6 @@ export interface Checkpoint {
 export const EMPTY_CHECKPOINT: Checkpoint = { journalOffset: -1, commandOffset: 0, epoch: 0 };
 
 const EMPTY = Buffer.alloc(0);
-
-const TERMINAL_KINDS: ReadonlySet<string> = new Set([
-  'WorkflowCompleted',
-  'WorkflowFailed',
-  'WorkflowCancelled',
-]);
 
 /** A timer that became pending (`armed`) or stopped being pending, in the order it happened. */
 export interface TimerEvent {
@@ -89,7 +83,7 @@ export class CacheChanges implements TimerObserver {
   record(ws: WorkflowState, record: JournalRecord, value: Buffer, offset: number): void {
     if (record.seq <= 0) return; // outside the workflow's sequence: it changed nothing
     this.touched.set(ws.id, ws);
-    if (TERMINAL_KINDS.has(record.body.kind)) this.terminalOffsets.set(ws.id, offset);
+    if (TERMINAL_RECORD_KINDS.has(record.body.kind)) this.terminalOffsets.set(ws.id, offset);
     let entry = this.history.get(ws.id);
     if (entry === undefined) {
       entry = { firstSeq: record.seq, ops: [] };

@@ -19,6 +19,7 @@ export {
   RECORD_KINDS,
   type RecordBody,
   type RecordKind,
+  TERMINAL_RECORD_KINDS,
   type TimerPurpose,
 } from './records.js';
 export { type TopicNames, topicNames } from './topic-names.js';

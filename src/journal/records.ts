@@ -213,3 +213,10 @@ export const RECORD_KINDS: readonly RecordKind[] = [
   'StepStarted',
   'CallRejected',
 ];
+
+/** The kinds that end a workflow: exactly one of them closes every workflow's history. */
+export const TERMINAL_RECORD_KINDS: ReadonlySet<RecordKind> = new Set<RecordKind>([
+  'WorkflowCompleted',
+  'WorkflowFailed',
+  'WorkflowCancelled',
+]);

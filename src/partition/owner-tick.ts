@@ -16,7 +16,7 @@
  *     (cache-changes.ts I1).
  */
 import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
-import { encodeRecord, type JournalRecord } from '../journal/index.js';
+import { encodeRecord, type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
 import { type DecideContext, type Input, isTerminal, writesNothing } from '../machine/index.js';
 import type { TimerQueue } from '../timers/index.js';
 import { commandsConsumed } from './command-input.js';
@@ -179,6 +179,9 @@ export class TickPipeline {
     const { deps, hot, runs, positions, stats, timers } = this.parts;
     stats.ticks++;
     stats.recordsWritten += records.length;
+    for (const { body } of records)
+      if (body.kind === 'WorkflowStarted') stats.workflowsStarted++;
+      else if (TERMINAL_RECORD_KINDS.has(body.kind)) stats.workflowsFinished++;
     if (journalBase !== undefined) {
       for (const [i, record] of records.entries()) {
         const ws = view.get(record.workflowId);

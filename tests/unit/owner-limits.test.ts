@@ -117,6 +117,7 @@ describe('owner bounds (owner.ts I5)', () => {
         sim.feed(true);
       },
     );
+    expect(sim.owner.stats).toMatchObject({ workflowsStarted: 40, workflowsFinished: 40 }); // counted at commit
     expect(sim.failures).toEqual([]);
     await sim.owner.stop();
   });
