@@ -245,7 +245,7 @@ export class Executor {
     };
     return new PartitionSlot(p, host, systemClock, {
       failedBackoffMs: 500,
-      failedBackoffMaxMs: 60_000,
+      failedBackoffMaxMs: 15_000,
       fencedBackoffMs: 3_000,
       healthyMs: 60_000,
     });

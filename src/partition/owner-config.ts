@@ -65,7 +65,7 @@ export const defaultOwnerLimits: OwnerLimits = {
   finishedRetentionMs: 7 * 86_400_000,
   housekeepingIntervalMs: 5_000,
   failureBackoffMs: 100,
-  failureBackoffMaxMs: 30_000,
+  failureBackoffMaxMs: 5_000,
   machine: defaultMachineLimits,
   run: defaultRunLimits,
 };
