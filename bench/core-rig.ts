@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { Client } from '../src/client/index.js';
 import { Executor, type LimitOptions, type Logger } from '../src/executor/index.js';
-import { createKafka, scanJournal, topicNames } from '../src/kafka/index.js';
+import { createKafka, readPartitions, scanJournal, topicNames } from '../src/kafka/index.js';
 import type { AnyWorkflowDefinition } from '../src/workflow/index.js';
 import { round } from './stats.js';
 
@@ -130,12 +130,40 @@ export class CoreRig {
     return records.filter((r) => r.workflowId === id && r.body.kind === 'StepCompleted').map((r) => r.atMs);
   }
 
-  /** What the owners of `executor` read when they caught up, and how fast. */
-  catchUpRate(_suffix: string, executor: Executor): object {
+  /**
+   * What the owners of `executor` read when they caught up, and how fast; beside it the floor: the same
+   * journal read by a bare KafkaJS consumer that only counts the messages (no decoding, no cache).
+   */
+  async catchUpRate(suffix: string, executor: Executor): Promise<object> {
     const stats = [...executor.partitionStats().values()];
     const records = stats.reduce((sum, s) => sum + s.catchUpRecords, 0);
     const ms = Math.max(1, ...stats.map((s) => s.catchUpMs));
-    return { records, seconds: round(ms / 1000), recordsPerSec: round(records / (ms / 1000)) };
+    const kafka = createKafka({ brokers: this.brokers, clientId: 'bench-raw-read', logLevelName: 'nothing' });
+    const topic = topicNames(this.namespace(suffix)).journal;
+    const admin = kafka.admin();
+    await admin.connect();
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+    await admin.disconnect();
+    let raw = 0;
+    const t0 = performance.now();
+    await readPartitions(kafka, {
+      topic,
+      from: new Map([...ends.keys()].map((p) => [p, 0])),
+      ends,
+      onBatch: (_p, messages) => {
+        raw += messages.length;
+      },
+      stallMs: 30_000,
+      groupPrefix: `${this.prefix}.raw`,
+    });
+    const rawSeconds = (performance.now() - t0) / 1000;
+    return {
+      records,
+      seconds: round(ms / 1000),
+      recordsPerSec: round(records / (ms / 1000)),
+      rawKafkaJsReadPerSec: round(raw / rawSeconds),
+      ofRawRead: round(records / (ms / 1000) / (raw / rawSeconds)),
+    };
   }
 
   async close(): Promise<void> {
