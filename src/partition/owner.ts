@@ -4,6 +4,8 @@
  *
  * I1. One owner per partition, one loop per owner: Kafka callbacks, step runners, timers and runs only
  *     put inputs in the inbox (STYLE §1).
+ * I2. A tick is one transaction, and nothing of it leaves the owner before its commit (owner-tick.ts I1);
+ *     the loop starts the next tick only after the last one committed or was rolled back.
  * I3. A command below the journaled position is a redelivery and is dropped: commands apply exactly once.
  * I4. A failed write is rolled back and retried (owner-failure.ts); only a fencing, a broken invariant
  *     or a failure to start ends the owner, and the executor decides what comes next.
