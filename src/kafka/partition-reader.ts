@@ -71,6 +71,7 @@ class ReadProgress {
   private finish!: () => void;
   private fail!: (error: Error) => void;
   private timer: NodeJS.Timeout | undefined;
+  private ended = false;
 
   constructor(
     partitions: readonly number[],
@@ -91,6 +92,7 @@ class ReadProgress {
 
   progress(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.ended) return; // a batch event during the consumer's disconnect must not re-arm the timer
     const { stallMs, topic } = this.options;
     this.timer = setTimeout(
       () => this.fail(new ReadStalledError(`reading ${topic} stalled: no batch for ${stallMs} ms`)),
@@ -104,6 +106,7 @@ class ReadProgress {
   }
 
   end(): void {
+    this.ended = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
   }
 }
