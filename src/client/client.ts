@@ -13,6 +13,8 @@
  *     (its consumer reconnects; one that crashes for good is replaced) until its own timeout.
  * I6. Bounded: at most `waitersMax` result and describe waits at once, and no command over
  *     `commandBytesMax` (a signal with a huge payload, say) is sent; either fails with a LimitError.
+ * I7. An idle client costs next to nothing: its event fetches wait on the broker up to
+ *     EVENT_FETCH_WAIT_MS, and the broker answers as soon as an event is committed.
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
@@ -59,6 +61,9 @@ export interface WorkflowHandle<O = JsonValue> {
   result(options?: { readonly timeout?: Duration }): Promise<O>;
 }
 
+/** Longest an event fetch waits on the broker; it answers at once when an event arrives (I7). */
+const EVENT_FETCH_WAIT_MS = 500;
+
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /** Talks to Logbook executors through Kafka. */
@@ -101,7 +106,7 @@ export class Client {
     const consumer = this.kafka.consumer({
       groupId: `${this.topics.events}.client.${randomUUID()}`,
       readUncommitted: false, // I3
-      maxWaitTimeInMs: 50,
+      maxWaitTimeInMs: EVENT_FETCH_WAIT_MS, // I7
     });
     try {
       await producer.connect();

@@ -14,6 +14,9 @@
  * I5. Nothing here lets a promise reject unhandled: a consumer that crashes for good is replaced after a
  *     backoff, `seek` on a consumer that is restarting is retried by the resume timer, and every owner
  *     failure goes to its slot.
+ * I6. An idle executor costs next to nothing: the resume check runs only while a partition is paused, and
+ *     command fetches wait up to COMMAND_FETCH_WAIT_MS on the broker (which answers as soon as a record
+ *     arrives, so this adds no latency).
  */
 import { mkdirSync } from 'node:fs';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
@@ -34,8 +37,13 @@ import type { OwnerStats } from '../partition/index.js';
 import { type ExecutorConfig, type ExecutorOptions, resolveExecutorOptions } from './executor-options.js';
 import { OwnerFactory } from './owner-factory.js';
 
-/** How often paused partitions are checked for an owner that can take commands again (I2). */
+/** How often paused partitions are checked for an owner that can take commands again (I2, I6). */
 const RESUME_CHECK_MS = 25;
+/**
+ * Longest a command fetch waits on the broker for new records (I6). The broker answers at once when a
+ * record arrives, so this bounds only how often an idle executor asks: 2 fetches a second.
+ */
+export const COMMAND_FETCH_WAIT_MS = 500;
 /** Wait before a consumer that crashed for good is replaced (I5). */
 const CONSUMER_RESTART_MS = 2_000;
 
@@ -105,8 +113,6 @@ export class Executor {
     });
     await this.factory.fitTickToJournal();
     await this.startConsumer();
-    this.resumeTimer = setInterval(() => this.resumePaused(), RESUME_CHECK_MS);
-    this.resumeTimer.unref();
     this.config.logger.log('info', 'executor started', {
       executorId: this.config.executorId,
       namespace: this.config.namespace,
@@ -121,7 +127,7 @@ export class Executor {
       sessionTimeout: this.config.sessionTimeoutMs,
       rebalanceTimeout: Math.max(30_000, this.config.sessionTimeoutMs),
       heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 100,
+      maxWaitTimeInMs: COMMAND_FETCH_WAIT_MS, // I6
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
@@ -197,6 +203,10 @@ export class Executor {
     try {
       this.consumer?.pause([{ topic: this.topics.commands, partitions: [p] }]);
       this.paused.add(p);
+      if (this.resumeTimer === undefined && !this.stopping) {
+        this.resumeTimer = setInterval(() => this.resumePaused(), RESUME_CHECK_MS); // I6
+        this.resumeTimer.unref();
+      }
     } catch {
       // The consumer is restarting; its next batch for p comes back here.
     }
@@ -213,6 +223,10 @@ export class Executor {
       } catch {
         // The consumer is restarting (I5); try again on the next check.
       }
+    }
+    if (this.paused.size === 0 && this.resumeTimer !== undefined) {
+      clearInterval(this.resumeTimer); // I6
+      this.resumeTimer = undefined;
     }
   }
 
