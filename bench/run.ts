@@ -1,17 +1,27 @@
 /**
- * `npm run bench`: Logbook's benchmark, printed as one JSON object. All figures come from one run
- * against one local broker, beside the raw-Kafka floor measured in the same run (this machine is noisy;
- * compare ratios, not absolutes).
+ * `npm run bench`: Logbook's benchmark, printed as one JSON object on stdout (progress and per-round
+ * figures on stderr as they come). All figures come from one run against one local broker, beside the
+ * raw-Kafka floor measured in the same round (this machine is noisy; compare ratios, not absolutes).
  *
  * W1 is a 3-step workflow of no-op steps with ~100-byte results.
- *   latency:    300 workflows started and awaited one at a time (end to end, client → result)
- *   throughput: 2,000 workflows, 100 in flight
- * Per-step overhead is read from the journal: the time between consecutive StepCompleted records of one
- * workflow (no-op steps, so it is the engine's cost of one durable step, commit included), and set against
- * the floor's raw KafkaJS transactional produce + offset commit round trip (`perStepOverRawTxnCommit`).
+ *   idle:       the broker alone, then the broker with an executor owning every partition and no
+ *               workflows: CPU ms per second of each.
+ *   warm-up:    BENCH_WARMUP_RUNS workflows, 100 in flight, before any figure (the broker's JIT).
+ *   rounds:     BENCH_ROUNDS times: the floor; BENCH_LATENCY_RUNS workflows started and awaited one at a
+ *               time (end to end, client → result, and CPU per workflow of node and broker together);
+ *               BENCH_THROUGHPUT_RUNS workflows with BENCH_IN_FLIGHT in flight (workflows/s, CPU each).
+ *   wide:       the throughput run again with BENCH_WIDE_IN_FLIGHT in flight, then with two more
+ *               executors in the same group (1 vs 3 executors; all in this one process).
+ * Per-step cost: BENCH_LONG_RUNS workflows of 50 no-op steps, one at a time; (their end-to-end p50 − W1's)
+ * / 47 is the engine's cost of one durable step, commit included, set against the idempotent-produce floor
+ * of the same round. (The journal's gaps between StepCompleted records are printed too, in whole ms.) `summary` holds the medians of the rounds after the
+ * first, beside the issue's targets.
  *
- * Env: LOGBOOK_BROKERS (else a local broker is started), BENCH_PARTITIONS (default 6),
- * BENCH_LATENCY_RUNS (300), BENCH_THROUGHPUT_RUNS (2000), BENCH_IN_FLIGHT (100).
+ * Env: LOGBOOK_BROKERS (else a local broker is started; then BENCH_BROKER_PID gives its PID for the
+ * broker's CPU), BENCH_FLUSH_EVERY_WRITE=1 (a started broker flushes every write:
+ * `log.flush.interval.messages=1`), BENCH_PARTITIONS (6), BENCH_ROUNDS (3), BENCH_LATENCY_RUNS (300),
+ * BENCH_THROUGHPUT_RUNS (2000), BENCH_IN_FLIGHT (100), BENCH_WIDE_IN_FLIGHT (1000; 0 skips the wide
+ * runs), BENCH_WARMUP_RUNS (1000), BENCH_IDLE_SECONDS (10), BENCH_LONG_RUNS (20).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -24,14 +34,21 @@ import { Executor } from '../src/executor/index.js';
 import type { JournalRecord } from '../src/journal/index.js';
 import { createKafka, parseBrokers, scanJournal } from '../src/kafka/index.js';
 import { workflow } from '../src/workflow/index.js';
-import { measureFloor } from './floor.js';
+import { cpuMeter, cpuPer } from './cpu.js';
+import { type Floor, measureFloor } from './floor.js';
 import { percentiles, quantile, round } from './stats.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const PARTITIONS = env('BENCH_PARTITIONS', 6);
+const ROUNDS = env('BENCH_ROUNDS', 3);
 const LATENCY_RUNS = env('BENCH_LATENCY_RUNS', 300);
 const THROUGHPUT_RUNS = env('BENCH_THROUGHPUT_RUNS', 2_000);
 const IN_FLIGHT = env('BENCH_IN_FLIGHT', 100);
+const WIDE_IN_FLIGHT = env('BENCH_WIDE_IN_FLIGHT', 1_000);
+const WARMUP_RUNS = env('BENCH_WARMUP_RUNS', 1_000);
+const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 10);
+const LONG_RUNS = env('BENCH_LONG_RUNS', 20);
+const FLUSH_EVERY_WRITE = process.env.BENCH_FLUSH_EVERY_WRITE === '1';
 const payload = 'x'.repeat(90);
 
 const w1 = workflow('w1', async (ctx) => {
@@ -40,89 +57,244 @@ const w1 = workflow('w1', async (ctx) => {
   return ctx.step('three', () => ({ v: b.v }));
 });
 
-async function main(): Promise<void> {
-  let broker: LocalBroker | undefined;
-  if (process.env.LOGBOOK_BROKERS === undefined) broker = await startLocalBroker({ heapMaxMb: 1024 });
-  const brokers = broker === undefined ? parseBrokers(process.env.LOGBOOK_BROKERS ?? '') : [broker.bootstrap];
-  const ns = `bench-${randomBytes(3).toString('hex')}`;
-  const stateDir = mkdtempSync(join(tmpdir(), 'logbook-bench-'));
-  const kafka = createKafka({ brokers, clientId: 'logbook-bench' });
-  const executor = new Executor({
-    brokers,
-    namespace: ns,
-    workflows: [w1],
+/** W1 with 50 steps: per-step cost is (its end-to-end p50 − W1's) / 47, free of the ms-resolution of atMs. */
+const LONG_STEPS = 50;
+const wLong = workflow('w-long', async (ctx) => {
+  let v = payload;
+  for (let i = 0; i < LONG_STEPS; i++) v = (await ctx.step(`s${i}`, () => ({ v }))).v;
+  return v;
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+
+interface Setup {
+  readonly brokers: string[];
+  readonly ns: string;
+  readonly brokerPid: number | undefined;
+  readonly client: Client;
+}
+
+function newExecutor(setup: Setup, stateDir: string): Executor {
+  return new Executor({
+    brokers: setup.brokers,
+    namespace: setup.ns,
+    workflows: [w1, wLong],
     stateDir,
     partitions: PARTITIONS,
     logger: { log: () => undefined },
   });
-  const client = new Client({ brokers, namespace: ns });
+}
+
+async function allRunning(executors: readonly Executor[]): Promise<void> {
+  const running = (): number =>
+    executors.reduce(
+      (n, e) => n + [...e.partitionStats().values()].filter((s) => s.phase === 'running').length,
+      0,
+    );
+  while (running() < PARTITIONS) await sleep(50);
+}
+
+/** `runs` workflows, `inFlight` at a time: seconds, workflows/s and CPU per workflow. */
+async function throughput(setup: Setup, prefix: string, runs: number, inFlight: number) {
+  const meter = cpuMeter(setup.brokerPid);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < runs) {
+      const id = `${prefix}-${next++}`;
+      await (await setup.client.start(w1, { id })).result({ timeout: '300s' });
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, () => lane()));
+  const spent = meter();
+  return {
+    workflows: runs,
+    inFlight,
+    seconds: round(spent.wallMs / 1000),
+    workflowsPerSec: round(runs / (spent.wallMs / 1000)),
+    cpuMsPerWorkflow: cpuPer(spent, runs),
+  };
+}
+
+/** `runs` workflows started and awaited one at a time: latencies and CPU per workflow. */
+async function sequential(setup: Setup, prefix: string, runs: number) {
+  const meter = cpuMeter(setup.brokerPid);
+  const latencies: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await (await setup.client.start(w1, { id: `${prefix}-${i}` })).result({ timeout: '30s' });
+    latencies.push(performance.now() - t);
+  }
+  return { latencies, cpuMsPerWorkflow: cpuPer(meter(), runs) };
+}
+
+/** Median end-to-end ms of `runs` long workflows, one at a time. */
+async function longSequential(setup: Setup, prefix: string, runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await (await setup.client.start(wLong, { id: `${prefix}-${i}` })).result({ timeout: '60s' });
+    times.push(performance.now() - t);
+  }
+  return quantile(times, 0.5);
+}
+
+/** CPU per second over `seconds` of doing nothing. */
+async function idleCpu(setup: Setup, seconds: number) {
+  const meter = cpuMeter(setup.brokerPid);
+  await sleep(seconds * 1000);
+  return cpuPer(meter(), seconds);
+}
+
+/** Per-step gaps and journal start-to-completed times of the workflows `ids`, from the journal. */
+function journalFigures(journal: Map<string, number[][]>, ids: readonly string[]) {
+  const stepGaps: number[] = [];
+  const startToEnd: number[] = [];
+  for (const id of ids) {
+    const [all = [], steps = []] = journal.get(id) ?? [];
+    for (let s = 1; s < steps.length; s++) stepGaps.push((steps[s] ?? 0) - (steps[s - 1] ?? 0));
+    const first = all[0];
+    const last = all.at(-1);
+    if (first !== undefined && last !== undefined) startToEnd.push(last - first);
+  }
+  return { stepGaps, startToEnd };
+}
+
+/** Record times by workflow id: [all records, StepCompleted records]. */
+function indexJournal(records: readonly JournalRecord[]): Map<string, number[][]> {
+  const journal = new Map<string, number[][]>();
+  for (const r of records) {
+    let entry = journal.get(r.workflowId);
+    if (entry === undefined) {
+      entry = [[], []];
+      journal.set(r.workflowId, entry);
+    }
+    entry[0]?.push(r.atMs);
+    if (r.body.kind === 'StepCompleted') entry[1]?.push(r.atMs);
+  }
+  return journal;
+}
+
+const median = (values: readonly number[]): number => round(quantile(values, 0.5));
+
+async function main(): Promise<void> {
+  let broker: LocalBroker | undefined;
+  if (process.env.LOGBOOK_BROKERS === undefined) {
+    broker = await startLocalBroker({
+      heapMaxMb: 1024,
+      ...(FLUSH_EVERY_WRITE ? { extraProperties: { 'log.flush.interval.messages': '1' } } : {}),
+    });
+  }
+  const brokers = broker === undefined ? parseBrokers(process.env.LOGBOOK_BROKERS ?? '') : [broker.bootstrap];
+  const pidEnv = process.env.BENCH_BROKER_PID;
+  const brokerPid = broker?.pid ?? (pidEnv === undefined ? undefined : Number(pidEnv));
+  const ns = `bench-${randomBytes(3).toString('hex')}`;
+  const stateDirs: string[] = [];
+  const stateDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'logbook-bench-'));
+    stateDirs.push(dir);
+    return dir;
+  };
+  const kafka = createKafka({ brokers, clientId: 'logbook-bench' });
+  const setup: Setup = { brokers, ns, brokerPid, client: new Client({ brokers, namespace: ns }) };
+  const executors = [newExecutor(setup, stateDir())];
   try {
-    const floor = await measureFloor(kafka, ns, LATENCY_RUNS);
-    await executor.start();
-    while ([...executor.partitionStats().values()].filter((s) => s.phase === 'running').length < PARTITIONS) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    for (let i = 0; i < 20; i++)
-      await (await client.start(w1, { id: `warm-${i}` })).result({ timeout: '30s' });
+    progress(`idle: broker alone, ${IDLE_SECONDS} s`);
+    const brokerAlone = await idleCpu(setup, IDLE_SECONDS);
+    await executors[0]?.start();
+    await allRunning(executors);
+    await sleep(3_000);
+    progress(`idle: one executor owning ${PARTITIONS} partitions, no workflows, ${IDLE_SECONDS} s`);
+    const withExecutor = await idleCpu(setup, IDLE_SECONDS);
+    const idle = { brokerAloneMsPerSec: brokerAlone, executorAndBrokerMsPerSec: withExecutor };
+    progress(`idle: ${JSON.stringify(idle)}`);
 
-    const latencies: number[] = [];
-    for (let i = 0; i < LATENCY_RUNS; i++) {
-      const t = performance.now();
-      await (await client.start(w1, { id: `lat-${i}` })).result({ timeout: '30s' });
-      latencies.push(performance.now() - t);
-    }
-    const journal = new Map<string, JournalRecord[]>();
-    for (const r of await scanJournal(kafka, `${ns}.journal`, ns, 120_000)) {
-      journal.set(r.workflowId, [...(journal.get(r.workflowId) ?? []), r]);
-    }
-    const stepGaps: number[] = [];
-    const startToEnd: number[] = [];
-    for (let i = 0; i < LATENCY_RUNS; i++) {
-      const records = journal.get(`lat-${i}`) ?? [];
-      const steps = records.filter((r) => r.body.kind === 'StepCompleted').map((r) => r.atMs);
-      for (let s = 1; s < steps.length; s++) stepGaps.push((steps[s] ?? 0) - (steps[s - 1] ?? 0));
-      const first = records[0]?.atMs;
-      const last = records.at(-1)?.atMs;
-      if (first !== undefined && last !== undefined) startToEnd.push(last - first);
+    progress(`warm-up: ${WARMUP_RUNS} workflows`);
+    await throughput(setup, 'warm', WARMUP_RUNS, IN_FLIGHT);
+
+    const rounds: {
+      floor: Floor;
+      latencyIds: string[];
+      latencies: number[];
+      stepMs: number;
+      seqCpu: ReturnType<typeof cpuPer>;
+      tp: Awaited<ReturnType<typeof throughput>>;
+    }[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const floor = await measureFloor(kafka, `${ns}-r${r}`, Math.min(LATENCY_RUNS, 200));
+      const seq = await sequential(setup, `lat-${r}`, LATENCY_RUNS);
+      const longP50 = await longSequential(setup, `long-${r}`, LONG_RUNS);
+      const stepMs = (longP50 - quantile(seq.latencies, 0.5)) / (LONG_STEPS - 3);
+      const tp = await throughput(setup, `tp-${r}`, THROUGHPUT_RUNS, IN_FLIGHT);
+      const latencyIds = Array.from({ length: LATENCY_RUNS }, (_, i) => `lat-${r}-${i}`);
+      rounds.push({ floor, latencyIds, latencies: seq.latencies, stepMs, seqCpu: seq.cpuMsPerWorkflow, tp });
+      progress(
+        `round ${r + 1}: e2e ${JSON.stringify(percentiles(seq.latencies))} ms, ` +
+          `step ${round(stepMs)} ms, ${tp.workflowsPerSec} wf/s, cpu/wf seq ${JSON.stringify(seq.cpuMsPerWorkflow)}, ` +
+          `at load ${JSON.stringify(tp.cpuMsPerWorkflow)}, idempotent produce p50 ${floor.idempotentProduceMs.p50}`,
+      );
     }
 
-    const t0 = performance.now();
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < THROUGHPUT_RUNS) {
-        const id = `tp-${next++}`;
-        await (await client.start(w1, { id })).result({ timeout: '120s' });
-      }
+    let wide: Record<string, unknown> | undefined;
+    if (WIDE_IN_FLIGHT > 0) {
+      progress(`wide: ${WIDE_IN_FLIGHT} in flight, 1 executor`);
+      const one = await throughput(setup, 'wide1', THROUGHPUT_RUNS * 2, WIDE_IN_FLIGHT);
+      progress(`wide: 3 executors, ${IN_FLIGHT} and ${WIDE_IN_FLIGHT} in flight`);
+      executors.push(newExecutor(setup, stateDir()), newExecutor(setup, stateDir()));
+      await Promise.all(executors.slice(1).map((e) => e.start()));
+      await allRunning(executors);
+      const threeNarrow = await throughput(setup, 'three', THROUGHPUT_RUNS, IN_FLIGHT);
+      const threeWide = await throughput(setup, 'wide3', THROUGHPUT_RUNS * 2, WIDE_IN_FLIGHT);
+      wide = { oneExecutor: one, threeExecutors: { narrow: threeNarrow, wide: threeWide } };
+    }
+
+    progress('reading the journal');
+    const journal = indexJournal(await scanJournal(kafka, `${ns}.journal`, ns, 300_000));
+    const perRound = rounds.map((r) => {
+      const { stepGaps, startToEnd } = journalFigures(journal, r.latencyIds);
+      return {
+        floor: r.floor,
+        w1Latency: {
+          endToEndMs: percentiles(r.latencies),
+          journalStartToCompletedMs: percentiles(startToEnd),
+          perStepMs: round(r.stepMs),
+          perStepJournalGapMs: percentiles(stepGaps),
+          perStepOverIdempotentProduce: round(r.stepMs / r.floor.idempotentProduceMs.p50),
+          perStepOverRawTxnCommit: round(r.stepMs / r.floor.rawTxnWithOffsetsMs.p50),
+          cpuMsPerWorkflow: r.seqCpu,
+        },
+        w1Throughput: r.tp,
+      };
+    });
+    const settled = perRound.length > 1 ? perRound.slice(1) : perRound;
+    const pick = (f: (r: (typeof perRound)[number]) => number | undefined): number =>
+      median(settled.map(f).filter((v): v is number => v !== undefined));
+    const summary = {
+      rounds: settled.length,
+      perStepOverIdempotentProduce: { value: pick((r) => r.w1Latency.perStepOverIdempotentProduce), max: 2 },
+      w1EndToEndP50Ms: { value: pick((r) => r.w1Latency.endToEndMs.p50), max: 5 },
+      w1EndToEndP99Ms: { value: pick((r) => r.w1Latency.endToEndMs.p99), max: 15 },
+      workflowsPerSec: { value: pick((r) => r.w1Throughput.workflowsPerSec), min: 1_500 },
+      cpuMsPerSequentialWorkflow: { value: pick((r) => r.w1Latency.cpuMsPerWorkflow.total), max: 5 },
+      cpuMsPerWorkflowAtThroughput: { value: pick((r) => r.w1Throughput.cpuMsPerWorkflow.total), max: 1.2 },
+      idleCpuMsPerSec: { value: withExecutor.total, max: 20 },
     };
-    await Promise.all(Array.from({ length: IN_FLIGHT }, () => lane()));
-    const seconds = (performance.now() - t0) / 1000;
-
-    const stepP50 = quantile(stepGaps, 0.5);
     const report = {
       machine: { cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       kafka: broker?.distribution.version ?? 'external',
+      flushEveryWrite: FLUSH_EVERY_WRITE,
       partitions: PARTITIONS,
-      floor,
-      w1Latency: {
-        endToEndMs: percentiles(latencies),
-        journalStartToCompletedMs: percentiles(startToEnd),
-        perStepMs: percentiles(stepGaps),
-        perStepOverRawTxnCommit: round(stepP50 / floor.rawTxnWithOffsetsMs.p50),
-      },
-      w1Throughput: {
-        workflows: THROUGHPUT_RUNS,
-        inFlight: IN_FLIGHT,
-        seconds: round(seconds),
-        workflowsPerSec: round(THROUGHPUT_RUNS / seconds),
-        stepsPerSec: round((THROUGHPUT_RUNS * 3) / seconds),
-      },
+      idle,
+      rounds: perRound,
+      ...(wide === undefined ? {} : { wide }),
+      summary,
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    await client.close();
-    await executor.stop();
+    await setup.client.close();
+    await Promise.all(executors.map((e) => e.stop()));
     await broker?.stop();
-    rmSync(stateDir, { recursive: true, force: true });
+    for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 

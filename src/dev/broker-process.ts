@@ -56,6 +56,20 @@ export function logTail(logFile: string, lines = 25): string {
   }
 }
 
+/**
+ * CPU time (user + system) `pid` has used, in ms, read from /proc (Linux only; the kernel counts it in
+ * clock ticks of 10 ms, USER_HZ = 100 on every Linux this runs on).
+ */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resident set size of `pid` in MiB, read from /proc (Linux only). */
 export function processRssMb(pid: number): number | undefined {
   try {

@@ -1,6 +1,6 @@
 /** Local Kafka for dev, tests and CI: jars from Maven, a single-node KRaft broker on 127.0.0.1. */
 
-export { type BrokerSignal, processRssMb } from './broker-process.js';
+export { type BrokerSignal, processCpuMs, processRssMb } from './broker-process.js';
 export { freePort, isPortOpen } from './free-port.js';
 export {
   checkJava,

@@ -64,6 +64,11 @@ export interface LocalBrokerOptions {
    * absent. A restart after SIGKILL waits this long for the dead broker's registration to expire.
    */
   readonly brokerSessionTimeoutMs?: number;
+  /**
+   * More `server.properties` lines, appended after Logbook's (the benchmark's
+   * `log.flush.interval.messages=1`, say). Keys are Kafka's; values are written as given.
+   */
+  readonly extraProperties?: Readonly<Record<string, string>>;
 }
 
 /** A running local broker. */
@@ -117,6 +122,7 @@ interface ServerSettings {
   readonly controllerPort: number;
   readonly dataDir: string;
   readonly sessionTimeoutMs: number | undefined;
+  readonly extraProperties: Readonly<Record<string, string>> | undefined;
 }
 
 function writeServerProperties(file: string, settings: ServerSettings): void {
@@ -130,6 +136,9 @@ function writeServerProperties(file: string, settings: ServerSettings): void {
     text += `\n# LocalBrokerOptions.brokerSessionTimeoutMs\nbroker.session.timeout.ms=${sessionMs}\n`;
     text += `broker.heartbeat.interval.ms=${heartbeatMs}\n`;
   }
+  const extra = Object.entries(settings.extraProperties ?? {});
+  if (extra.length > 0)
+    text += `\n# LocalBrokerOptions.extraProperties\n${extra.map(([k, v]) => `${k}=${v}\n`).join('')}`;
   writeFileSync(file, text);
 }
 
@@ -226,7 +235,14 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   let storage: Awaited<ReturnType<typeof prepareStorage>>;
   try {
     const sessionTimeoutMs = options.brokerSessionTimeoutMs;
-    writeServerProperties(launch.configFile, { port, controllerPort, dataDir, sessionTimeoutMs });
+    const extraProperties = options.extraProperties;
+    writeServerProperties(launch.configFile, {
+      port,
+      controllerPort,
+      dataDir,
+      sessionTimeoutMs,
+      extraProperties,
+    });
     storage = await prepareStorage(launch, dataDir);
     await broker.start(startedAt + readyTimeoutMs);
   } catch (error) {
