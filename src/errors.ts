@@ -101,6 +101,17 @@ export class FencedError extends LogbookError {
   }
 }
 
+/**
+ * A single-produce tick failed in a way that leaves its outcome unknown (ports.ts I3): the owner stops, and
+ * its successor on this node claims anew, so a late-landing record of the failed produce is void.
+ */
+export class UnconfirmedWriteError extends LogbookError {
+  override readonly name = 'UnconfirmedWriteError';
+  constructor(message: string, options: LogbookErrorOptions = {}) {
+    super(ErrorCode.Kafka, message, { retriable: true, ...options });
+  }
+}
+
 /** Narrows an unknown thrown value to a message, for logs and error records. */
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -33,6 +33,12 @@ export interface Checkpoint {
   readonly commandOffset: number;
   /** The epoch (latest OwnerClaimed offset + 1) in force at `journalOffset`, or 0. */
   readonly epoch: number;
+  /**
+   * Present when the records after this offset, up to `journalOffset`, were appended by single-produce
+   * ticks that no transaction has confirmed yet: they count only if no later claim voids them, so the
+   * next owner on this node checks that before it trusts them (claim.ts I4). Absent: all confirmed.
+   */
+  readonly confirmedOffset?: number;
 }
 
 /** The checkpoint of a partition never cached here. */

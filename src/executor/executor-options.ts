@@ -55,6 +55,7 @@ export interface ExecutorConfig {
 export const defaultLimits: OwnerLimits = {
   ...defaultOwnerLimits,
   tickLingerMs: Number(process.env.LOGBOOK_TICK_LINGER_MS ?? defaultOwnerLimits.tickLingerMs),
+  singleProduceTicks: process.env.LOGBOOK_WRITE_PATH !== 'transactional',
 };
 
 /** `defaults` with `given` over them, the nested limits merged too. */

@@ -15,6 +15,11 @@
  *     ones, and read_committed readers see records in offset order. Connecting fences both ids.
  * I5. After a failed write the writer is `reset` before the next one: KafkaJS leaves a producer whose
  *     EndTxn failed unusable, and only a new InitProducerId settles the transaction it left open.
+ * I6. `append` sends journal-only ticks as one idempotent produce (acks=all, one request in flight) on a
+ *     third, non-transactional producer (ports.ts I3): one round trip instead of a transaction's four. It
+ *     starts only after the previous write returned, like every write (I4), so offsets keep tick order.
+ * I7. `notify` sends a committed tick's client events on the same idempotent producer: outside the
+ *     transaction, a client sees them as soon as they are appended, not once the transaction's markers are.
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { ErrorCode, errorMessage, FencedError, LogbookError } from '../errors.js';
@@ -39,6 +44,7 @@ export class TickWriter implements JournalWriter {
     private readonly kafka: Kafka,
     private readonly transactionalId: string,
     private producers: readonly Producer[],
+    private appender: Producer,
   ) {}
 
   /** The transactional ids a writer with base id `transactionalId` uses (I4). */
@@ -48,7 +54,30 @@ export class TickWriter implements JournalWriter {
 
   /** Connects and fences every earlier holder of the writer's transactional ids (I4). */
   static async connect(kafka: Kafka, transactionalId: string): Promise<TickWriter> {
-    return new TickWriter(kafka, transactionalId, await TickWriter.producersFor(kafka, transactionalId));
+    const producers = await TickWriter.producersFor(kafka, transactionalId);
+    try {
+      return new TickWriter(kafka, transactionalId, producers, await TickWriter.appenderFor(kafka));
+    } catch (error) {
+      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+      throw error;
+    }
+  }
+
+  /** The idempotent producer of `append` (I6). */
+  private static async appenderFor(kafka: Kafka): Promise<Producer> {
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+    try {
+      await producer.connect();
+      return producer;
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      const message = `cannot start the journal producer: ${errorMessage(error)}`;
+      throw new LogbookError(ErrorCode.Kafka, message, { retriable: true, cause: error });
+    }
   }
 
   private static async producersFor(kafka: Kafka, transactionalId: string): Promise<Producer[]> {
@@ -72,10 +101,11 @@ export class TickWriter implements JournalWriter {
    * completes any transaction left open, so the journal's end can be read right after.
    */
   async reset(): Promise<void> {
-    const old = this.producers;
+    const old = [...this.producers, this.appender];
     this.producers = [];
     await Promise.all(old.map((p) => p.disconnect().catch(() => undefined)));
     this.producers = await TickWriter.producersFor(this.kafka, this.transactionalId);
+    this.appender = await TickWriter.appenderFor(this.kafka);
   }
 
   /** Sorts a write error into fenced, rejected or unavailable (partition/ports.ts). */
@@ -135,8 +165,32 @@ export class TickWriter implements JournalWriter {
     }
   }
 
+  /** Writes journal-only `messages` as one idempotent produce (I6). */
+  async append(messages: readonly OutMessage[]): Promise<BaseOffsets> {
+    const first = messages[0];
+    if (first === undefined) return new Map();
+    if (messages.some((m) => m.topic !== first.topic || m.partition !== first.partition))
+      throw new LogbookError(ErrorCode.Bug, 'append takes records of one journal partition only');
+    const metadata = await this.appender.send({
+      topic: first.topic,
+      acks: -1,
+      messages: messages.map((m) => ({
+        key: m.key,
+        value: m.value,
+        ...(m.partition === undefined ? {} : { partition: m.partition }),
+        ...(m.headers === undefined ? {} : { headers: { ...m.headers } }),
+      })),
+    });
+    return new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset ?? -1)]));
+  }
+
+  /** Sends client events after a commit, as one idempotent produce (I7). */
+  async notify(messages: readonly OutMessage[]): Promise<void> {
+    await this.append(messages);
+  }
+
   /** Disconnects the producers. */
   async close(): Promise<void> {
-    await Promise.all(this.producers.map((p) => p.disconnect().catch(() => undefined)));
+    await Promise.all([...this.producers, this.appender].map((p) => p.disconnect().catch(() => undefined)));
   }
 }

@@ -20,7 +20,7 @@
  * I4. The next owner of a partition starts only after the previous one has stopped.
  */
 import type { Clock } from '../clock.js';
-import { errorMessage, FencedError } from '../errors.js';
+import { errorMessage, FencedError, UnconfirmedWriteError } from '../errors.js';
 import { assertBug } from '../machine/index.js';
 import type { PartitionOwner, PriorClaim } from '../partition/index.js';
 
@@ -199,7 +199,7 @@ export class PartitionSlot {
     if (healthy) this.failures = 0; // a failure after a long healthy run starts the doubling afresh (I3)
     this.failures++;
     this.lastError = errorMessage(error);
-    if (fenced) this.prior = undefined;
+    if (fenced || error instanceof UnconfirmedWriteError) this.prior = undefined; // owner-failure.ts I4
     const { failedBackoffMs, failedBackoffMaxMs, fencedBackoffMs } = this.backoff;
     const waitMs = fenced
       ? fencedBackoffMs

@@ -12,6 +12,8 @@
  *     states and the checkpoint are written together, so an interrupted catch-up resumes from there and
  *     memory holds one batch's states, never the partition's. It fails only when the journal stalls
  *     (`stallMs` without a batch), never because the whole took long.
+ * I5. A checkpoint's `confirmedOffset` is kept: records the cache got from single-produce ticks stay
+ *     unconfirmed until an owner's claim checks them (claim.ts I4) or a transaction confirms them.
  */
 import type { CacheChanges, Checkpoint, PartitionCache } from '../cache/index.js';
 import { CacheChanges as Changes } from '../cache/index.js';
@@ -106,7 +108,13 @@ async function foldBatch(
       batch.changes.record(ws, record, message.value, message.offset);
     batch.records++;
   }
-  const checkpoint = { journalOffset: batch.lastOffset, commandOffset, epoch: epochs.current };
+  const confirmed = before.confirmedOffset; // I5
+  const checkpoint = {
+    journalOffset: batch.lastOffset,
+    commandOffset,
+    epoch: epochs.current,
+    ...(confirmed === undefined ? {} : { confirmedOffset: confirmed }),
+  };
   await deps.cache.write(batch.changes, checkpoint);
   deps.onBatch?.(batch.changes);
   return { checkpoint, records: batch.records };

@@ -8,10 +8,20 @@
  * I3. An owner restarted in the same process after a failure that was not a fencing keeps its earlier
  *     claim when the journal shows no later one: it catches up to the journal's end instead, so restarts
  *     leave no trail of claims. Any later claim means another owner was here: it claims anew.
+ * I4. A cache holding unconfirmed single-produce records (cache-changes.ts Checkpoint.confirmedOffset) is
+ *     trusted only once the journal shows no claim among them newer than the cache's epoch. Such a claim
+ *     means this node wrote them as a fenced owner, after losing the partition: they are void, so the
+ *     partition's cache is cleared and rebuilt from the journal. The check reads at most the records of
+ *     one `confirmIntervalMs` (owner-tick.ts I6).
  */
 import { randomUUID } from 'node:crypto';
 import type { Checkpoint } from '../cache/index.js';
-import { epochOfClaimAt, JOURNAL_SCHEMA_VERSION, type JournalRecord } from '../journal/index.js';
+import {
+  decodeRecord,
+  epochOfClaimAt,
+  JOURNAL_SCHEMA_VERSION,
+  type JournalRecord,
+} from '../journal/index.js';
 import { assertBug } from '../machine/index.js';
 import { catchUp } from './catch-up.js';
 import { journalMessage } from './messages.js';
@@ -38,6 +48,35 @@ function catchUpDeps(deps: OwnerDeps, signal: AbortSignal | undefined) {
   };
 }
 
+/** Checks the cache's unconfirmed records, and clears the partition's cache when they are void (I4). */
+async function checkUnconfirmed(deps: OwnerDeps, signal: AbortSignal | undefined): Promise<void> {
+  const cached = await deps.cache.checkpoint();
+  const confirmed = cached.confirmedOffset;
+  if (confirmed === undefined || confirmed >= cached.journalOffset) return;
+  let newerClaim: number | undefined;
+  await deps.reader.readRange(
+    confirmed + 1,
+    cached.journalOffset + 1,
+    async (messages) => {
+      for (const m of messages) {
+        if (m.value === null || newerClaim !== undefined) continue;
+        const record = decodeRecord(m.value);
+        if (record.body.kind === 'OwnerClaimed' && epochOfClaimAt(m.offset) > cached.epoch)
+          newerClaim = m.offset;
+      }
+    },
+    { stallMs: deps.limits.catchUpStallMs, ...(signal === undefined ? {} : { signal }) },
+  );
+  if (newerClaim === undefined) return;
+  deps.logger.log('warn', 'the cache holds void records of a fenced owner; rebuilding the partition', {
+    partition: deps.partition,
+    confirmedOffset: confirmed,
+    cachedOffset: cached.journalOffset,
+    newerClaim,
+  });
+  await deps.cache.clear();
+}
+
 /** Writes this owner's claim and returns its offset (I1). */
 async function writeClaim(deps: OwnerDeps): Promise<number> {
   const claim: JournalRecord = {
@@ -60,6 +99,7 @@ async function writeClaim(deps: OwnerDeps): Promise<number> {
 
 /** Claims the partition (or keeps an earlier claim, I3) and catches the cache up to it. */
 export async function claimPartition(deps: OwnerDeps, signal?: AbortSignal): Promise<Claimed> {
+  await checkUnconfirmed(deps, signal); // I4
   const cached = await deps.cache.checkpoint();
   let records = 0;
   let voided = 0;

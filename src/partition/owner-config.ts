@@ -41,6 +41,18 @@ export interface OwnerLimits {
   /** First wait after a failed write; it doubles up to `failureBackoffMaxMs`. */
   readonly failureBackoffMs: number;
   readonly failureBackoffMaxMs: number;
+  /**
+   * Journal-only ticks go out as one idempotent produce instead of a transaction (owner-tick.ts I6); false
+   * makes every tick a transaction. LOGBOOK_WRITE_PATH=transactional sets false for a whole process.
+   */
+  readonly singleProduceTicks: boolean;
+  /**
+   * Longest time between two transactional ticks while single-produce ticks flow (owner-tick.ts I6): a
+   * fenced owner finds out within it, and a restarted node re-reads at most this much of its own journal.
+   */
+  readonly confirmIntervalMs: number;
+  /** Ticks whose client events are still being sent, at most; past it the next tick waits (owner-tick.ts I7). */
+  readonly notifyInFlightMax: number;
   readonly machine: MachineLimits;
   readonly run: RunLimits;
 }
@@ -66,6 +78,9 @@ export const defaultOwnerLimits: OwnerLimits = {
   housekeepingIntervalMs: 5_000,
   failureBackoffMs: 100,
   failureBackoffMaxMs: 5_000,
+  singleProduceTicks: true,
+  confirmIntervalMs: 1_000,
+  notifyInFlightMax: 1_000,
   machine: defaultMachineLimits,
   run: defaultRunLimits,
 };

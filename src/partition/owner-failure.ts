@@ -13,13 +13,18 @@
  *     speculatively is gone with their runs (run-registry.ts I4).
  * I2. A retry writes nothing to the journal: backing off, resetting the writer and reading the journal
  *     are all reads or local, so a long outage leaves no trail of records.
+ * I4. A single-produce tick (owner-tick.ts I6) that failed other than by a refusal may still land later (a
+ *     request the broker had read, a replica catching up), stamped with this owner's epoch: the owner
+ *     stops with UnconfirmedWriteError after the rollback, and its successor on this node claims anew
+ *     (partition-slot.ts), so whatever lands after that claim is void and whatever landed before it is read
+ *     by the successor's catch-up. A refused produce appended nothing and is handled like any refusal.
  * I3. Redelivery is harmless: inputs the failed tick had in fact committed are stale when taken again
  *     (commands below the journaled position, outcomes of closed calls, timers that fired; decide.ts I2).
  */
 
 import { timerSortKey } from '../cache/index.js';
 import { sleepOn } from '../clock.js';
-import { ErrorCode, FencedError } from '../errors.js';
+import { ErrorCode, FencedError, UnconfirmedWriteError } from '../errors.js';
 import type { ErrorData } from '../journal/index.js';
 import { inputWorkflowId } from '../machine/index.js';
 import type { TimerQueue } from '../timers/index.js';
@@ -66,6 +71,10 @@ export class FailureHandler {
     if (kind.kind === 'rejected') {
       this.rejected(failure, kind);
       return;
+    }
+    if (failure.unconfirmed === true) {
+      const message = `a single-produce tick failed, its outcome unknown (${kind.message}); claiming anew`;
+      throw new UnconfirmedWriteError(message, { cause: failure.error }); // I4
     }
     deps.catalog.forget(failure.emitTopics); // an emit topic deleted since it was checked is found next time
     await this.recover(kind);
@@ -191,5 +200,6 @@ export class FailureHandler {
       end,
     );
     positions.caughtUp(result.checkpoint.commandOffset);
+    positions.journalOffset = Math.max(positions.journalOffset, result.checkpoint.journalOffset);
   }
 }

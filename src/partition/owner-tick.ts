@@ -2,9 +2,9 @@
  * One tick of a partition owner (DESIGN §3): take inputs, ready them at the edge, decide (two rounds),
  * write one transaction, then hand the committed records to the cache, the timer queue and the runs.
  *
- * I1. One transaction per tick carries every record, event, dead letter, emit, routed command and the
- *     command position (group commit). Nothing of a tick reaches the cache, the timer queue or a step
- *     attempt before its commit.
+ * I1. One write per tick — a transaction, or a single produce (I6) — carries every record, dead letter,
+ *     emit, routed command and the command position (group commit); its client events follow it (I7).
+ *     Nothing of a tick reaches the cache, the timer queue or a step attempt before its write returned.
  * I2. Command positions are journaled: a tick that consumed commands and wrote anything lasting appends
  *     CommandsConsumed in its transaction; the consumer group's offset is committed with a tick only every
  *     `offsetCommitIntervalMs` (owner.ts I7).
@@ -14,8 +14,17 @@
  *     next is decided as a second round of the same tick (run-registry.ts I4).
  * I5. The cost of a tick depends on its inputs and the bounded states they touch, never on history length
  *     (cache-changes.ts I1).
+ * I6. A tick that writes only journal records of this partition and no group offset goes out as one
+ *     idempotent produce (ports.ts I3, DESIGN §5a) when `singleProduceTicks` is on and a transaction
+ *     confirmed everything within `confirmIntervalMs`; every other tick is a transaction, which also
+ *     confirms the single-produce ticks before it (positions.ts I3). A single produce that failed leaves
+ *     its outcome unknown: the owner stops and its successor claims anew (owner-failure.ts I4).
+ * I7. Client events are sent after the transaction that confirmed what they report (ports.ts I4), never
+ *     by a single-produce tick: a tick with events is a transaction, so no event reports a record a newer
+ *     owner could void. They ride in the transaction when they are all it writes.
  */
 import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
+import { errorMessage } from '../errors.js';
 import { encodeRecord, type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
 import { type DecideContext, type Input, isTerminal, writesNothing } from '../machine/index.js';
 import type { TimerQueue } from '../timers/index.js';
@@ -27,6 +36,7 @@ import type { Isolation } from './isolation.js';
 import { tickMessages } from './messages.js';
 import type { OwnerStats } from './owner-config.js';
 import type { OwnerDeps } from './owner-deps.js';
+import type { BaseOffsets, OffsetCommit, OutMessage } from './ports.js';
 import type { Positions } from './positions.js';
 import type { RunRegistry } from './run-registry.js';
 import { mergeTicks, runTick, type TickResult } from './tick.js';
@@ -41,6 +51,8 @@ export interface TickFailure {
   readonly emits: ReadonlyMap<string, number[]>;
   /** Topics the tick emitted to. */
   readonly emitTopics: readonly string[];
+  /** True when the failed write was a single produce (I6). */
+  readonly unconfirmed?: boolean;
 }
 
 /** The parts of an owner a tick works with. */
@@ -63,6 +75,9 @@ const PASSIVE = new Set(['SignalReceived', 'CommandRejected']);
 export class TickPipeline {
   /** True when the last tick took nothing: every waiting input was skipped (the step queue is full). */
   idle = false;
+  /** Event sends after commits, in order (I7). */
+  private notified: Promise<void> = Promise.resolve();
+  private notifying = 0;
 
   constructor(private readonly parts: TickParts) {}
 
@@ -120,6 +135,67 @@ export class TickPipeline {
     return this.write(tick, second, view, changes, taken, nowMs);
   }
 
+  /**
+   * The tick's client events, to send after its commit (I7), and the messages of its transaction. Events
+   * ride in the transaction when the writer cannot notify or when they are all the tick writes.
+   */
+  private splitEvents(all: OutMessage[], offsets: OffsetCommit | undefined) {
+    const { deps } = this.parts;
+    const events = deps.topics.events;
+    if (!deps.limits.singleProduceTicks || deps.writer.notify === undefined)
+      return { messages: all, events: [] };
+    const rest = all.filter((m) => m.topic !== events);
+    if (rest.length === all.length || (rest.length === 0 && offsets === undefined))
+      return { messages: all, events: [] };
+    return { messages: rest, events: all.filter((m) => m.topic === events) };
+  }
+
+  /**
+   * Sends a committed tick's events (I7) behind the ones before it; at most `notifyInFlightMax` sends
+   * wait at once, past it the tick loop waits too. A failed send is logged: its waiters ask again.
+   */
+  private notify(events: readonly OutMessage[]): void {
+    const { deps } = this.parts;
+    const send = deps.writer.notify?.bind(deps.writer);
+    if (send === undefined) return;
+    this.notifying++;
+    this.notified = this.notified
+      .then(() => send(events))
+      .catch((error: unknown) =>
+        deps.logger.log('warn', 'could not send client events; their waiters will ask again', {
+          partition: deps.partition,
+          events: events.length,
+          error: errorMessage(error),
+        }),
+      )
+      .finally(() => {
+        this.notifying--;
+      });
+  }
+
+  /** Resolves once at most `max` event sends wait (I7). */
+  async notifyBackpressure(max: number): Promise<void> {
+    while (this.notifying > max) await this.notified;
+  }
+
+  /** The writer's `append` when this tick may go out as one idempotent produce (I6), else undefined. */
+  private singleProduce(
+    messages: readonly OutMessage[],
+    offsets: OffsetCommit | undefined,
+    nowMs: number,
+  ): ((messages: readonly OutMessage[]) => Promise<BaseOffsets>) | undefined {
+    const { deps, positions } = this.parts;
+    const writer = deps.writer;
+    if (!deps.limits.singleProduceTicks || writer.append === undefined || offsets !== undefined)
+      return undefined;
+    if (nowMs - positions.confirmedAtMs >= deps.limits.confirmIntervalMs) return undefined;
+    const { journal } = deps.topics;
+    const ownOnly = messages.every((m) => m.topic === journal && m.partition === deps.partition);
+    return messages.length > 0 && ownOnly
+      ? (m) => writer.append?.(m) ?? writer.write(m, undefined)
+      : undefined;
+  }
+
   /** Starts the runs of workflows this tick started, so their first calls join its second round (I4). */
   private startNewRuns(records: readonly JournalRecord[], view: TickView): void {
     for (const record of records) {
@@ -147,17 +223,36 @@ export class TickPipeline {
     const offsets = commitGroup
       ? { groupId: deps.groupId, topic: topics.commands, partition, nextOffset: next }
       : undefined;
-    const messages = tickMessages({ ...tick.effects, records }, topics, partition);
+    const { messages, events } = this.splitEvents(
+      tickMessages({ ...tick.effects, records }, topics, partition),
+      offsets,
+    );
     let journalBase: number | undefined;
     if (messages.length > 0 || offsets !== undefined) {
+      const single =
+        tick.effects.events.length > 0 ? undefined : this.singleProduce(messages, offsets, nowMs); // I6
       try {
-        const base = await deps.writer.write(messages, offsets); // I1
+        const base =
+          single === undefined ? await deps.writer.write(messages, offsets) : await single(messages); // I1
         journalBase = base.get(`${topics.journal}:${partition}`);
       } catch (error) {
         const emitTopics = [...new Set(tick.effects.emits.map((e) => e.topic))];
-        return { error, taken, touched: tick.touched, records, emits: emitsOf(records), emitTopics };
+        const unconfirmed = single !== undefined;
+        return {
+          error,
+          taken,
+          touched: tick.touched,
+          records,
+          emits: emitsOf(records),
+          emitTopics,
+          unconfirmed,
+        };
       }
+      const lastOffset =
+        journalBase === undefined ? positions.journalOffset : journalBase + records.length - 1;
+      positions.journalWritten(lastOffset, single === undefined, nowMs);
     }
+    if (events.length > 0) this.notify(events); // I7
     positions.committed(next, commitGroup, nowMs);
     for (const q of taken)
       if (q.input.kind === 'stepOutcome')
@@ -187,10 +282,12 @@ export class TickPipeline {
         const ws = view.get(record.workflowId);
         if (ws !== undefined) changes.record(ws, record, encodeRecord(record), journalBase + i);
       }
+      const confirmed = positions.confirmedOffset;
       const checkpoint = {
         journalOffset: journalBase + records.length - 1,
         commandOffset: positions.nextCommandOffset,
         epoch: positions.epoch,
+        ...(confirmed === undefined ? {} : { confirmedOffset: confirmed }),
       };
       await deps.cache.write(changes, checkpoint);
     }

@@ -168,6 +168,8 @@ export class PartitionOwner {
     this.claimOffset = claimed.claimOffset;
     this.positions.epoch = claimed.epoch;
     this.positions.caughtUp(claimed.checkpoint.commandOffset);
+    this.positions.journalOffset = claimed.checkpoint.journalOffset;
+    this.positions.confirmed(this.deps.clock.now()); // the claim is a transaction (positions.ts I3)
     this.stats.catchUpRecords = claimed.records;
     this.stats.cachedCheckpoint = claimed.cachedCheckpoint;
     if (this.phase !== 'starting') return; // stopped during catch-up: start nothing
@@ -223,6 +225,7 @@ export class PartitionOwner {
         await this.inbox.next(this.pipeline.idle); // after a tick that took nothing, wait for news (I3)
         if (this.phase !== 'running') break;
         await this.linger();
+        await this.pipeline.notifyBackpressure(this.deps.limits.notifyInFlightMax); // owner-tick.ts I7
         const failure = await this.pipeline.run();
         if (failure !== undefined) await this.failures.handle(failure);
         await this.chores.run();

@@ -6,6 +6,9 @@
  *     consumer has handed commands to the inbox.
  * I2. The consumer group's offset is committed with a tick at most every `offsetCommitIntervalMs`, and
  *     only forward (owner.ts I7).
+ * I3. `journalOffset` is the last journal offset this owner wrote or caught up to; `confirmedOffset` is set
+ *     while single-produce ticks after it wait for a transaction to confirm them (cache-changes.ts
+ *     Checkpoint), and `confirmedAtMs` is when the last transaction (or the claim) confirmed everything.
  */
 
 /** An owner's positions (I1, I2). */
@@ -16,6 +19,10 @@ export class Positions {
   private groupCommittedAtMs = Number.NEGATIVE_INFINITY;
   /** This owner's epoch: its claim's journal offset + 1, stamped on every record (records.ts I4). */
   epoch = 0;
+  /** I3. */
+  journalOffset = -1;
+  confirmedOffset: number | undefined;
+  confirmedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(committedCommandOffset: number) {
     this.nextCommandOffset = committedCommandOffset;
@@ -32,6 +39,19 @@ export class Positions {
   /** True when a tick committing `next` should also commit the group offset (I2). */
   groupCommitDue(next: number, nowMs: number, intervalMs: number): boolean {
     return next > this.groupOffset && nowMs - this.groupCommittedAtMs >= intervalMs;
+  }
+
+  /** Journal records up to `lastOffset` were written; by a transaction when `confirmed` (I3). */
+  journalWritten(lastOffset: number, confirmed: boolean, nowMs: number): void {
+    if (confirmed) this.confirmed(nowMs);
+    else this.confirmedOffset ??= this.journalOffset;
+    this.journalOffset = Math.max(this.journalOffset, lastOffset);
+  }
+
+  /** Everything written so far is confirmed (a transaction committed, or the journal was read) (I3). */
+  confirmed(nowMs: number): void {
+    this.confirmedOffset = undefined;
+    this.confirmedAtMs = nowMs;
   }
 
   /** A tick committed, with the group offset when `group`. */

@@ -2,7 +2,8 @@
  * Crash tests (DESIGN §3, §5): an executor child process is SIGKILLed while every workflow is inside its
  * `reserve` step (held there by a gate file), a second executor with its own state dir takes over, and
  * every workflow completes with exactly one StepCompleted per step, while every re-executed step saw the
- * same idempotency key as its first run and ran as the next attempt.
+ * same idempotency key as its first run and ran as the next attempt. On both write paths: single-produce
+ * ticks (the default) and transactions only (LOGBOOK_WRITE_PATH=transactional in the killed worker).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,13 +30,16 @@ afterEach(async () => {
   delete process.env.LOGBOOK_TEST_GATE;
 });
 
-describe('crash and takeover', () => {
+describe.each([
+  ['single-produce', true],
+  ['transactional', false],
+])('crash and takeover, %s ticks', (path, singleProduceTicks) => {
   it('after SIGKILL mid-run, a new owner completes all 200 workflows with one StepCompleted per step', async () => {
     engine = new Engine(uniqueNamespace('crash'));
     const stepLog = join(tempDir('steps'), 'steps.log');
     writeFileSync(stepLog, '');
     const gate = join(tempDir('gate'), 'open');
-    const env = { LOGBOOK_TEST_STEP_LOG: stepLog, LOGBOOK_TEST_GATE: gate };
+    const env = { LOGBOOK_TEST_STEP_LOG: stepLog, LOGBOOK_TEST_GATE: gate, LOGBOOK_WRITE_PATH: path };
     const first = engine.worker(
       'tests/fixtures/workflows/steps-log.ts',
       ['--partitions', String(PARTITIONS), '--state-dir', tempDir('a')],
@@ -64,7 +68,11 @@ describe('crash and takeover', () => {
     writeFileSync(gate, ''); // the survivor's attempts pass the gate
     process.env.LOGBOOK_TEST_STEP_LOG = stepLog; // the survivor runs in this process
     process.env.LOGBOOK_TEST_GATE = gate;
-    await engine.executor({ workflows: [threeSteps], partitions: PARTITIONS });
+    await engine.executor({
+      workflows: [threeSteps],
+      partitions: PARTITIONS,
+      limits: { singleProduceTicks },
+    });
     const results = await Promise.all(handles.map((h) => h.result({ timeout: '120s' })));
     expect(results).toHaveLength(WORKFLOWS);
     for (const [i, r] of results.entries()) {

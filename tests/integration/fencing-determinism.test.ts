@@ -1,6 +1,7 @@
 /**
- * Safety under takeover: a fenced old owner cannot get a record into the read_committed journal
- * (transactional-id fencing, DESIGN §5), and an executor the group still assigns the partition takes it
+ * Safety under takeover, on both write paths: an old owner whose partition a newer owner claimed cannot get
+ * a valid record into the journal — its transactions are fenced by transactional id (DESIGN §5), its single
+ * produces land but are void by the epoch rule (§5a), and its node rebuilds rather than trust them — and an executor the group still assigns the partition takes it
  * back after the race and finishes the work exactly once; and a workflow whose code changed its step order
  * between runs is parked as `stuck` with the first diverging call when it next wakes, visible in status,
  * never dropped (DESIGN §4).
@@ -9,7 +10,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/index.js';
-import { createKafka, TickWriter } from '../../src/kafka/index.js';
+import {
+  decodeRecord,
+  encodeRecord,
+  JOURNAL_SCHEMA_VERSION,
+  type JournalRecord,
+} from '../../src/journal/index.js';
+import { createKafka, readPartitions, TickWriter } from '../../src/kafka/index.js';
 import { Engine, recordsOf, tempDir } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
@@ -17,8 +24,33 @@ import { waitFor } from '../support/wait-for.js';
 let engine: Engine;
 afterEach(async () => engine.closeAll());
 
-describe('fencing', () => {
-  it('an old owner whose partition was taken over cannot get a record into the read_committed journal', async () => {
+/** Every record of partition 0 of the journal, void ones included, with its offset. */
+async function rawJournal(brokers: readonly string[], ns: string): Promise<JournalRecord[]> {
+  const kafka = createKafka({ brokers, clientId: 'test-raw-journal' });
+  const topic = `${ns}.journal`;
+  const admin = kafka.admin();
+  await admin.connect();
+  const high = Number((await admin.fetchTopicOffsets(topic)).find((o) => o.partition === 0)?.high ?? 0);
+  await admin.disconnect();
+  const out: JournalRecord[] = [];
+  await readPartitions(kafka, {
+    topic,
+    from: new Map([[0, 0]]),
+    ends: new Map([[0, high]]),
+    groupPrefix: `${ns}.raw`,
+    stallMs: 20_000,
+    onBatch: (_p, messages) => {
+      for (const m of messages) if (m.value !== null) out.push(decodeRecord(m.value));
+    },
+  });
+  return out;
+}
+
+describe.each([
+  ['single-produce', true],
+  ['transactional', false],
+])('fencing, %s ticks', (_path, singleProduceTicks) => {
+  it('an old owner whose partition was claimed by a newer one gets no valid record into the journal', async () => {
     engine = new Engine(uniqueNamespace('fence'));
     let release: (() => void) | undefined;
     const gate = new Promise<void>((resolve) => {
@@ -27,35 +59,48 @@ describe('fencing', () => {
     let stepStarted = false;
     const gated = workflow('gated', async (ctx) => {
       await ctx.step('first', () => 'ok');
-      return ctx.step('blocked', async () => {
+      const late = await ctx.step('blocked', async () => {
         stepStarted = true;
         await gate;
         return 'late';
       });
+      return ctx.step('after', () => late);
     });
     const logs: string[] = [];
     const old = await engine.executor({
       workflows: [gated],
+      limits: { singleProduceTicks, confirmIntervalMs: 60_000 }, // no confirming transaction by the clock
       logger: { log: (_level, message) => void logs.push(message) },
     });
     const client = engine.client();
     await client.start(gated, { id: 'g-1', input: null });
     await waitFor(() => stepStarted, { timeoutMs: 20_000, message: 'the gated step never started' });
 
-    // A new owner takes the partition: its InitProducerId on `<ns>.p0` fences the old owner's producer.
+    // A new owner takes the partition as claimPartition does: its InitProducerId on `<ns>.p0` fences the
+    // old owner's transactions, and its claim opens a newer epoch that voids the old owner's single
+    // produces (DESIGN §5a).
     const kafka = createKafka({ brokers: engine.brokers, clientId: 'test-new-owner' });
     const newOwner = await TickWriter.connect(kafka, `${engine.namespace}.p0`);
     try {
+      const claim: JournalRecord = {
+        schemaVersion: JOURNAL_SCHEMA_VERSION,
+        workflowId: '',
+        seq: 0,
+        atMs: Date.now(),
+        body: { kind: 'OwnerClaimed', partition: 0, claimId: 'test-new-owner', executorId: 'test' },
+      };
+      const topic = `${engine.namespace}.journal`;
+      await newOwner.write([{ topic, partition: 0, key: null, value: encodeRecord(claim) }], undefined);
       release?.();
       await waitFor(() => logs.includes('partition fenced by a newer owner'), { timeoutMs: 20_000 });
       const zombieEpoch = recordsOf(await engine.journal(), 'g-1')[0]?.writerEpoch;
       expect(zombieEpoch).toBeGreaterThan(0);
-      // The group still assigns p0 to the old executor, so after a backoff it takes p0 back (fencing in
-      // turn) and finishes the workflow: the step's result is then recorded once, under a newer epoch.
+      // The group still assigns p0 to the old executor, so after a backoff it takes p0 back (claiming in
+      // turn) and finishes the workflow: the blocked step's result counts once, under a newer epoch.
       expect(await client.handle('g-1').result({ timeout: '30s' })).toBe('late');
       const records = recordsOf(await engine.journal(), 'g-1');
       const byZombie = records.filter((r) => r.writerEpoch === zombieEpoch);
-      // The zombie had committed the first step and the start of the blocked one; nothing after the fence.
+      // The zombie had the first step and the start of the blocked one; nothing valid after the claim.
       expect(byZombie.map((r) => r.body.kind)).toEqual([
         'WorkflowStarted',
         'StepStarted',
@@ -65,6 +110,12 @@ describe('fencing', () => {
       const blocked = records.filter((r) => r.body.kind === 'StepCompleted' && r.body.name === 'blocked');
       expect(blocked).toHaveLength(1);
       expect(blocked[0]?.writerEpoch).toBeGreaterThan(zombieEpoch ?? 0);
+      const raw = (await rawJournal(engine.brokers, engine.namespace)).filter(
+        (r) => r.workflowId === 'g-1' && r.writerEpoch === zombieEpoch && r.body.kind === 'StepCompleted',
+      );
+      // Single produces are not fenced: the zombie's result of the blocked step landed, and is void; a
+      // transaction of the zombie never became visible.
+      expect(raw.length).toBe(singleProduceTicks ? 2 : 1);
       expect(old.ownerOf(0)?.currentPhase).toBe('running');
     } finally {
       await newOwner.close();

@@ -4,11 +4,12 @@
  * commands of its partition as a consumer would.
  */
 import { MemoryKvStore, NodeCache } from '../../../src/cache/index.js';
+import { UnconfirmedWriteError } from '../../../src/errors.js';
 import type { Logger } from '../../../src/logging/index.js';
-import { PartitionOwner } from '../../../src/partition/index.js';
+import { type OwnerLimits, PartitionOwner } from '../../../src/partition/index.js';
 import type { AnyWorkflowDefinition } from '../../../src/workflow/index.js';
 import type { VirtualClock } from './sim-clock.js';
-import type { SimKafka } from './sim-kafka.js';
+import { type SimKafka, SimWriter } from './sim-kafka.js';
 import { SIM_TOPICS, simOwnerDeps } from './sim-owner.js';
 
 export { SIM_NS, SIM_TOPICS } from './sim-owner.js';
@@ -16,6 +17,7 @@ export { SIM_NS, SIM_TOPICS } from './sim-owner.js';
 interface Owned {
   readonly owner: PartitionOwner;
   readonly node: number;
+  readonly writer: SimWriter | undefined;
   fed: number;
 }
 
@@ -25,12 +27,17 @@ export class SimCluster {
   private readonly owned = new Map<number, Owned>();
   private nextNode = 0;
   readonly failures: string[] = [];
+  /** Partitions whose owner failed in a way the slot restarts on the same node (see `restartFailed`). */
+  private readonly restarts: number[] = [];
+  /** Owners restarted after such failures. */
+  restarted = 0;
   readonly logger: Logger = { log: () => undefined };
 
   constructor(
     private readonly kafka: SimKafka,
     private readonly clock: VirtualClock,
     private readonly workflows: readonly AnyWorkflowDefinition[],
+    private readonly limits: Partial<OwnerLimits> = {},
   ) {
     for (const topic of Object.values(SIM_TOPICS))
       kafka.createTopic(topic, topic === SIM_TOPICS.dlq ? 1 : kafka.partitions);
@@ -68,6 +75,7 @@ export class SimCluster {
     const cache = this.caches.get(node);
     if (cache === undefined) throw new Error(`no node ${node}`);
     const committed = this.kafka.groupOffsets.get(`${SIM_TOPICS.commands}:${p}`) ?? 0;
+    let writer: SimWriter | undefined;
     const owner = new PartitionOwner(
       simOwnerDeps(this.kafka, {
         partition: p,
@@ -75,23 +83,45 @@ export class SimCluster {
         workflows: this.workflows,
         clock: this.clock,
         executorId: `node-${node}`,
-        limits: { idleEvictMs: 300, housekeepingIntervalMs: 100, catchUpBatchRecordsMax: 50 },
+        limits: { idleEvictMs: 300, housekeepingIntervalMs: 100, catchUpBatchRecordsMax: 50, ...this.limits },
         logger: this.logger,
         committedCommandOffset: committed,
+        writer: (inner) => {
+          if (inner instanceof SimWriter) writer = inner;
+          return inner;
+        },
       }),
       (failed, error) => {
-        if (this.owned.get(p)?.owner === failed) this.failures.push(`partition ${p}: ${String(error)}`);
+        if (this.owned.get(p)?.owner !== failed) return;
+        // As the executor's slot does (partition-slot.ts): a failed single produce makes the node claim anew.
+        if (error instanceof UnconfirmedWriteError) this.restarts.push(p);
+        else this.failures.push(`partition ${p}: ${String(error)}`);
       },
     );
-    this.owned.set(p, { owner, node, fed: committed });
+    this.owned.set(p, { owner, node, writer, fed: committed });
     await owner.start();
   }
 
-  /** Abandons the owner of `p` mid-flight, as SIGKILL would: its loop runs on until fenced. */
-  crash(p: number): number | undefined {
+  /**
+   * Takes the owner of `p` away mid-flight. `processDies`: as SIGKILL, it writes nothing more (its node may
+   * take the partition again); else it is cut off from the group, its loop running on with its own cache
+   * until fenced (a zombie: its transactions fail, its single produces land and are void by epoch).
+   */
+  crash(p: number, processDies: boolean): number | undefined {
     const owned = this.owned.get(p);
     this.owned.delete(p);
+    if (processDies) owned?.writer?.kill();
     return owned?.node;
+  }
+
+  /** Restarts, on their node, the owners that failed as the slot would restart them. */
+  async restartFailed(): Promise<void> {
+    for (const p of this.restarts.splice(0)) {
+      const node = this.owned.get(p)?.node;
+      if (node === undefined) continue;
+      this.restarted++;
+      await this.start(p, node);
+    }
   }
 
   /** Hands each owner the commands of its partition it has not seen, as the consumer would. */

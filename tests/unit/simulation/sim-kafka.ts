@@ -117,16 +117,48 @@ export class SimKafka {
   }
 }
 
-/** A transactional writer of the sim (partition/ports.ts JournalWriter). */
+/**
+ * A writer of the sim (partition/ports.ts JournalWriter): transactions fenced by transactional id, and
+ * single produces (`append`, `notify`) that nothing fences, as Kafka's idempotent producer. `kill` is
+ * SIGKILL: a dead writer's every call fails, as a dead process writes nothing.
+ */
 export class SimWriter implements JournalWriter {
+  private dead = false;
+
   constructor(
     private readonly kafka: SimKafka,
     private readonly id: string,
     private generation: number,
   ) {}
 
+  kill(): void {
+    this.dead = true;
+  }
+
+  private checkAlive(): void {
+    if (this.dead) throw new SimWriteError('unavailable', `${this.id}: the process is gone`);
+  }
+
+  /** One idempotent produce: not fenced; faults as for transactions. */
+  async append(messages: readonly OutMessage[]): Promise<BaseOffsets> {
+    await Promise.resolve();
+    this.checkAlive();
+    const fault = this.kafka.faults.get(this.id) ?? 'none';
+    this.kafka.faults.delete(this.id);
+    if (fault === 'lost') throw new SimWriteError('unavailable', 'produce timed out (nothing landed)');
+    const bases = this.kafka.append(messages);
+    if (fault === 'landed-then-failed')
+      throw new SimWriteError('unavailable', 'produce timed out (it landed)');
+    return bases;
+  }
+
+  async notify(messages: readonly OutMessage[]): Promise<void> {
+    await this.append(messages);
+  }
+
   async write(messages: readonly OutMessage[], offsets: OffsetCommit | undefined): Promise<BaseOffsets> {
     await Promise.resolve();
+    this.checkAlive();
     this.kafka.checkFence(this.id, this.generation);
     const fault = this.kafka.faults.get(this.id) ?? 'none';
     this.kafka.faults.delete(this.id);
@@ -145,6 +177,7 @@ export class SimWriter implements JournalWriter {
   }
 
   async reset(): Promise<void> {
+    this.checkAlive();
     this.kafka.checkFence(this.id, this.generation); // a fenced writer stays fenced
     this.generation = this.kafka.nextGeneration(this.id); // a new producer with the same id
   }
