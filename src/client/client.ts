@@ -15,6 +15,7 @@
  *     `commandBytesMax` (a signal with a huge payload, say) is sent; either fails with a LimitError.
  * I7. An idle client costs next to nothing: its event fetches wait on the broker up to
  *     EVENT_FETCH_WAIT_MS, and the broker answers as soon as an event is committed.
+ * I8. Concurrent commands go out as one produce (command-batcher.ts), each caller told its own outcome.
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
@@ -35,6 +36,7 @@ import {
   type WorkflowDefinition,
 } from '../workflow/index.js';
 import { readArchivedOutcome } from './archive.js';
+import { CommandBatcher } from './command-batcher.js';
 import { EventWaiter } from './event-waiter.js';
 
 /** Options of `new Client(…)`. */
@@ -75,6 +77,10 @@ export class Client {
   private readonly commandBytesMax: number;
   private closed = false;
   private connecting: Promise<{ producer: Producer; consumer: Consumer }> | undefined;
+  private readonly batcher = new CommandBatcher(async (messages) => {
+    const { producer } = await this.connect();
+    await producer.send({ topic: this.topics.commands, acks: -1, messages: [...messages] });
+  });
 
   constructor(options: ClientOptions = {}) {
     const brokers =
@@ -164,8 +170,8 @@ export class Client {
 
   private async sendEncoded(command: Command, value: Buffer): Promise<void> {
     try {
-      const { producer } = await this.connect();
-      await producer.send({ topic: this.topics.commands, acks: -1, messages: [{ key: command.id, value }] });
+      await this.connect();
+      await this.batcher.send({ key: command.id, value }); // I8
     } catch (error) {
       if (error instanceof LogbookError) throw error;
       const message = `could not send the ${command.type} of "${command.id}" to ${this.topics.commands}: ${errorMessage(error)}`;
