@@ -4,9 +4,10 @@
  * raw-Kafka floor measured in the same round (this machine is noisy; compare ratios, not absolutes).
  *
  * W1 is a 3-step workflow of no-op steps with ~100-byte results.
- *   idle:       the broker alone, then the broker with an executor owning every partition and no
- *               workflows: CPU ms per second of each.
- *   warm-up:    BENCH_WARMUP_RUNS workflows, 100 in flight, before any figure (the broker's JIT).
+ *   idle:       after the warm-up, an executor owning every partition and a connected client with no
+ *               workflows, beside the broker; at the end, the broker alone: CPU ms per second of each.
+ *   warm-up:    BENCH_WARMUP_RUNS workflows, 100 in flight, then BENCH_LATENCY_RUNS one at a time, before any
+ *               figure (the broker's JIT compiles both paths; a fresh broker's CPU per workflow halves).
  *   rounds:     BENCH_ROUNDS times: the floor; BENCH_LATENCY_RUNS workflows started and awaited one at a
  *               time (end to end, client → result, and CPU per workflow of node and broker together);
  *               BENCH_THROUGHPUT_RUNS workflows with BENCH_IN_FLIGHT in flight (workflows/s, CPU each).
@@ -21,7 +22,8 @@
  * broker's CPU), BENCH_FLUSH_EVERY_WRITE=1 (a started broker flushes every write:
  * `log.flush.interval.messages=1`), BENCH_PARTITIONS (6), BENCH_ROUNDS (3), BENCH_LATENCY_RUNS (300),
  * BENCH_THROUGHPUT_RUNS (2000), BENCH_IN_FLIGHT (100), BENCH_WIDE_IN_FLIGHT (1000; 0 skips the wide
- * runs), BENCH_WARMUP_RUNS (1000), BENCH_IDLE_SECONDS (10), BENCH_LONG_RUNS (20).
+ * runs), BENCH_WARMUP_RUNS (5000), BENCH_IDLE_SECONDS (10), BENCH_LONG_RUNS (20), BENCH_LIMITS (executor
+ * limits as JSON, e.g. `{"singleProduceTicks":false}` for the transactional path).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -30,7 +32,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../src/client/index.js';
 import { type LocalBroker, startLocalBroker } from '../src/dev/index.js';
-import { Executor } from '../src/executor/index.js';
+import { Executor, type LimitOptions } from '../src/executor/index.js';
 import type { JournalRecord } from '../src/journal/index.js';
 import { createKafka, parseBrokers, scanJournal } from '../src/kafka/index.js';
 import { workflow } from '../src/workflow/index.js';
@@ -45,10 +47,12 @@ const LATENCY_RUNS = env('BENCH_LATENCY_RUNS', 300);
 const THROUGHPUT_RUNS = env('BENCH_THROUGHPUT_RUNS', 2_000);
 const IN_FLIGHT = env('BENCH_IN_FLIGHT', 100);
 const WIDE_IN_FLIGHT = env('BENCH_WIDE_IN_FLIGHT', 1_000);
-const WARMUP_RUNS = env('BENCH_WARMUP_RUNS', 1_000);
+const WARMUP_RUNS = env('BENCH_WARMUP_RUNS', 5_000);
 const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 10);
 const LONG_RUNS = env('BENCH_LONG_RUNS', 20);
 const FLUSH_EVERY_WRITE = process.env.BENCH_FLUSH_EVERY_WRITE === '1';
+/** Executor limits over the defaults, as JSON (experiments: `{"singleProduceTicks":false}`, say). */
+const LIMITS = JSON.parse(process.env.BENCH_LIMITS ?? '{}') as LimitOptions;
 const payload = 'x'.repeat(90);
 
 const w1 = workflow('w1', async (ctx) => {
@@ -83,6 +87,7 @@ function newExecutor(setup: Setup, stateDir: string): Executor {
     stateDir,
     partitions: PARTITIONS,
     logger: { log: () => undefined },
+    limits: LIMITS,
   });
 }
 
@@ -199,18 +204,17 @@ async function main(): Promise<void> {
   const setup: Setup = { brokers, ns, brokerPid, client: new Client({ brokers, namespace: ns }) };
   const executors = [newExecutor(setup, stateDir())];
   try {
-    progress(`idle: broker alone, ${IDLE_SECONDS} s`);
-    const brokerAlone = await idleCpu(setup, IDLE_SECONDS);
     await executors[0]?.start();
     await allRunning(executors);
-    await sleep(3_000);
-    progress(`idle: one executor owning ${PARTITIONS} partitions, no workflows, ${IDLE_SECONDS} s`);
-    const withExecutor = await idleCpu(setup, IDLE_SECONDS);
-    const idle = { brokerAloneMsPerSec: brokerAlone, executorAndBrokerMsPerSec: withExecutor };
-    progress(`idle: ${JSON.stringify(idle)}`);
-
-    progress(`warm-up: ${WARMUP_RUNS} workflows`);
+    progress(`warm-up: ${WARMUP_RUNS} workflows, 100 in flight, then ${LATENCY_RUNS} one at a time`);
     await throughput(setup, 'warm', WARMUP_RUNS, IN_FLIGHT);
+    await sequential(setup, 'warm-seq', LATENCY_RUNS);
+    await sleep(3_000);
+    progress(
+      `idle: one executor owning ${PARTITIONS} partitions and a client, no workflows, ${IDLE_SECONDS} s`,
+    );
+    const withExecutor = await idleCpu(setup, IDLE_SECONDS);
+    progress(`idle: ${JSON.stringify(withExecutor)} ms of CPU a second`);
 
     const rounds: {
       floor: Floor;
@@ -266,6 +270,12 @@ async function main(): Promise<void> {
         w1Throughput: r.tp,
       };
     });
+    await setup.client.close();
+    await Promise.all(executors.map((e) => e.stop()));
+    await sleep(3_000);
+    progress(`idle: the broker alone, ${IDLE_SECONDS} s`);
+    const brokerAlone = await idleCpu(setup, IDLE_SECONDS);
+    const idle = { executorClientAndBrokerMsPerSec: withExecutor, brokerAloneMsPerSec: brokerAlone };
     const settled = perRound.length > 1 ? perRound.slice(1) : perRound;
     const pick = (f: (r: (typeof perRound)[number]) => number | undefined): number =>
       median(settled.map(f).filter((v): v is number => v !== undefined));
@@ -283,6 +293,7 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       kafka: broker?.distribution.version ?? 'external',
       flushEveryWrite: FLUSH_EVERY_WRITE,
+      limits: LIMITS,
       partitions: PARTITIONS,
       idle,
       rounds: perRound,
