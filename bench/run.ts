@@ -4,8 +4,9 @@
  * raw-Kafka floor measured in the same round (this machine is noisy; compare ratios, not absolutes).
  *
  * W1 is a 3-step workflow of no-op steps with ~100-byte results.
- *   idle:       after the warm-up, an executor owning every partition and a connected client with no
- *               workflows, beside the broker; at the end, the broker alone: CPU ms per second of each.
+ *   idle:       at the end, with the benchmark's executors stopped: an executor owning every partition of a
+ *               namespace where no workflow ever ran, and a connected client, beside the (warm) broker;
+ *               and before it the broker alone: CPU ms per second of each.
  *   warm-up:    BENCH_WARMUP_RUNS workflows, 100 in flight, then BENCH_LATENCY_RUNS one at a time, before any
  *               figure (the broker's JIT compiles both paths; a fresh broker's CPU per workflow halves).
  *   rounds:     BENCH_ROUNDS times: the floor; BENCH_LATENCY_RUNS workflows started and awaited one at a
@@ -23,7 +24,8 @@
  * `log.flush.interval.messages=1`), BENCH_PARTITIONS (6), BENCH_ROUNDS (3), BENCH_LATENCY_RUNS (300),
  * BENCH_THROUGHPUT_RUNS (2000), BENCH_IN_FLIGHT (100), BENCH_WIDE_IN_FLIGHT (1000; 0 skips the wide
  * runs), BENCH_WARMUP_RUNS (5000), BENCH_IDLE_SECONDS (10), BENCH_LONG_RUNS (20), BENCH_LIMITS (executor
- * limits as JSON, e.g. `{"singleProduceTicks":false}` for the transactional path).
+ * limits as JSON, e.g. `{"singleProduceTicks":false}` for the transactional path), BENCH_BROKER_JFR (a file:
+ * the started broker records a JDK Flight Recording there, for docs/decisions.md "Where the time goes").
  */
 
 import { randomBytes } from 'node:crypto';
@@ -50,6 +52,7 @@ const WIDE_IN_FLIGHT = env('BENCH_WIDE_IN_FLIGHT', 1_000);
 const WARMUP_RUNS = env('BENCH_WARMUP_RUNS', 5_000);
 const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 10);
 const LONG_RUNS = env('BENCH_LONG_RUNS', 20);
+const IDLE_SETTLE_MS = env('BENCH_IDLE_SETTLE_MS', 5_000);
 const FLUSH_EVERY_WRITE = process.env.BENCH_FLUSH_EVERY_WRITE === '1';
 /** Executor limits over the defaults, as JSON (experiments: `{"singleProduceTicks":false}`, say). */
 const LIMITS = JSON.parse(process.env.BENCH_LIMITS ?? '{}') as LimitOptions;
@@ -144,6 +147,35 @@ async function longSequential(setup: Setup, prefix: string, runs: number): Promi
   return quantile(times, 0.5);
 }
 
+/**
+ * Idle CPU of a warm broker with an executor owning every partition of a namespace of its own and a
+ * connected client: no workflow ever ran there, so no cleanup of finished ones (their history is purged
+ * in bounded rounds after a burst) is counted as idle.
+ */
+async function idleExecutor(setup: Setup, dir: string) {
+  const idle = {
+    ...setup,
+    ns: `${setup.ns}-idle`,
+    client: new Client({ brokers: setup.brokers, namespace: `${setup.ns}-idle` }),
+  };
+  const executor = newExecutor(idle, dir);
+  try {
+    await executor.start();
+    await allRunning([executor]);
+    await idle.client.describe('nobody', { timeout: '30s' }).catch(() => undefined); // connects the client
+    await sleep(IDLE_SETTLE_MS);
+    progress(
+      `idle: an executor owning ${PARTITIONS} partitions and a client, no workflows, ${IDLE_SECONDS} s`,
+    );
+    const spent = await idleCpu(idle, IDLE_SECONDS);
+    progress(`idle: ${JSON.stringify(spent)} ms of CPU a second`);
+    return spent;
+  } finally {
+    await idle.client.close();
+    await executor.stop();
+  }
+}
+
 /** CPU per second over `seconds` of doing nothing. */
 async function idleCpu(setup: Setup, seconds: number) {
   const meter = cpuMeter(setup.brokerPid);
@@ -185,8 +217,12 @@ const median = (values: readonly number[]): number => round(quantile(values, 0.5
 async function main(): Promise<void> {
   let broker: LocalBroker | undefined;
   if (process.env.LOGBOOK_BROKERS === undefined) {
+    const jfr = process.env.BENCH_BROKER_JFR;
     broker = await startLocalBroker({
       heapMaxMb: 1024,
+      ...(jfr === undefined
+        ? {}
+        : { jvmOptions: [`-XX:StartFlightRecording=filename=${jfr},settings=profile,dumponexit=true`] }),
       ...(FLUSH_EVERY_WRITE ? { extraProperties: { 'log.flush.interval.messages': '1' } } : {}),
     });
   }
@@ -209,12 +245,6 @@ async function main(): Promise<void> {
     progress(`warm-up: ${WARMUP_RUNS} workflows, 100 in flight, then ${LATENCY_RUNS} one at a time`);
     await throughput(setup, 'warm', WARMUP_RUNS, IN_FLIGHT);
     await sequential(setup, 'warm-seq', LATENCY_RUNS);
-    await sleep(3_000);
-    progress(
-      `idle: one executor owning ${PARTITIONS} partitions and a client, no workflows, ${IDLE_SECONDS} s`,
-    );
-    const withExecutor = await idleCpu(setup, IDLE_SECONDS);
-    progress(`idle: ${JSON.stringify(withExecutor)} ms of CPU a second`);
 
     const rounds: {
       floor: Floor;
@@ -272,9 +302,10 @@ async function main(): Promise<void> {
     });
     await setup.client.close();
     await Promise.all(executors.map((e) => e.stop()));
-    await sleep(3_000);
+    await sleep(10_000); // the broker settles after the load (group leaves, transactions expire)
     progress(`idle: the broker alone, ${IDLE_SECONDS} s`);
     const brokerAlone = await idleCpu(setup, IDLE_SECONDS);
+    const withExecutor = await idleExecutor(setup, stateDir());
     const idle = { executorClientAndBrokerMsPerSec: withExecutor, brokerAloneMsPerSec: brokerAlone };
     const settled = perRound.length > 1 ? perRound.slice(1) : perRound;
     const pick = (f: (r: (typeof perRound)[number]) => number | undefined): number =>

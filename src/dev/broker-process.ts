@@ -28,6 +28,8 @@ export interface BrokerLaunch {
   /** Client (PLAINTEXT) port, for readiness and the closed-port check. */
   readonly port: number;
   readonly heapMaxMb: number;
+  /** More JVM options, after Logbook's (a flight recording, say). */
+  readonly jvmOptions?: readonly string[];
 }
 
 /** A signal {@link BrokerProcess.signal} may send. */
@@ -166,7 +168,7 @@ export class BrokerProcess {
   private spawnJvm(): ChildProcess {
     const { configFile, logFile, heapMaxMb } = this.launch;
     const jvm = ['-Xms256m', `-Xmx${heapMaxMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20'];
-    jvm.push('-Djava.awt.headless=true');
+    jvm.push('-Djava.awt.headless=true', ...(this.launch.jvmOptions ?? []));
     const logFd = openSync(logFile, 'a');
     const child = spawn('java', [...jvm, ...jvmBaseArgs(this.launch), 'kafka.Kafka', configFile], {
       stdio: ['ignore', logFd, logFd],

@@ -69,6 +69,8 @@ export interface LocalBrokerOptions {
    * `log.flush.interval.messages=1`, say). Keys are Kafka's; values are written as given.
    */
   readonly extraProperties?: Readonly<Record<string, string>>;
+  /** More JVM options for the broker (the benchmark's `-XX:StartFlightRecording=…`, say). */
+  readonly jvmOptions?: readonly string[];
 }
 
 /** A running local broker. */
@@ -230,6 +232,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
     logFile: join(runDir, 'broker.log'),
     port,
     heapMaxMb: options.heapMaxMb ?? DEFAULT_HEAP_MAX_MB,
+    ...(options.jvmOptions === undefined ? {} : { jvmOptions: options.jvmOptions }),
   };
   const broker = new BrokerProcess(launch);
   let storage: Awaited<ReturnType<typeof prepareStorage>>;

@@ -8,10 +8,12 @@
  *     Logger they go to stderr as one JSON object a line. Nothing is written to stdout.
  * I3. CONCURRENT_TRANSACTIONS answers, which KafkaJS retries itself and logs at ERROR on every
  *     back-to-back transaction, are dropped below `debug`: they are expected, not trouble.
- * I4. Every client runs with KafkaJS's idle timer loop fixed (request-queue-patch.ts).
+ * I4. Every client runs with KafkaJS's idle timer loop fixed (request-queue-patch.ts) and its coordinator
+ *     lookups cached for a second (coordinator-cache-patch.ts).
  */
 import { Kafka, type KafkaConfig, type logCreator, logLevel } from 'kafkajs';
 import { type Logger, type LogLevel, stderrLogger } from '../logging/index.js';
+import { patchKafkaJsCoordinatorLookup } from './coordinator-cache-patch.js';
 import { patchKafkaJsRequestQueue } from './request-queue-patch.js';
 
 /** Options for {@link createKafka}. */
@@ -70,6 +72,7 @@ export function parseBrokers(list: string): string[] {
 /** Makes a KafkaJS client with Logbook's logging and explicit timeouts. */
 export function createKafka(options: KafkaClientOptions): Kafka {
   patchKafkaJsRequestQueue(); // I4
+  patchKafkaJsCoordinatorLookup(); // I4
   const levelName = options.logLevelName ?? process.env.LOGBOOK_KAFKAJS_LOG ?? 'error';
   const config: KafkaConfig = {
     clientId: options.clientId,
