@@ -17,6 +17,8 @@
  * I6. An idle executor costs next to nothing: the resume check runs only while a partition is paused, and
  *     command fetches wait up to COMMAND_FETCH_WAIT_MS on the broker (which answers as soon as a record
  *     arrives, so this adds no latency).
+ * I7. A started executor keeps its process alive until stop(), also while every Kafka connection is down
+ *     and only unref'd retry timers are left (a worker must ride out a broker outage, not exit 0).
  */
 import { mkdirSync } from 'node:fs';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
@@ -37,6 +39,8 @@ import type { OwnerStats } from '../partition/index.js';
 import { type ExecutorConfig, type ExecutorOptions, resolveExecutorOptions } from './executor-options.js';
 import { OwnerFactory } from './owner-factory.js';
 
+/** Period of the handle that keeps a started executor's process alive (I7); it does nothing. */
+const KEEP_ALIVE_MS = 2 ** 31 - 1;
 /** How often paused partitions are checked for an owner that can take commands again (I2, I6). */
 const RESUME_CHECK_MS = 25;
 /**
@@ -68,6 +72,8 @@ export class Executor {
   private resumeTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private started = false;
+  /** Keeps the process alive from start() to stop() (I7). */
+  private keepAlive: NodeJS.Timeout | undefined;
   private partitionCount = 0;
 
   constructor(options: ExecutorOptions) {
@@ -113,6 +119,7 @@ export class Executor {
     });
     await this.factory.fitTickToJournal();
     await this.startConsumer();
+    this.keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS); // I7
     this.config.logger.log('info', 'executor started', {
       executorId: this.config.executorId,
       namespace: this.config.namespace,
@@ -283,6 +290,7 @@ export class Executor {
   async stop(): Promise<void> {
     if (!this.started || this.stopping) return;
     this.stopping = true;
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
     if (this.resumeTimer !== undefined) clearInterval(this.resumeTimer);
     await Promise.all([...this.slots.values()].map((slot) => slot.want(false)));
     await this.consumer?.disconnect().catch(() => undefined);
