@@ -24,6 +24,7 @@
  *     owner could void. They ride in the transaction when they are all it writes.
  */
 import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
+import { sleepOn } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import { encodeRecord, type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
 import { type DecideContext, type Input, isTerminal, writesNothing } from '../machine/index.js';
@@ -171,6 +172,17 @@ export class TickPipeline {
       .finally(() => {
         this.notifying--;
       });
+  }
+
+  /**
+   * Waits for the event sends still in flight, at most `maxMs`: a stopping owner tells its clients what it
+   * committed, rather than leaving them to ask again after `requeryMs` (I7).
+   */
+  async settleNotifications(maxMs: number): Promise<void> {
+    if (this.notifying === 0) return;
+    const timeout = new AbortController();
+    await Promise.race([this.notified, sleepOn(this.parts.deps.clock, maxMs, timeout.signal)]);
+    timeout.abort(); // ends the sleep when the sends won
   }
 
   /** Resolves once at most `max` event sends wait (I7). */

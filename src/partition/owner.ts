@@ -39,6 +39,9 @@ import { Positions } from './positions.js';
 import { Quarantine } from './quarantine.js';
 import { RunRegistry } from './run-registry.js';
 
+/** Longest a stopping owner waits for its last client events to be sent (owner-tick.ts I7). */
+export const STOP_NOTIFY_WAIT_MS = 2_000;
+
 /** Owner of one partition. */
 export class PartitionOwner {
   private phase: OwnerPhase = 'starting';
@@ -277,6 +280,7 @@ export class PartitionOwner {
     this.inbox.wake();
     await this.starting.catch(() => undefined); // never return while a catch-up still writes the cache
     await this.loopDone;
+    await this.pipeline.settleNotifications(STOP_NOTIFY_WAIT_MS); // owner-tick.ts I7
     this.shutdownLocal();
     this.phase = ownerTransition(this.phase, 'stopped', this.partition);
   }
