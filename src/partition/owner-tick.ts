@@ -19,9 +19,10 @@
  *     confirmed everything within `confirmIntervalMs`; every other tick is a transaction, which also
  *     confirms the single-produce ticks before it (positions.ts I3). A single produce that failed leaves
  *     its outcome unknown: the owner stops and its successor claims anew (owner-failure.ts I4).
- * I7. Client events are sent after the transaction that confirmed what they report (ports.ts I4), never
- *     by a single-produce tick: a tick with events is a transaction, so no event reports a record a newer
- *     owner could void. They ride in the transaction when they are all it writes.
+ * I7. A tick with client events is a transaction, never a single produce, so no event reports a record a
+ *     newer owner could void. The events ride in that transaction (exactly-once with what they report), or,
+ *     with `eventsAfterCommit`, are sent right after it (ports.ts I4): sooner for clients, but one lost to
+ *     a crash in between is recovered only by a waiting client asking again.
  */
 import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
 import { sleepOn } from '../clock.js';
@@ -143,8 +144,8 @@ export class TickPipeline {
   private splitEvents(all: OutMessage[], offsets: OffsetCommit | undefined) {
     const { deps } = this.parts;
     const events = deps.topics.events;
-    if (!deps.limits.singleProduceTicks || deps.writer.notify === undefined)
-      return { messages: all, events: [] };
+    const after = deps.limits.singleProduceTicks && deps.limits.eventsAfterCommit;
+    if (!after || deps.writer.notify === undefined) return { messages: all, events: [] };
     const rest = all.filter((m) => m.topic !== events);
     if (rest.length === all.length || (rest.length === 0 && offsets === undefined))
       return { messages: all, events: [] };

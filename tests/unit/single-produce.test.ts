@@ -142,9 +142,10 @@ describe('single-produce ticks (no broker)', () => {
     world.start('a', 5);
     world.feed(owner);
     await until(() => world.ended('a'));
-    // The claim is a transaction; the step ticks single produces; the workflow's end carries a client event
-    // after its transaction (owner-tick.ts I7), so the last two writes are a transaction and a produce.
+    // The claim is a transaction; the step ticks single produces; the workflow's end carries a client event,
+    // so it is a transaction with the event in it (owner-tick.ts I7).
     expect(world.kinds[0]).toBe('transaction');
+    expect(world.kinds.at(-1)).toBe('transaction');
     expect(world.kinds.filter((k) => k === 'single').length).toBeGreaterThanOrEqual(4);
     const events = world.kafka.log(SIM_TOPICS.events, P);
     expect(events.map((m) => m.headers['logbook-event'])).toContain('WorkflowCompleted');
@@ -225,9 +226,9 @@ describe('single-produce ticks (no broker)', () => {
     await second.owner.stop();
   });
 
-  it('a stopping owner waits for its last client events to be sent, at most STOP_NOTIFY_WAIT_MS', async () => {
+  it('with eventsAfterCommit, a stopping owner waits for its last events to be sent, at most STOP_NOTIFY_WAIT_MS', async () => {
     const world = new World();
-    const { owner, writer } = await world.owner(await world.node());
+    const { owner, writer } = await world.owner(await world.node(), { eventsAfterCommit: true });
     let release: (() => void) | undefined;
     const notify = writer.notify.bind(writer);
     writer.notify = async (messages) => {
@@ -251,7 +252,7 @@ describe('single-produce ticks (no broker)', () => {
     expect(events).toContain('WorkflowCompleted'); // ...which went out before the owner stopped
 
     // An event send that never ends holds a stop up for STOP_NOTIFY_WAIT_MS only.
-    const other = await world.owner(await world.node());
+    const other = await world.owner(await world.node(), { eventsAfterCommit: true });
     other.writer.notify = () => new Promise<void>(() => undefined);
     world.start('b', 1);
     world.feed(other.owner);
