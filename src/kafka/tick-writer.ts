@@ -18,8 +18,6 @@
  * I6. `append` sends journal-only ticks as one idempotent produce (acks=all, one request in flight) on a
  *     third, non-transactional producer (ports.ts I3): one round trip instead of a transaction's four. It
  *     starts only after the previous write returned, like every write (I4), so offsets keep tick order.
- * I7. `notify` sends a committed tick's client events on the same idempotent producer: outside the
- *     transaction, a client sees them as soon as they are appended, not once the transaction's markers are.
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { ErrorCode, errorMessage, FencedError, LogbookError } from '../errors.js';
@@ -182,11 +180,6 @@ export class TickWriter implements JournalWriter {
       })),
     });
     return new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset ?? -1)]));
-  }
-
-  /** Sends client events after a commit, as one idempotent produce (I7). */
-  async notify(messages: readonly OutMessage[]): Promise<void> {
-    await this.append(messages);
   }
 
   /** Disconnects the producers. */

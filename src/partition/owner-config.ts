@@ -51,15 +51,6 @@ export interface OwnerLimits {
    * fenced owner finds out within it, and a restarted node re-reads at most this much of its own journal.
    */
   readonly confirmIntervalMs: number;
-  /**
-   * Client events go out right after the transaction that confirmed them instead of inside it
-   * (owner-tick.ts I7): a client sees them ~1 ms sooner, but an event lost to a crash between the commit
-   * and its send is recovered only by whoever waits asking again (Client `requeryMs`); a plain consumer of
-   * the events topic never sees it. Off by default: events are exactly-once with the records they report.
-   */
-  readonly eventsAfterCommit: boolean;
-  /** Ticks whose client events are still being sent, at most; past it the next tick waits (owner-tick.ts I7). */
-  readonly notifyInFlightMax: number;
   readonly machine: MachineLimits;
   readonly run: RunLimits;
 }
@@ -87,8 +78,6 @@ export const defaultOwnerLimits: OwnerLimits = {
   failureBackoffMaxMs: 5_000,
   singleProduceTicks: true,
   confirmIntervalMs: 1_000,
-  eventsAfterCommit: false,
-  notifyInFlightMax: 1_000,
   machine: defaultMachineLimits,
   run: defaultRunLimits,
 };

@@ -2,8 +2,8 @@
  * One tick of a partition owner (DESIGN §3): take inputs, ready them at the edge, decide (two rounds),
  * write one transaction, then hand the committed records to the cache, the timer queue and the runs.
  *
- * I1. One write per tick — a transaction, or a single produce (I6) — carries every record, dead letter,
- *     emit, routed command and the command position (group commit); its client events follow it (I7).
+ * I1. One write per tick — a transaction, or a single produce (I6) — carries every record, client event,
+ *     dead letter, emit, routed command and the command position (group commit).
  *     Nothing of a tick reaches the cache, the timer queue or a step attempt before its write returned.
  * I2. Command positions are journaled: a tick that consumed commands and wrote anything lasting appends
  *     CommandsConsumed in its transaction; the consumer group's offset is committed with a tick only every
@@ -19,14 +19,10 @@
  *     confirmed everything within `confirmIntervalMs`; every other tick is a transaction, which also
  *     confirms the single-produce ticks before it (positions.ts I3). A single produce that failed leaves
  *     its outcome unknown: the owner stops and its successor claims anew (owner-failure.ts I4).
- * I7. A tick with client events is a transaction, never a single produce, so no event reports a record a
- *     newer owner could void. The events ride in that transaction (exactly-once with what they report), or,
- *     with `eventsAfterCommit`, are sent right after it (ports.ts I4): sooner for clients, but one lost to
- *     a crash in between is recovered only by a waiting client asking again.
+ * I7. A tick with client events (or any other topic) is a transaction, never a single produce: events are
+ *     exactly-once with the records they report, and no event reports a record a newer owner could void.
  */
 import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
-import { sleepOn } from '../clock.js';
-import { errorMessage } from '../errors.js';
 import { encodeRecord, type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
 import { type DecideContext, type Input, isTerminal, writesNothing } from '../machine/index.js';
 import type { TimerQueue } from '../timers/index.js';
@@ -77,9 +73,6 @@ const PASSIVE = new Set(['SignalReceived', 'CommandRejected']);
 export class TickPipeline {
   /** True when the last tick took nothing: every waiting input was skipped (the step queue is full). */
   idle = false;
-  /** Event sends after commits, in order (I7). */
-  private notified: Promise<void> = Promise.resolve();
-  private notifying = 0;
 
   constructor(private readonly parts: TickParts) {}
 
@@ -137,76 +130,18 @@ export class TickPipeline {
     return this.write(tick, second, view, changes, taken, nowMs);
   }
 
-  /**
-   * The tick's client events, to send after its commit (I7), and the messages of its transaction. Events
-   * ride in the transaction when the writer cannot notify or when they are all the tick writes.
-   */
-  private splitEvents(all: OutMessage[], offsets: OffsetCommit | undefined) {
-    const { deps } = this.parts;
-    const events = deps.topics.events;
-    const after = deps.limits.singleProduceTicks && deps.limits.eventsAfterCommit;
-    if (!after || deps.writer.notify === undefined) return { messages: all, events: [] };
-    const rest = all.filter((m) => m.topic !== events);
-    if (rest.length === all.length || (rest.length === 0 && offsets === undefined))
-      return { messages: all, events: [] };
-    return { messages: rest, events: all.filter((m) => m.topic === events) };
-  }
-
-  /**
-   * Sends a committed tick's events (I7) behind the ones before it; at most `notifyInFlightMax` sends
-   * wait at once, past it the tick loop waits too. A failed send is logged: its waiters ask again.
-   */
-  private notify(events: readonly OutMessage[]): void {
-    const { deps } = this.parts;
-    const send = deps.writer.notify?.bind(deps.writer);
-    if (send === undefined) return;
-    this.notifying++;
-    this.notified = this.notified
-      .then(() => send(events))
-      .catch((error: unknown) =>
-        deps.logger.log('warn', 'could not send client events; their waiters will ask again', {
-          partition: deps.partition,
-          events: events.length,
-          error: errorMessage(error),
-        }),
-      )
-      .finally(() => {
-        this.notifying--;
-      });
-  }
-
-  /**
-   * Waits for the event sends still in flight, at most `maxMs`: a stopping owner tells its clients what it
-   * committed, rather than leaving them to ask again after `requeryMs` (I7).
-   */
-  async settleNotifications(maxMs: number): Promise<void> {
-    if (this.notifying === 0) return;
-    const timeout = new AbortController();
-    await Promise.race([this.notified, sleepOn(this.parts.deps.clock, maxMs, timeout.signal)]);
-    timeout.abort(); // ends the sleep when the sends won
-  }
-
-  /** Resolves once at most `max` event sends wait (I7). */
-  async notifyBackpressure(max: number): Promise<void> {
-    while (this.notifying > max) await this.notified;
-  }
-
   /** The writer's `append` when this tick may go out as one idempotent produce (I6), else undefined. */
-  private singleProduce(
-    messages: readonly OutMessage[],
-    offsets: OffsetCommit | undefined,
-    nowMs: number,
-  ): ((messages: readonly OutMessage[]) => Promise<BaseOffsets>) | undefined {
-    const { deps, positions } = this.parts;
-    const writer = deps.writer;
-    if (!deps.limits.singleProduceTicks || writer.append === undefined || offsets !== undefined)
-      return undefined;
-    if (nowMs - positions.confirmedAtMs >= deps.limits.confirmIntervalMs) return undefined;
-    const { journal } = deps.topics;
-    const ownOnly = messages.every((m) => m.topic === journal && m.partition === deps.partition);
-    return messages.length > 0 && ownOnly
-      ? (m) => writer.append?.(m) ?? writer.write(m, undefined)
-      : undefined;
+  private appender(messages: readonly OutMessage[], offsets: OffsetCommit | undefined, nowMs: number) {
+    const { writer, limits, topics, partition } = this.parts.deps;
+    const append = writer.append;
+    const may =
+      append !== undefined &&
+      limits.singleProduceTicks &&
+      offsets === undefined &&
+      nowMs - this.parts.positions.confirmedAtMs < limits.confirmIntervalMs &&
+      messages.length > 0 &&
+      messages.every((m) => m.topic === topics.journal && m.partition === partition);
+    return may ? (m: readonly OutMessage[]): Promise<BaseOffsets> => append.call(writer, m) : undefined;
   }
 
   /** Starts the runs of workflows this tick started, so their first calls join its second round (I4). */
@@ -236,21 +171,17 @@ export class TickPipeline {
     const offsets = commitGroup
       ? { groupId: deps.groupId, topic: topics.commands, partition, nextOffset: next }
       : undefined;
-    const { messages, events } = this.splitEvents(
-      tickMessages({ ...tick.effects, records }, topics, partition),
-      offsets,
-    );
+    const messages = tickMessages({ ...tick.effects, records }, topics, partition);
     let journalBase: number | undefined;
     if (messages.length > 0 || offsets !== undefined) {
-      const single =
-        tick.effects.events.length > 0 ? undefined : this.singleProduce(messages, offsets, nowMs); // I6
+      const append = this.appender(messages, offsets, nowMs); // I6
       try {
         const base =
-          single === undefined ? await deps.writer.write(messages, offsets) : await single(messages); // I1
+          append === undefined ? await deps.writer.write(messages, offsets) : await append(messages); // I1
         journalBase = base.get(`${topics.journal}:${partition}`);
       } catch (error) {
         const emitTopics = [...new Set(tick.effects.emits.map((e) => e.topic))];
-        const unconfirmed = single !== undefined;
+        const unconfirmed = append !== undefined;
         return {
           error,
           taken,
@@ -263,9 +194,8 @@ export class TickPipeline {
       }
       const lastOffset =
         journalBase === undefined ? positions.journalOffset : journalBase + records.length - 1;
-      positions.journalWritten(lastOffset, single === undefined, nowMs);
+      positions.journalWritten(lastOffset, append === undefined, nowMs);
     }
-    if (events.length > 0) this.notify(events); // I7
     positions.committed(next, commitGroup, nowMs);
     for (const q of taken)
       if (q.input.kind === 'stepOutcome')

@@ -39,9 +39,6 @@ import { Positions } from './positions.js';
 import { Quarantine } from './quarantine.js';
 import { RunRegistry } from './run-registry.js';
 
-/** Longest a stopping owner waits for its last client events to be sent (owner-tick.ts I7). */
-export const STOP_NOTIFY_WAIT_MS = 2_000;
-
 /** Owner of one partition. */
 export class PartitionOwner {
   private phase: OwnerPhase = 'starting';
@@ -228,7 +225,6 @@ export class PartitionOwner {
         await this.inbox.next(this.pipeline.idle); // after a tick that took nothing, wait for news (I3)
         if (this.phase !== 'running') break;
         await this.linger();
-        await this.pipeline.notifyBackpressure(this.deps.limits.notifyInFlightMax); // owner-tick.ts I7
         const failure = await this.pipeline.run();
         if (failure !== undefined) await this.failures.handle(failure);
         await this.chores.run();
@@ -280,7 +276,6 @@ export class PartitionOwner {
     this.inbox.wake();
     await this.starting.catch(() => undefined); // never return while a catch-up still writes the cache
     await this.loopDone;
-    await this.pipeline.settleNotifications(STOP_NOTIFY_WAIT_MS); // owner-tick.ts I7
     this.shutdownLocal();
     this.phase = ownerTransition(this.phase, 'stopped', this.partition);
   }

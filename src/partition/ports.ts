@@ -10,8 +10,6 @@
  *     produce (one record batch, atomic on the broker), without a transaction. It fences nobody: its records
  *     count only by the epoch rule (journal/epoch.ts), and a failed append's outcome is unknown until the
  *     owner has claimed anew (owner-failure.ts I4).
- * I4. `notify` carries only what a committed, confirmed tick decided: a lost notification is recovered by
- *     whoever waits for it asking again (client.ts I2), never by the journal.
  * I2. `readRange` delivers every committed message of [from, to) of the owner's journal partition in
  *     offset order, in batches, and fails (retriably) when no batch arrives for `stallMs`.
  */
@@ -60,11 +58,6 @@ export interface JournalWriter {
   write(messages: readonly OutMessage[], offsets: OffsetCommit | undefined): Promise<BaseOffsets>;
   /** Writes journal records of the owner's partition as one idempotent produce (I3); absent: never. */
   append?(messages: readonly OutMessage[]): Promise<BaseOffsets>;
-  /**
-   * Sends notifications derived from committed records (client events) as one idempotent produce, after
-   * the commit (I4); absent: they go into the tick's transaction instead.
-   */
-  notify?(messages: readonly OutMessage[]): Promise<void>;
   /** Sorts an error `write` threw into its kind. */
   classify(error: unknown): WriteFailure;
   /** Makes the writer usable again after a failed write (new producers; an open transaction is aborted). */

@@ -15,7 +15,6 @@ import { MemoryKvStore, NodeCache } from '../../src/cache/index.js';
 import { UnconfirmedWriteError } from '../../src/errors.js';
 import { decodeRecord, EpochFilter, type JournalRecord } from '../../src/journal/index.js';
 import { type OwnerLimits, PartitionOwner } from '../../src/partition/index.js';
-import { STOP_NOTIFY_WAIT_MS } from '../../src/partition/owner.js';
 import { workflow } from '../../src/workflow/index.js';
 import { VirtualClock } from './simulation/sim-clock.js';
 import { SimKafka, SimWriter } from './simulation/sim-kafka.js';
@@ -224,48 +223,6 @@ describe('single-produce ticks (no broker)', () => {
       completions.length,
     );
     await second.owner.stop();
-  });
-
-  it('with eventsAfterCommit, a stopping owner waits for its last events to be sent, at most STOP_NOTIFY_WAIT_MS', async () => {
-    const world = new World();
-    const { owner, writer } = await world.owner(await world.node(), { eventsAfterCommit: true });
-    let release: (() => void) | undefined;
-    const notify = writer.notify.bind(writer);
-    writer.notify = async (messages) => {
-      await new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      return notify(messages);
-    };
-    world.start('a', 1);
-    world.feed(owner);
-    await until(() => world.ended('a') && release !== undefined); // committed; its event is held
-    let stopped = false;
-    const stopping = owner.stop().then(() => {
-      stopped = true;
-    });
-    for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
-    expect(stopped).toBe(false); // waits for the event...
-    release?.();
-    await stopping;
-    const events = world.kafka.log(SIM_TOPICS.events, P).map((m) => m.headers['logbook-event']);
-    expect(events).toContain('WorkflowCompleted'); // ...which went out before the owner stopped
-
-    // An event send that never ends holds a stop up for STOP_NOTIFY_WAIT_MS only.
-    const other = await world.owner(await world.node(), { eventsAfterCommit: true });
-    other.writer.notify = () => new Promise<void>(() => undefined);
-    world.start('b', 1);
-    world.feed(other.owner);
-    await until(() => world.ended('b'));
-    let done = false;
-    const held = other.owner.stop().then(() => {
-      done = true;
-    });
-    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
-    expect(done).toBe(false);
-    world.clock.advance(STOP_NOTIFY_WAIT_MS);
-    await held;
-    expect(done).toBe(true);
   });
 
   it('stops the owner with UnconfirmedWriteError when a single produce fails with its outcome unknown', async () => {

@@ -119,7 +119,7 @@ export class SimKafka {
 
 /**
  * A writer of the sim (partition/ports.ts JournalWriter): transactions fenced by transactional id, and
- * single produces (`append`, `notify`) that nothing fences, as Kafka's idempotent producer. `kill` is
+ * single produces (`append`) that nothing fences, as Kafka's idempotent producer. `kill` is
  * SIGKILL: a dead writer's every call fails, as a dead process writes nothing.
  */
 export class SimWriter implements JournalWriter {
@@ -150,10 +150,6 @@ export class SimWriter implements JournalWriter {
     if (fault === 'landed-then-failed')
       throw new SimWriteError('unavailable', 'produce timed out (it landed)');
     return bases;
-  }
-
-  async notify(messages: readonly OutMessage[]): Promise<void> {
-    await this.append(messages);
   }
 
   async write(messages: readonly OutMessage[], offsets: OffsetCommit | undefined): Promise<BaseOffsets> {
