@@ -11,11 +11,9 @@
  *     coordinator that moved within that time answers NOT_COORDINATOR, which the caller already retries
  *     (KafkaJS's retrier, the owner's failure handling), and the retry after the entry expired finds the
  *     new one.
- * I2. Applied to the Cluster class KafkaJS itself loads, at most once, and only to the version it was
- *     written for (request-queue-patch.ts I2).
+ * I2. Applied through kafkajs-patches.ts (once, only on the version it was written for).
  */
-import { createRequire } from 'node:module';
-import { PATCHED_KAFKAJS_VERSION } from './request-queue-patch.js';
+import { kafkajsModule } from './kafkajs-internals.js';
 
 /** How long a coordinator lookup is reused (I1). */
 export const COORDINATOR_CACHE_MS = 1_000;
@@ -34,21 +32,14 @@ const caches = new WeakMap<
   object,
   Map<string, { readonly atMs: number; readonly found: Promise<unknown> }>
 >();
-let applied: boolean | undefined;
 
 /** KafkaJS's Cluster class, as KafkaJS loads it. */
 export function kafkajsCluster(): { prototype: ClusterInternals } {
-  const require = createRequire(import.meta.url);
-  return require('kafkajs/src/cluster/index.js') as { prototype: ClusterInternals };
+  return kafkajsModule('cluster/index.js');
 }
 
-/** Applies the cache (I2); returns whether it is in place. */
-export function patchKafkaJsCoordinatorLookup(): boolean {
-  if (applied !== undefined) return applied;
-  const require = createRequire(import.meta.url);
-  const { version } = require('kafkajs/package.json') as { version: string };
-  applied = version === PATCHED_KAFKAJS_VERSION;
-  if (!applied) return false;
+/** Applies the cache to KafkaJS's Cluster (I2: call it through patchKafkaJs). */
+export function patchCoordinatorLookup(): void {
   const prototype = kafkajsCluster().prototype;
   const lookup = prototype.findGroupCoordinatorMetadata;
   prototype.findGroupCoordinatorMetadata = function (this: object, what: Lookup): Promise<unknown> {
@@ -70,5 +61,4 @@ export function patchKafkaJsCoordinatorLookup(): boolean {
       for (const [k, v] of cache) if (now - v.atMs >= COORDINATOR_CACHE_MS) cache.delete(k);
     return found;
   };
-  return true;
 }

@@ -13,8 +13,7 @@
  */
 import { Kafka, type KafkaConfig, type logCreator, logLevel } from 'kafkajs';
 import { type Logger, type LogLevel, stderrLogger } from '../logging/index.js';
-import { patchKafkaJsCoordinatorLookup } from './coordinator-cache-patch.js';
-import { patchKafkaJsRequestQueue } from './request-queue-patch.js';
+import { patchKafkaJs } from './kafkajs-patches.js';
 
 /** Options for {@link createKafka}. */
 export interface KafkaClientOptions {
@@ -71,8 +70,7 @@ export function parseBrokers(list: string): string[] {
 
 /** Makes a KafkaJS client with Logbook's logging and explicit timeouts. */
 export function createKafka(options: KafkaClientOptions): Kafka {
-  patchKafkaJsRequestQueue(); // I4
-  patchKafkaJsCoordinatorLookup(); // I4
+  patchKafkaJs(); // I4
   const levelName = options.logLevelName ?? process.env.LOGBOOK_KAFKAJS_LOG ?? 'error';
   const config: KafkaConfig = {
     clientId: options.clientId,

@@ -15,13 +15,9 @@
  * I3. One shared ticker, every REQUEST_TIMEOUT_CHECK_MS, checks the in-flight requests of every open
  *     connection for time-outs and drops closed ones, as each connection's own interval did; it runs only
  *     while a connection is open, and never keeps the process alive by itself.
- * I2. The patch is applied to the RequestQueue class KafkaJS itself loads (the same CommonJS module), at
- *     most once, and only to the version it was written for; another version is left as it is.
+ * I2. Applied through kafkajs-patches.ts (once, only on the version it was written for).
  */
-import { createRequire } from 'node:module';
-
-/** The version the patch was written against (I2). */
-export const PATCHED_KAFKAJS_VERSION = '2.2.4';
+import { kafkajsModule } from './kafkajs-internals.js';
 
 /** The few members of KafkaJS's RequestQueue the patch touches. */
 export interface RequestQueueInternals {
@@ -43,7 +39,6 @@ const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
 /** How often the shared ticker looks for timed-out requests (KafkaJS's interval: 100 ms) (I3). */
 export const REQUEST_TIMEOUT_CHECK_MS = 100;
 
-let applied: boolean | undefined;
 const watched = new Set<RequestQueueInternals>();
 let ticker: ReturnType<typeof setInterval> | undefined;
 
@@ -85,17 +80,11 @@ function scheduleCheckPendingRequests(this: RequestQueueInternals): void {
 
 /** KafkaJS's RequestQueue class, as KafkaJS loads it. */
 export function kafkajsRequestQueue(): { prototype: RequestQueueInternals } {
-  const require = createRequire(import.meta.url);
-  return require('kafkajs/src/network/requestQueue/index.js') as { prototype: RequestQueueInternals };
+  return kafkajsModule('network/requestQueue/index.js');
 }
 
-/** Applies the fix (I2); returns whether it is in place. */
-export function patchKafkaJsRequestQueue(): boolean {
-  if (applied !== undefined) return applied;
-  const require = createRequire(import.meta.url);
-  const { version } = require('kafkajs/package.json') as { version: string };
-  applied = version === PATCHED_KAFKAJS_VERSION;
-  if (!applied) return false;
+/** Applies the fix to KafkaJS's RequestQueue (I2: call it through patchKafkaJs). */
+export function patchRequestQueue(): void {
   const prototype = kafkajsRequestQueue().prototype;
   const destroy = prototype.destroy;
   prototype.scheduleCheckPendingRequests = scheduleCheckPendingRequests;
@@ -108,5 +97,4 @@ export function patchKafkaJsRequestQueue(): boolean {
       ticker = undefined;
     }
   };
-  return true;
 }

@@ -4,11 +4,8 @@
  * lookup is not reused. The lookup runs KafkaJS's own Cluster code against a stand-in broker pool.
  */
 import { describe, expect, it, vi } from 'vitest';
-import {
-  COORDINATOR_CACHE_MS,
-  kafkajsCluster,
-  patchKafkaJsCoordinatorLookup,
-} from '../../src/kafka/coordinator-cache-patch.js';
+import { COORDINATOR_CACHE_MS, kafkajsCluster } from '../../src/kafka/coordinator-cache-patch.js';
+import { patchKafkaJs } from '../../src/kafka/kafkajs-patches.js';
 
 /** A stand-in for a KafkaJS Cluster: its broker answers FindCoordinator, failing when told to. */
 function fakeCluster() {
@@ -45,11 +42,11 @@ function fakeCluster() {
 
 describe('KafkaJS coordinator lookups, cached', () => {
   it('is patched for the installed KafkaJS version', () => {
-    expect(patchKafkaJsCoordinatorLookup()).toBe(true);
+    expect(patchKafkaJs()).toBe(true);
   });
 
   it('asks once per id and type within the cache time, and again after it', async () => {
-    patchKafkaJsCoordinatorLookup();
+    patchKafkaJs();
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       const c = fakeCluster();
@@ -67,7 +64,7 @@ describe('KafkaJS coordinator lookups, cached', () => {
   });
 
   it('does not reuse a failed lookup', async () => {
-    patchKafkaJsCoordinatorLookup();
+    patchKafkaJs();
     const c = fakeCluster();
     c.failNext(true);
     await expect(c.lookup('txn-x')).rejects.toThrow();

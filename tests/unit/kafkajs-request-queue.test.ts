@@ -3,9 +3,9 @@
  * a throttled one still checks its pending requests, and the shared ticker still times requests out.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { patchKafkaJs } from '../../src/kafka/kafkajs-patches.js';
 import {
   kafkajsRequestQueue,
-  patchKafkaJsRequestQueue,
   type RequestQueueInternals,
   watchedRequestQueues,
 } from '../../src/kafka/request-queue-patch.js';
@@ -39,11 +39,11 @@ afterEach(() => {
 
 describe('KafkaJS request queue, patched', () => {
   it('is patched for the installed KafkaJS version', () => {
-    expect(patchKafkaJsRequestQueue()).toBe(true);
+    expect(patchKafkaJs()).toBe(true);
   });
 
   it('schedules no check when nothing is pending (KafkaJS 2.2.4 looped every 1 ms)', () => {
-    patchKafkaJsRequestQueue();
+    patchKafkaJs();
     const queue = newQueue({ value: true });
     queues.push(queue);
     queue.checkPendingRequests();
@@ -51,7 +51,7 @@ describe('KafkaJS request queue, patched', () => {
   });
 
   it('checks pending requests again at the end of a throttle', () => {
-    patchKafkaJsRequestQueue();
+    patchKafkaJs();
     const queue = newQueue({ value: true });
     queues.push(queue);
     queue.pending.push({});
@@ -61,7 +61,7 @@ describe('KafkaJS request queue, patched', () => {
   });
 
   it('times an overdue in-flight request out on the shared ticker, and forgets a destroyed queue', async () => {
-    patchKafkaJsRequestQueue();
+    patchKafkaJs();
     const before = watchedRequestQueues();
     const queue = newQueue({ value: true });
     queues.push(queue);
@@ -77,7 +77,7 @@ describe('KafkaJS request queue, patched', () => {
   });
 
   it('drops a queue whose connection closed', async () => {
-    patchKafkaJsRequestQueue();
+    patchKafkaJs();
     const before = watchedRequestQueues();
     const connected = { value: true };
     const queue = newQueue(connected);
