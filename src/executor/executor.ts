@@ -22,6 +22,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { ExecutorView, PartitionReport } from '../admin/executor-view.js';
 import { LevelKvStore, NodeCache } from '../cache/index.js';
 import { systemClock } from '../clock.js';
 import { errorMessage } from '../errors.js';
@@ -35,7 +36,6 @@ import {
 } from '../kafka/index.js';
 
 import { PartitionSlot } from '../ownership/index.js';
-import type { OwnerStats } from '../partition/index.js';
 import { type ExecutorConfig, type ExecutorOptions, resolveExecutorOptions } from './executor-options.js';
 import { OwnerFactory } from './owner-factory.js';
 
@@ -50,13 +50,6 @@ const RESUME_CHECK_MS = 25;
 export const COMMAND_FETCH_WAIT_MS = 500;
 /** Wait before a consumer that crashed for good is replaced (I5). */
 const CONSUMER_RESTART_MS = 2_000;
-
-/** A partition's figures as `partitionStats` reports them. */
-export type PartitionReport = OwnerStats & {
-  readonly phase: string;
-  readonly slot: string;
-  readonly slotError?: string;
-};
 
 /** A Logbook executor node. */
 export class Executor {
@@ -189,6 +182,20 @@ export class Executor {
       });
     }
     return out;
+  }
+
+  /** A read-only view of this executor for the admin routes (admin/executor-view.ts). */
+  adminView(): ExecutorView {
+    return {
+      executorId: this.config.executorId,
+      namespace: this.config.namespace,
+      topics: this.topics,
+      kafka: this.kafka,
+      cache: this.cache,
+      workflowNames: [...this.config.workflows.keys()],
+      partitions: () => this.partitionStats(),
+      partitionOf: (id) => partitionFor(id, this.partitionCount),
+    };
   }
 
   /** The running owner of partition `p` here, if any (tests, admin). */

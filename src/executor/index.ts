@@ -1,7 +1,8 @@
 /** The executor: consumer-group membership, partition slots and owners, graceful stop. */
 
+export type { ExecutorView, PartitionReport } from '../admin/executor-view.js';
 export { type Logger, type LogLevel, silentLogger, stderrLogger } from '../logging/index.js';
-export { Executor, type PartitionReport } from './executor.js';
+export { Executor } from './executor.js';
 export {
   defaultBrokers,
   defaultLimits,
