@@ -7,6 +7,7 @@
  *     never puts a value in an unquoted attribute, a URL scheme position, a script or a style.
  * I2. URLs built from values go through `encodeURIComponent`/URLSearchParams first, then `escapeHtml`.
  */
+import type { ErrorData } from '../../journal/index.js';
 import { PREVIEW_CHARS_MAX } from './limits.js';
 
 const ENTITIES: Readonly<Record<string, string>> = {
@@ -45,6 +46,13 @@ export function jsonBlock(label: string, value: unknown, fullHref: string): stri
       : `<p class="cut" data-testid="cut-note">truncated: ${PREVIEW_CHARS_MAX} of ${preview.cutFromChars} characters shown; ` +
         `the full value is in <a href="${escapeHtml(fullHref)}">the JSON</a></p>`;
   return `<div class="value"><span class="label">${escapeHtml(label)}</span><pre>${escapeHtml(preview.text)}</pre>${note}</div>`;
+}
+
+/** An error as one line (`name (code): message`) and, folded, its whole JSON (escaped, I1). */
+export function errorBlock(label: string, error: ErrorData, fullHref: string): string {
+  const line = `${error.name} (${error.code}): ${error.message}`;
+  return `<div class="value"><span class="label">${escapeHtml(label)}</span><p class="error" data-testid="error-line">${escapeHtml(line)}</p>
+<details><summary>details</summary>${jsonBlock('', error, fullHref)}</details></div>`;
 }
 
 /** The web path of one workflow (I2). */

@@ -19,9 +19,10 @@ pre{background:#f1f3f5;padding:.4rem .6rem;margin:.2rem 0;overflow:auto;max-heig
 .counts{display:flex;gap:.6rem;flex-wrap:wrap;margin:.5rem 0 1rem}.counts a{text-decoration:none;color:inherit;background:#fff;border:1px solid #dde1e6;border-radius:.4rem;padding:.3rem .6rem}
 form{margin:.5rem 0;display:flex;gap:.5rem;flex-wrap:wrap;align-items:center}
 ol.timeline{list-style:none;padding:0;margin:0}ol.timeline li{background:#fff;border-left:4px solid #b8c2cc;margin:.35rem 0;padding:.4rem .7rem}
-li.k-step-ok{border-color:#3aa655}li.k-step-failed{border-color:#d64545}li.k-timer{border-color:#8d6cd9}li.k-signal{border-color:#2f80d1}
-li.k-compensation{border-color:#e08a00;background:#fff8ec}li.k-outcome{border-color:#1d2329;font-weight:600}
-.meta{color:#5c6670;font-size:12px}.label{font-size:12px;color:#5c6670}.cut{color:#a05a00;font-size:12px;margin:0}
+ol.timeline li.k-step-ok{border-color:#3aa655}ol.timeline li.k-step-failed{border-color:#d64545}ol.timeline li.k-timer{border-color:#8d6cd9}
+ol.timeline li.k-signal{border-color:#2f80d1}ol.timeline li.k-compensation{border-color:#e08a00;background:#fff8ec}ol.timeline li.k-outcome{border-color:#1d2329}
+li.k-outcome>div>b{font-size:15px}details summary{cursor:pointer;font-size:12px;color:#5c6670}
+.meta{color:#5c6670;font-size:12px}.label{font-size:12px;color:#5c6670}.value .error{margin:.15rem 0}.cut{color:#a05a00;font-size:12px;margin:0}
 .error{color:#b42318}.pager{margin:1rem 0;display:flex;gap:1rem}
 `;
 

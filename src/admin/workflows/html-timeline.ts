@@ -8,7 +8,7 @@
  *     with `data-compensation="true"` on compensations, so tests and scripts find them without the text.
  */
 import type { HistoryRecordJson, WorkflowDetailJson } from './detail-json.js';
-import { escapeHtml, jsonBlock, workflowApiHref, workflowHref } from './html-escape.js';
+import { errorBlock, escapeHtml, jsonBlock, workflowApiHref, workflowHref } from './html-escape.js';
 import { layout, statusBadge } from './html-layout.js';
 import { timelineEntry } from './timeline-entry.js';
 
@@ -31,7 +31,7 @@ function summary(d: WorkflowDetailJson): string {
     rows.push(fact('Outcome', `dropped from the cache; journal offset ${d.archived.offset} has it`));
   const outcome = [
     d.status === 'completed' ? jsonBlock('result', d.result, api) : '',
-    d.error === null ? '' : jsonBlock('error', d.error, api),
+    d.error === null ? '' : errorBlock('error', d.error, api),
   ].join('');
   return `<table class="summary" data-testid="summary">${rows.join('')}</table>${outcome}`;
 }
@@ -56,7 +56,10 @@ function entry(record: HistoryRecordJson, api: string): string {
   const step = e.step === null ? '' : ` data-step="${escapeHtml(e.step)}"`;
   const compensation = e.tone === 'compensation' ? ' data-compensation="true"' : '';
   const facts = [`seq ${record.seq}`, record.at, ...e.facts].map(escapeHtml).join(' · ');
-  const values = e.values.map(([label, value]) => jsonBlock(label, value, api)).join('');
+  const values = [
+    ...e.values.map(([label, value]) => jsonBlock(label, value, api)),
+    e.error === null ? '' : errorBlock(e.tone === 'compensation' ? 'reason' : 'error', e.error, api),
+  ].join('');
   return `<li data-testid="timeline-entry" data-kind="${escapeHtml(record.kind)}" data-seq="${record.seq}"${step}${compensation} class="k-${e.tone}">
 <div><b>${escapeHtml(e.title)}</b> <span class="meta">${facts}</span></div>${values}</li>`;
 }

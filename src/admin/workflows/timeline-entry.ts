@@ -7,7 +7,7 @@
  *     the timeline says something about it.
  * I2. Compensation steps (COMPENSATION_PREFIX) and CompensationStarted are marked as compensations.
  */
-import type { JsonValue, RecordBody } from '../../journal/index.js';
+import type { ErrorData, JsonValue, RecordBody } from '../../journal/index.js';
 import { assertNever, isCompensationStep } from '../../machine/index.js';
 
 /** The look of an entry (a CSS class suffix). */
@@ -30,6 +30,8 @@ export interface TimelineEntry {
   readonly step: string | null;
   readonly facts: readonly string[];
   readonly values: readonly (readonly [string, JsonValue])[];
+  /** The error the record carries (a failure, a compensation's reason), shown as one line and details. */
+  readonly error: ErrorData | null;
 }
 
 function iso(ms: number): string {
@@ -47,12 +49,15 @@ export function timelineEntry(b: RecordBody): TimelineEntry {
     title: string,
     facts: string[] = [],
     values: [string, JsonValue][] = [],
-  ) => ({
-    tone,
-    title,
-    step: null,
-    facts,
-    values,
+  ): TimelineEntry => ({ tone, title, step: null, facts, values, error: null });
+  const failure = (
+    tone: EntryTone,
+    title: string,
+    error: ErrorData,
+    facts: string[] = [],
+  ): TimelineEntry => ({
+    ...entry(tone, title, facts),
+    error,
   });
   switch (b.kind) {
     case 'WorkflowStarted':
@@ -81,9 +86,7 @@ export function timelineEntry(b: RecordBody): TimelineEntry {
       const retry = b.retryAtMs === null ? 'no retry' : `retry at ${iso(b.retryAtMs)}`;
       const facts = [`attempt ${b.attempt}`, `${b.durationMs} ms`, retry];
       return {
-        ...entry(stepTone(b.name, 'step-failed'), `Step ${b.name} failed`, facts, [
-          ['error', { ...b.error }],
-        ]),
+        ...failure(stepTone(b.name, 'step-failed'), `Step ${b.name} failed`, b.error, facts),
         step: b.name,
       };
     }
@@ -105,31 +108,25 @@ export function timelineEntry(b: RecordBody): TimelineEntry {
     case 'CancelRequested':
       return entry('outcome', 'Cancel requested', [], [['reason', b.reason]]);
     case 'CompensationStarted':
-      return entry(
-        'compensation',
-        'Compensation started',
-        [`compensating ${b.steps.join(', ') || 'nothing'}`],
-        [['reason', { ...b.reason }]],
-      );
+      return failure('compensation', 'Compensation started', b.reason, [
+        `compensating ${b.steps.join(', ') || 'nothing'}`,
+      ]);
     case 'ChildStarted':
       return entry('step', `Child ${b.childId} started (${b.workflow})`);
     case 'ChildCompleted':
-      return entry(
-        b.outcome.ok ? 'step-ok' : 'step-failed',
-        `Child ${b.childId} ${b.outcome.ok ? 'completed' : 'failed'}`,
-        [],
-        [b.outcome.ok ? ['result', b.outcome.result] : ['error', { ...b.outcome.error }]],
-      );
+      return b.outcome.ok
+        ? entry('step-ok', `Child ${b.childId} completed`, [], [['result', b.outcome.result]])
+        : failure('step-failed', `Child ${b.childId} failed`, b.outcome.error);
     case 'Emitted':
       return entry('other', `Emitted to ${b.topic}`, [`key ${b.key}`]);
     case 'WorkflowCompleted':
       return entry('outcome', 'Workflow completed', [], [['result', b.result]]);
     case 'WorkflowFailed':
-      return entry('outcome', 'Workflow failed', [], [['error', { ...b.error }]]);
+      return failure('outcome', 'Workflow failed', b.error);
     case 'WorkflowCancelled':
       return entry('outcome', 'Workflow cancelled', [], [['reason', b.reason]]);
     case 'WorkflowStuck':
-      return entry('outcome', 'Workflow stuck', [], [['error', { ...b.error }]]);
+      return failure('outcome', 'Workflow stuck', b.error);
     case 'CommandRejected':
       return entry(
         'other',
@@ -143,7 +140,7 @@ export function timelineEntry(b: RecordBody): TimelineEntry {
       return entry('other', `Commands consumed up to ${b.nextOffset}`);
     case 'CallRejected':
       return {
-        ...entry('step-failed', `Call ${b.name} rejected (${b.callKind})`, [], [['error', { ...b.error }]]),
+        ...failure('step-failed', `Call ${b.name} rejected (${b.callKind})`, b.error),
         step: b.name,
       };
     default:
