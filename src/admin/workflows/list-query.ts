@@ -7,7 +7,8 @@
  *     LIST_KEYS_EXAMINED_MAX (each examined entry may cost one read of each of the two ranges,
  *     partition-cache.ts I1). A page that stops at the cap answers what it found and a cursor.
  * I2. The cursor names the last id examined, not only the last one answered, so a page stopped by the
- *     cap resumes after the skipped ids instead of skipping them again.
+ *     cap resumes after the skipped ids instead of skipping them again. A full page always gives a cursor
+ *     (nothing is read ahead to see whether more follow), so the last page may come back empty.
  * I3. Every id present from the first page to the last is answered exactly once: ids are visited in
  *     order and a workflow is always either 'w' or 'd' (partition-cache.ts workflowsAfter). A workflow
  *     started meanwhile shows only if its id sorts after the cursor.
