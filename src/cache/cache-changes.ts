@@ -12,6 +12,9 @@
  * I3. Timer index operations are kept in the order the machine armed and removed them (apply.ts I5), so a
  *     timer armed and fired within one batch leaves nothing behind.
  * I4. The checkpoint is written in the same batch as the changes it covers (DESIGN §6).
+ * I5. The journal offset of a workflow's WorkflowStarted ('s' key) is written in the batch that applies it
+ *     and never removed with the running keys: a finished workflow's history is read back from there
+ *     (admin/workflows/journal-history.ts). One key per workflow, written once.
  */
 import { type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
 import {
@@ -21,7 +24,15 @@ import {
   type TimerObserver,
   type WorkflowState,
 } from '../machine/index.js';
-import { checkpointKey, historyKey, retentionKey, Tag, timerKey, workflowKey } from './keys.js';
+import {
+  checkpointKey,
+  historyKey,
+  retentionKey,
+  startOffsetValue,
+  Tag,
+  timerKey,
+  workflowKey,
+} from './keys.js';
 import type { KvOp } from './kv-store.js';
 import { encodeDone, encodeState } from './state-codec.js';
 
@@ -61,6 +72,7 @@ export class CacheChanges implements TimerObserver {
   private readonly touched = new Map<string, WorkflowState>();
   private readonly history = new Map<string, { firstSeq: number; ops: KvOp[] }>();
   private readonly terminalOffsets = new Map<string, number>();
+  private readonly startOffsets = new Map<string, number>();
 
   constructor(private readonly partition: number) {}
 
@@ -90,6 +102,7 @@ export class CacheChanges implements TimerObserver {
     if (record.seq <= 0) return; // outside the workflow's sequence: it changed nothing
     this.touched.set(ws.id, ws);
     if (TERMINAL_RECORD_KINDS.has(record.body.kind)) this.terminalOffsets.set(ws.id, offset);
+    if (record.body.kind === 'WorkflowStarted') this.startOffsets.set(ws.id, offset); // I5
     let entry = this.history.get(ws.id);
     if (entry === undefined) {
       entry = { firstSeq: record.seq, ops: [] };
@@ -106,6 +119,12 @@ export class CacheChanges implements TimerObserver {
       else this.running(ws, ops);
     }
     ops.push(...this.timerOps); // I3
+    for (const [id, offset] of this.startOffsets)
+      ops.push({
+        type: 'put',
+        key: workflowKey(Tag.start, this.partition, id),
+        value: startOffsetValue(offset),
+      }); // I5
     ops.push({
       type: 'put',
       key: checkpointKey(this.partition),

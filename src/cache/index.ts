@@ -3,5 +3,11 @@ export { CacheChanges, type Checkpoint, EMPTY_CHECKPOINT, type TimerEvent } from
 export { CACHE_FORMAT, timerSortKey } from './keys.js';
 export { type KvOp, type KvRange, type KvStore, LevelKvStore, MemoryKvStore } from './kv-store.js';
 export { type CacheOpening, NodeCache } from './node-cache.js';
-export { type CachedWorkflow, PartitionCache } from './partition-cache.js';
+export {
+  type CachedRecord,
+  type CachedWorkflow,
+  type ListedWorkflow,
+  PartitionCache,
+  type WorkflowEntryKinds,
+} from './partition-cache.js';
 export type { DoneEntry } from './state-codec.js';

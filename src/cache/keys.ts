@@ -11,6 +11,9 @@
  *   'h' p idLength id seq                   → one journal record of a running workflow: the Kafka value bytes
  *   't' p fireAtMs idLength id timerId      → (empty) a pending timer
  *   'z' p id                                → (empty) a finished workflow whose history keys are still to delete
+ *   's' p id                                → journal offset of the workflow's WorkflowStarted (8 bytes, BE);
+ *                                             kept as long as its 'd' entry, so a finished workflow's
+ *                                             history can be read back from the journal (admin routes)
  *
  * I1. p is 4 bytes, lengths 2 bytes, seq 4 bytes, times 8 bytes, all big-endian unsigned, so byte order is
  *     numeric order; every variable-length part is either last or length-prefixed, so no id is a prefix
@@ -20,7 +23,7 @@
  */
 
 /** The layout's name (I3). Change it whenever a key or value layout changes. */
-export const CACHE_FORMAT = 'logbook-cache/3';
+export const CACHE_FORMAT = 'logbook-cache/4';
 
 /** The key holding the format: a single 0 byte sorts before every tagged key. */
 export const FORMAT_KEY = Buffer.from([0]);
@@ -35,6 +38,7 @@ export const Tag = {
   history: 0x68, // h
   timer: 0x74, // t
   purge: 0x7a, // z
+  start: 0x73, // s
 } as const;
 
 type TagValue = (typeof Tag)[keyof typeof Tag];
@@ -69,17 +73,45 @@ export function checkpointKey(p: number): Buffer {
 }
 
 /** A per-workflow key: tag p id (id last, I1). */
-export function workflowKey(
-  tag: typeof Tag.workflow | typeof Tag.active | typeof Tag.done | typeof Tag.purge,
-  p: number,
-  id: string,
-): Buffer {
+export function workflowKey(tag: WorkflowKeyTag, p: number, id: string): Buffer {
   return Buffer.concat([prefix(tag, p, 0), Buffer.from(id, 'utf8')]);
+}
+
+/** The tags of per-workflow keys ('tag p id'). */
+export type WorkflowKeyTag =
+  | typeof Tag.workflow
+  | typeof Tag.active
+  | typeof Tag.done
+  | typeof Tag.purge
+  | typeof Tag.start;
+
+/**
+ * The per-workflow keys of `tag` in partition p whose id sorts after `afterId` (all of them when
+ * undefined), in id byte order. The first key after 'tag p id' is 'tag p id 0x00' (I1: the id is last).
+ */
+export function workflowRangeAfter(
+  tag: WorkflowKeyTag,
+  p: number,
+  afterId: string | undefined,
+): { gte: Buffer; lt: Buffer } {
+  const all = partitionRange(tag, p);
+  if (afterId === undefined) return all;
+  return { gte: Buffer.concat([workflowKey(tag, p, afterId), Buffer.from([0])]), lt: all.lt };
 }
 
 /** The id at the end of a per-workflow key. */
 export function idOfWorkflowKey(key: Buffer): string {
   return key.subarray(5).toString('utf8');
+}
+
+/** The value of an 's' key: a journal offset, 8 bytes big-endian. Never change it (CACHE_FORMAT). */
+export function startOffsetValue(offset: number): Buffer {
+  return time(offset);
+}
+
+/** Reads an 's' value back. */
+export function parseStartOffsetValue(value: Buffer): number {
+  return Number(value.readBigUInt64BE(0));
 }
 
 /** 'h' p idLength id — the prefix of one workflow's history. */
@@ -100,6 +132,13 @@ export function historyRange(p: number, id: string): { gte: Buffer; lt: Buffer }
   const gte = Buffer.concat([base, Buffer.alloc(4, 0)]);
   const lt = Buffer.concat([base, Buffer.alloc(4, 0xff), Buffer.from([0xff])]);
   return { gte, lt };
+}
+
+/** The range of one workflow's history from seq `fromSeq` on, in seq order. */
+export function historyRangeFrom(p: number, id: string, fromSeq: number): { gte: Buffer; lt: Buffer } {
+  const range = historyRange(p, id);
+  if (fromSeq <= 0) return range;
+  return { gte: historyKey(p, id, Math.min(fromSeq, 0xffffffff)), lt: range.lt };
 }
 
 function time(ms: number): Buffer {

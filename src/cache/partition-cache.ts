@@ -3,7 +3,8 @@
  * history of the running ones, its timer index, and the retention of finished summaries.
  *
  * I1. Reads are by key or by contiguous range (keys.ts I2); nothing here scans more than it returns,
- *     except `activeIds`, which scans the workflows that need their body now (O(active)).
+ *     except `activeIds`, which scans the workflows that need their body now (O(active)), and
+ *     `workflowsAfter`, which reads at most `limit` keys of each of its two ranges to return `limit`.
  * I2. Writes go through `write(changes, checkpoint)`: one atomic batch (cache-changes.ts I4).
  * I3. The cache is disposable: `clear` forgets the partition and the next owner rebuilds it from the journal.
  */
@@ -14,14 +15,17 @@ import { type CacheChanges, type Checkpoint, EMPTY_CHECKPOINT } from './cache-ch
 import {
   checkpointKey,
   historyRange,
+  historyRangeFrom,
   idOfWorkflowKey,
   parseRetentionKey,
+  parseStartOffsetValue,
   parseTimerKey,
   partitionRange,
   retentionRangeBefore,
   Tag,
   timerRangeFrom,
   workflowKey,
+  workflowRangeAfter,
 } from './keys.js';
 import type { KvOp, KvStore } from './kv-store.js';
 import { type DoneEntry, decodeDone, decodeState, encodeDone } from './state-codec.js';
@@ -30,6 +34,29 @@ import { type DoneEntry, decodeDone, decodeState, encodeDone } from './state-cod
 export type CachedWorkflow =
   | { readonly kind: 'running'; readonly state: WorkflowState }
   | ({ readonly kind: 'done' } & DoneEntry);
+
+/** Which per-workflow entries `workflowsAfter` reads: running ('w'), finished ('d'), or both merged. */
+export type WorkflowEntryKinds = 'running' | 'done' | 'all';
+
+/** One workflow as a range read finds it. */
+export interface ListedWorkflow {
+  readonly id: string;
+  readonly cached: CachedWorkflow;
+}
+
+/** One record of a running workflow's cached history: its seq and its Kafka value. */
+export interface CachedRecord {
+  readonly seq: number;
+  readonly value: Buffer;
+}
+
+/** A finished workflow's entry as reads answer it: a tombstone's state says where its outcome is. */
+function doneWorkflow(p: number, value: Buffer): CachedWorkflow {
+  const done = decodeDone(value);
+  const archived = { partition: p, offset: done.terminalOffset };
+  const state = done.tombstone && done.terminalOffset >= 0 ? { ...done.state, archived } : done.state;
+  return { kind: 'done', ...done, state };
+}
 
 /** A partition's part of the cache. */
 export class PartitionCache {
@@ -58,13 +85,71 @@ export class PartitionCache {
     }
     for (const [i, id] of missing.entries()) {
       const value = finished[i];
-      if (value === undefined) continue;
-      const done = decodeDone(value);
-      const archived = { partition: p, offset: done.terminalOffset };
-      const state = done.tombstone && done.terminalOffset >= 0 ? { ...done.state, archived } : done.state;
-      found.set(id, { kind: 'done', ...done, state });
+      if (value !== undefined) found.set(id, doneWorkflow(p, value));
     }
     return found;
+  }
+
+  /**
+   * Up to `limit` workflows whose ids sort after `afterId` (from the first when undefined), in id byte
+   * order: running and stuck ones ('w'), finished ones ('d'), or both merged (I1). A workflow is in one of
+   * the two at any time (a batch moves it atomically, cache-changes.ts I2), so a read resumed after the
+   * last id returned meets each id once, even one that finished in between.
+   */
+  async workflowsAfter(
+    afterId: string | undefined,
+    limit: number,
+    kinds: WorkflowEntryKinds,
+  ): Promise<ListedWorkflow[]> {
+    if (limit <= 0) return [];
+    const p = this.partition;
+    const running = kinds === 'done' ? [] : await this.keyRange(Tag.workflow, afterId, limit);
+    const done = kinds === 'running' ? [] : await this.keyRange(Tag.done, afterId, limit);
+    const out: ListedWorkflow[] = [];
+    let r = 0;
+    let d = 0;
+    while (out.length < limit) {
+      const a = running[r];
+      const b = done[d];
+      const order = a === undefined ? 1 : b === undefined ? -1 : Buffer.compare(a[0], b[0]);
+      if (a !== undefined && order <= 0) {
+        out.push({ id: a[0].toString('utf8'), cached: { kind: 'running', state: decodeState(a[1]) } });
+        r++;
+        if (order === 0) d++; // never both (see above); the running entry would be the newer
+      } else if (b !== undefined) {
+        out.push({ id: b[0].toString('utf8'), cached: doneWorkflow(p, b[1]) });
+        d++;
+      } else break;
+    }
+    return out;
+  }
+
+  /** Up to `limit` [id bytes, value] of `tag` after `afterId`. */
+  private async keyRange(
+    tag: typeof Tag.workflow | typeof Tag.done,
+    afterId: string | undefined,
+    limit: number,
+  ): Promise<[Buffer, Buffer][]> {
+    const out: [Buffer, Buffer][] = [];
+    const range = { ...workflowRangeAfter(tag, this.partition, afterId), limit };
+    for await (const [key, value] of this.store.entries(range)) out.push([key.subarray(5), value]);
+    return out;
+  }
+
+  /** The journal offset of a workflow's WorkflowStarted, when this cache applied it (cache-changes.ts I5). */
+  async startOffset(id: string): Promise<number | undefined> {
+    const value = await this.store.get(workflowKey(Tag.start, this.partition, id));
+    return value === undefined ? undefined : parseStartOffsetValue(value);
+  }
+
+  /** Up to `limit` records of a running workflow's history from seq `fromSeq` on, in seq order. */
+  async historyFrom(id: string, fromSeq: number, limit: number): Promise<CachedRecord[]> {
+    const out: CachedRecord[] = [];
+    if (limit <= 0) return out;
+    const range = { ...historyRangeFrom(this.partition, id, fromSeq), limit };
+    for await (const [key, value] of this.store.entries(range))
+      out.push({ seq: key.readUInt32BE(key.length - 4), value });
+    return out;
   }
 
   /** The history of a running workflow: its journal records' Kafka values, in seq order. */
