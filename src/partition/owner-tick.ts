@@ -38,6 +38,7 @@ import type { BaseOffsets, OffsetCommit, OutMessage } from './ports.js';
 import type { Positions } from './positions.js';
 import type { RunRegistry } from './run-registry.js';
 import { mergeTicks, runTick, type TickResult } from './tick.js';
+import { logCommitted } from './workflow-log.js';
 
 /** A tick whose write failed: what it took and touched, for the rollback (I3). */
 export interface TickFailure {
@@ -220,6 +221,7 @@ export class TickPipeline {
     for (const { body } of records)
       if (body.kind === 'WorkflowStarted') stats.workflowsStarted++;
       else if (TERMINAL_RECORD_KINDS.has(body.kind)) stats.workflowsFinished++;
+    logCommitted(deps.logger, records, (id) => view.get(id));
     if (journalBase !== undefined) {
       for (const [i, record] of records.entries()) {
         const ws = view.get(record.workflowId);
