@@ -22,8 +22,9 @@
  */
 
 import { sleepOn } from '../clock.js';
+import type { Command } from '../commands/index.js';
 import { errorMessage, FencedError } from '../errors.js';
-import { childLogger, workflowFields } from '../logging/index.js';
+import { childLogger, levelEnabled, workflowFields } from '../logging/index.js';
 import { StepRunner } from '../steps/index.js';
 import { TimerQueue } from '../timers/index.js';
 import { claimPartition } from './claim.js';
@@ -87,6 +88,7 @@ export class PartitionOwner {
         enqueue({ input });
       },
       () => clock.now(),
+      deps.partition,
     );
     this.timers = new TimerQueue(
       deps.cache,
@@ -212,10 +214,22 @@ export class PartitionOwner {
         this.partition,
         this.deps.partitionOf,
         this.deps.limits.commandBytesMax,
+        this.traceIgnored,
       );
       this.enqueue({ input });
     }
   }
+
+  /** A command's traceparent header was invalid: ignored (tracing I2), said at debug (I9). */
+  private readonly traceIgnored = (command: Command, reason: string): void => {
+    if (!levelEnabled(this.deps.logger, 'debug')) return;
+    const workflow = command.type === 'start' ? command.workflow : this.hot.state(command.id)?.workflow;
+    this.deps.logger.log('debug', 'trace context ignored', {
+      ...workflowFields(command.id, workflow),
+      command: command.type,
+      reason,
+    });
+  };
 
   private enqueue(item: Queued): void {
     if (this.phase === 'stopped' || this.phase === 'failed') return;
