@@ -2,11 +2,12 @@
  * Proves the pino Logger (src/logging): one JSON object a line with level names, `at` and `message`;
  * lines below the level are dropped (and `isLevelEnabled` says so); child loggers bind their fields to
  * every line without repeating them; a caller's plain Logger gets the same binding and filtering through
- * wrappers; level names are checked, and the executor options resolve the level from the option, then
- * LOGBOOK_LOG_LEVEL, refusing anything else with a ConfigError.
+ * wrappers; level names are checked, and the executor options resolve the level from the option (the
+ * worker's --log-level), then LOGBOOK_LOG_LEVEL, refusing anything else with a ConfigError.
  */
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { workerCommand } from '../../src/cli/worker-command.js';
 import { ConfigError } from '../../src/errors.js';
 import { resolveExecutorOptions } from '../../src/executor/executor-options.js';
 import {
@@ -150,6 +151,16 @@ describe('log levels', () => {
     expect(() => resolve({ logLevel: 'loud' })).toThrow(/logLevel must be one of debug, info, warn, error/);
     process.env.LOGBOOK_LOG_LEVEL = 'chatty';
     expect(() => resolve()).toThrow(ConfigError);
+  });
+
+  it('`logbook worker --log-level` refuses a bad level with a ConfigError naming the flag, before connecting', async () => {
+    delete process.env.LOGBOOK_LOG_LEVEL;
+    const argv = ['--workflows', 'tests/fixtures/workflows/approval.ts', '--brokers', '127.0.0.1:1'];
+    await expect(workerCommand([...argv, '--log-level', 'loud'])).rejects.toThrow(
+      /--log-level must be one of debug, info, warn, error, not "loud"/,
+    );
+    process.env.LOGBOOK_LOG_LEVEL = 'loud';
+    await expect(workerCommand(argv)).rejects.toThrow(/LOGBOOK_LOG_LEVEL must be one of/);
   });
 
   it("the option filters a caller's logger; the environment leaves it alone", () => {
