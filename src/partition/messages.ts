@@ -54,7 +54,7 @@ export function journalMessage(
     headers:
       trace === undefined
         ? { [JOURNAL_SCHEMA_HEADER]: JOURNAL_SCHEMA_HEADER_VALUE }
-        : { [JOURNAL_SCHEMA_HEADER]: JOURNAL_SCHEMA_HEADER_VALUE, ...traceHeaders(trace) },
+        : traceHeaders(trace, { [JOURNAL_SCHEMA_HEADER]: JOURNAL_SCHEMA_HEADER_VALUE }),
   };
 }
 
@@ -84,7 +84,7 @@ export function tickMessages(
       headers:
         trace === undefined
           ? { 'logbook-event': event.type }
-          : { 'logbook-event': event.type, ...traceHeaders(trace) },
+          : traceHeaders(trace, { 'logbook-event': event.type }),
     });
   }
   for (const dead of effects.deadLetters) {
