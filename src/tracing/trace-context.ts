@@ -14,8 +14,9 @@
  */
 import type { TraceContext } from '../journal/index.js';
 
-/** Kafka header names (never change them: any W3C propagator reads and writes these). */
+/** Kafka header of the W3C traceparent (never change it: any W3C propagator reads and writes it). */
 export const TRACEPARENT_HEADER = 'traceparent';
+/** Kafka header of the W3C tracestate (never change it, as above). */
 export const TRACESTATE_HEADER = 'tracestate';
 
 /** Longest tracestate kept, in characters (the spec asks vendors to propagate at least 512). */
