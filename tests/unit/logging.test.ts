@@ -3,13 +3,15 @@
  * lines below the level are dropped (and `isLevelEnabled` says so); child loggers bind their fields to
  * every line without repeating them; a caller's plain Logger gets the same binding and filtering through
  * wrappers; level names are checked, and the executor options resolve the level from the option (the
- * worker's --log-level), then LOGBOOK_LOG_LEVEL, refusing anything else with a ConfigError.
+ * worker's --log-level), then LOGBOOK_LOG_LEVEL, refusing anything else with a ConfigError; after a commit,
+ * workflow lines are written at debug only, but a stuck workflow at info too, each naming its workflow.
  */
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workerCommand } from '../../src/cli/worker-command.js';
 import { ConfigError } from '../../src/errors.js';
 import { resolveExecutorOptions } from '../../src/executor/executor-options.js';
+import type { JournalRecord, RecordBody } from '../../src/journal/index.js';
 import {
   childLogger,
   filteredLogger,
@@ -18,6 +20,8 @@ import {
   parseLogLevel,
   pinoLogger,
 } from '../../src/logging/index.js';
+import type { WorkflowState } from '../../src/machine/index.js';
+import { logCommitted } from '../../src/partition/workflow-log.js';
 
 /** A stream that keeps every line written to it, parsed. */
 function capture(): { stream: Writable; lines: Record<string, unknown>[]; raw: string[] } {
@@ -119,6 +123,48 @@ describe("a caller's own Logger", () => {
     childLogger(filtered, { partition: 0 }).log('error', 'child error');
     expect(seen.map((s) => s.message)).toEqual(['warn', 'error', 'child error']);
     expect(filtered.isLevelEnabled?.('info')).toBe(false);
+  });
+});
+
+describe('workflow lines after a commit', () => {
+  const error = {
+    name: 'NonDeterminismError',
+    code: 'LB_NONDETERMINISM',
+    message: 'diverged',
+    details: null,
+  };
+  const record = (seq: number, body: RecordBody): JournalRecord => ({
+    schemaVersion: 4,
+    workflowId: 'w-1',
+    seq,
+    atMs: 1,
+    body,
+  });
+  const records = [
+    record(1, {
+      kind: 'WorkflowStarted',
+      workflow: 'order',
+      input: null,
+      idempotencyKey: null,
+      parent: null,
+      trace: null,
+    }),
+    record(2, { kind: 'StepStarted', callSeq: 1, name: 'pay', attempt: 1, parentSeq: 0 }),
+    record(3, { kind: 'WorkflowStuck', error }),
+    { ...record(0, { kind: 'CommandsConsumed', partition: 0, nextOffset: 3 }), workflowId: '' },
+  ];
+  const stateOf = (id: string) => (id === 'w-1' ? ({ workflow: 'order' } as WorkflowState) : undefined);
+
+  it.each([
+    ['info', ['workflow stuck']],
+    ['debug', ['workflow started', 'workflow stuck']],
+  ] as const)('at %s writes %j, each naming the workflow and partition', (level, messages) => {
+    const out = capture();
+    const owner = childLogger(pinoLogger({ level, destination: out.stream }), { partition: 2 });
+    logCommitted(owner, records, stateOf);
+    expect(out.lines.map((l) => l.message)).toEqual(messages);
+    for (const line of out.lines)
+      expect(line).toMatchObject({ workflowId: 'w-1', workflow: 'order', partition: 2 });
   });
 });
 
