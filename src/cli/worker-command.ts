@@ -9,11 +9,12 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { Executor } from '../executor/index.js';
+import { parseLogLevel } from '../logging/index.js';
 import { isWorkflowDefinition, toMs } from '../workflow/index.js';
 import { parseFlags, positiveIntFlag, stringFlag } from './args.js';
 
 const usage =
-  'logbook worker --workflows <module.js> [--brokers] [--namespace] [--state-dir DIR] [--partitions N] [--id NAME] [--session-timeout 15s]';
+  'logbook worker --workflows <module.js> [--brokers] [--namespace] [--state-dir DIR] [--partitions N] [--id NAME] [--session-timeout 15s] [--log-level debug|info|warn|error]';
 
 /** Imports the workflows module; a path that names no module is a usage error (I2). */
 async function loadModule(modulePath: string): Promise<Record<string, unknown>> {
@@ -40,6 +41,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     partitions: { type: 'string' },
     id: { type: 'string' },
     'session-timeout': { type: 'string' },
+    'log-level': { type: 'string' },
     help: { type: 'boolean' },
   });
   if (args.flags.help === true) {
@@ -57,6 +59,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
   const stateDir = stringFlag(args, 'state-dir');
   const executorId = stringFlag(args, 'id');
   const sessionTimeout = stringFlag(args, 'session-timeout');
+  const logLevel = stringFlag(args, 'log-level'); // wins over LOGBOOK_LOG_LEVEL
   const executor = new Executor({
     workflows,
     partitions: positiveIntFlag(args, 'partitions', 6),
@@ -65,6 +68,7 @@ export async function workerCommand(argv: readonly string[]): Promise<number> {
     ...(stateDir === undefined ? {} : { stateDir }),
     ...(executorId === undefined ? {} : { executorId }),
     ...(sessionTimeout === undefined ? {} : { sessionTimeoutMs: toMs(sessionTimeout, '--session-timeout') }),
+    ...(logLevel === undefined ? {} : { logLevel: parseLogLevel(logLevel, '--log-level') }),
   });
   const stopSignal = new Promise<string>((done) => {
     process.once('SIGTERM', () => done('SIGTERM'));

@@ -16,6 +16,7 @@
  * I7. An idle client costs next to nothing: its event fetches wait on the broker up to
  *     EVENT_FETCH_WAIT_MS, and the broker answers as soon as an event is committed.
  * I8. Concurrent commands go out as one produce (command-batcher.ts), each caller told its own outcome.
+ * I9. Commands carry W3C trace headers: the caller's `traceparent`, else the active OTel context's (D24).
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
@@ -26,6 +27,7 @@ import type { JsonValue } from '../journal/index.js';
 import { createKafka, parseBrokers, type TopicNames, topicNames } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
 import type { WorkflowEvent } from '../machine/index.js';
+import { outgoingTraceHeaders, type TraceOptions } from '../tracing/index.js';
 import {
   CancelledError,
   type Duration,
@@ -36,7 +38,7 @@ import {
   type WorkflowDefinition,
 } from '../workflow/index.js';
 import { readArchivedOutcome } from './archive.js';
-import { CommandBatcher } from './command-batcher.js';
+import { type BatchedMessage, CommandBatcher } from './command-batcher.js';
 import { EventWaiter } from './event-waiter.js';
 
 /** Options of `new Client(…)`. */
@@ -152,8 +154,8 @@ export class Client {
   }
 
   /** Sends one command, keyed by its workflow id (so Kafka's partitioner routes it to its owner). */
-  async send(command: Command): Promise<void> {
-    await this.sendEncoded(command, this.encoded(command));
+  async send(command: Command, trace: TraceOptions = {}): Promise<void> {
+    await this.sendEncoded(command, this.encoded(command), outgoingTraceHeaders(trace));
   }
 
   /** The command's bytes, checked before any I/O: a bad or too large command fails here (I6). */
@@ -168,10 +170,14 @@ export class Client {
     });
   }
 
-  private async sendEncoded(command: Command, value: Buffer): Promise<void> {
+  private async sendEncoded(
+    command: Command,
+    value: Buffer,
+    headers?: BatchedMessage['headers'],
+  ): Promise<void> {
     try {
       await this.connect();
-      await this.batcher.send({ key: command.id, value }); // I8
+      await this.batcher.send({ key: command.id, value, headers }); // I8
     } catch (error) {
       if (error instanceof LogbookError) throw error;
       const message = `could not send the ${command.type} of "${command.id}" to ${this.topics.commands}: ${errorMessage(error)}`;
@@ -182,7 +188,7 @@ export class Client {
   /** Starts workflow `id` (idempotent, I1) and returns its handle. */
   async start<I, O>(
     definition: WorkflowDefinition<I, O> | string,
-    options: { readonly id: string; readonly input?: I; readonly idempotency?: string },
+    options: { readonly id: string; readonly input?: I; readonly idempotency?: string } & TraceOptions,
   ): Promise<WorkflowHandle<O>> {
     const workflow = typeof definition === 'string' ? definition : definition.name;
     const input = (
@@ -197,8 +203,9 @@ export class Client {
       parent: null,
     };
     const value = this.encoded(command);
+    const headers = outgoingTraceHeaders(options); // I9
     await this.connect(); // positioned on ns.events before the start is sent, so its outcome cannot be missed
-    await this.sendEncoded(command, value);
+    await this.sendEncoded(command, value, headers);
     return this.makeHandle<O>(options.id, false);
   }
 
@@ -214,13 +221,13 @@ export class Client {
   }
 
   /** Sends signal `name` to workflow `id`. */
-  async signal(id: string, name: string, payload: JsonValue = null): Promise<void> {
-    await this.send({ type: 'signal', id, name, payload });
+  async signal(id: string, name: string, payload: JsonValue = null, trace: TraceOptions = {}): Promise<void> {
+    await this.send({ type: 'signal', id, name, payload }, trace);
   }
 
   /** Asks workflow `id` to cancel; its compensations run and it ends WorkflowCancelled. */
-  async cancel(id: string, reason = 'cancelled by client'): Promise<void> {
-    await this.send({ type: 'cancel', id, reason });
+  async cancel(id: string, reason = 'cancelled by client', trace: TraceOptions = {}): Promise<void> {
+    await this.send({ type: 'cancel', id, reason }, trace);
   }
 
   /** Asks the owner of `id` for its status. */

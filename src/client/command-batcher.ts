@@ -20,6 +20,15 @@ import { LimitError } from '../workflow/index.js';
 export interface BatchedMessage {
   readonly key: string;
   readonly value: Buffer;
+  /** Kafka headers, e.g. the W3C trace context (D24). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+}
+
+/** One command as it goes to Kafka. */
+export interface ProducedMessage {
+  readonly key: string;
+  readonly value: Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Limits of a {@link CommandBatcher} (I2, I4). */
@@ -49,7 +58,7 @@ export class CommandBatcher {
   private flushing = false;
 
   constructor(
-    private readonly produce: (messages: readonly BatchedMessage[]) => Promise<void>,
+    private readonly produce: (messages: readonly ProducedMessage[]) => Promise<void>,
     private readonly limits: CommandBatchLimits = defaultCommandBatchLimits,
   ) {}
 
@@ -100,7 +109,11 @@ export class CommandBatcher {
     try {
       for (let batch = this.take(); batch.length > 0; batch = this.take()) {
         try {
-          await this.produce(batch.map(({ key, value }) => ({ key, value })));
+          await this.produce(
+            batch.map(({ key, value, headers }) =>
+              headers === undefined ? { key, value } : { key, value, headers },
+            ),
+          );
           for (const p of batch) p.resolve();
         } catch (error) {
           for (const p of batch) p.reject(error); // I3

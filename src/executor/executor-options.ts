@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { ConfigError } from '../errors.js';
 import { parseBrokers } from '../kafka/index.js';
-import { type Logger, stderrLogger } from '../logging/index.js';
+import { filteredLogger, type Logger, type LogLevel, parseLogLevel, stderrLogger } from '../logging/index.js';
 import type { MachineLimits } from '../machine/index.js';
 import { defaultOwnerLimits, type OwnerLimits } from '../partition/index.js';
 import type { RunLimits } from '../replay/index.js';
@@ -34,7 +34,13 @@ export interface ExecutorOptions {
   /** Consumer-group session timeout: how long a dead executor keeps its partitions. Default 15 s (broker minimum 6 s). */
   readonly sessionTimeoutMs?: number;
   readonly limits?: LimitOptions;
+  /** Where log lines go; default JSON lines on stderr (pino). */
   readonly logger?: Logger;
+  /**
+   * Lowest level logged: `debug`, `info`, `warn` or `error`. Default LOGBOOK_LOG_LEVEL, else `info`; the
+   * environment sets only the default logger, this option filters a given `logger` too.
+   */
+  readonly logLevel?: LogLevel | string;
 }
 
 /** Fully resolved executor configuration. */
@@ -49,6 +55,7 @@ export interface ExecutorConfig {
   readonly sessionTimeoutMs: number;
   readonly limits: OwnerLimits;
   readonly logger: Logger;
+  readonly logLevel: LogLevel;
 }
 
 /** Default limits of a partition owner (LOGBOOK_TICK_LINGER_MS sets the linger, for benchmarks). */
@@ -88,6 +95,20 @@ function workflowMap(workflows: ExecutorOptions['workflows']): Map<string, AnyWo
   return map;
 }
 
+/** The level and logger of `options`: the option, else LOGBOOK_LOG_LEVEL, else info; bad names are a ConfigError. */
+function resolveLogging(options: ExecutorOptions): { logLevel: LogLevel; logger: Logger } {
+  const env = process.env.LOGBOOK_LOG_LEVEL;
+  const logLevel =
+    options.logLevel !== undefined
+      ? parseLogLevel(options.logLevel, 'logLevel')
+      : env === undefined || env === ''
+        ? 'info'
+        : parseLogLevel(env, 'LOGBOOK_LOG_LEVEL');
+  if (options.logger === undefined) return { logLevel, logger: stderrLogger(logLevel) };
+  const logger = options.logLevel === undefined ? options.logger : filteredLogger(options.logger, logLevel);
+  return { logLevel, logger };
+}
+
 /** Resolves options into a config, with defaults and checks. */
 export function resolveExecutorOptions(options: ExecutorOptions): ExecutorConfig {
   const brokers =
@@ -108,6 +129,6 @@ export function resolveExecutorOptions(options: ExecutorOptions): ExecutorConfig
     executorId: options.executorId ?? `${hostname()}-${process.pid}`,
     sessionTimeoutMs: options.sessionTimeoutMs ?? 15_000,
     limits: mergeLimits(options.limits),
-    logger: options.logger ?? stderrLogger(),
+    ...resolveLogging(options),
   };
 }

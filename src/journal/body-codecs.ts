@@ -143,6 +143,7 @@ export const BODY_CODECS: { readonly [K in RecordKind]: BodyCodec<K> } = {
       input: jsonBytes(b.input),
       idempotencyKey: b.idempotencyKey,
       parent: b.parent,
+      trace: b.trace,
     }),
     (a) => ({
       kind: 'WorkflowStarted',
@@ -150,6 +151,8 @@ export const BODY_CODECS: { readonly [K in RecordKind]: BodyCodec<K> } = {
       input: parseJsonBytes(a.input),
       idempotencyKey: a.idempotencyKey,
       parent: a.parent === null ? null : { workflowId: a.parent.workflowId, callSeq: a.parent.callSeq },
+      // avsc gives a TraceContext instance; a plain object keeps records comparable (v1–v3: the default null).
+      trace: a.trace === null ? null : { traceparent: a.trace.traceparent, tracestate: a.trace.tracestate },
     }),
   ),
   StepCompleted: codec(

@@ -76,6 +76,7 @@ const JOURNAL_TYPE = loadJournalType();
 const RELEASED: ReadonlyMap<number, avsc.Resolver> = new Map([
   [1, JOURNAL_TYPE.createResolver(loadType('released/journal-v1.avsc'))],
   [2, JOURNAL_TYPE.createResolver(loadType('released/journal-v2.avsc'))],
+  [3, JOURNAL_TYPE.createResolver(loadType('released/journal-v3.avsc'))],
 ]);
 
 /** schemaVersion is the first field, a zig-zag varint int: read it without decoding the rest (I5). */

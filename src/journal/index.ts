@@ -21,6 +21,7 @@ export {
   type RecordKind,
   TERMINAL_RECORD_KINDS,
   type TimerPurpose,
+  type TraceContext,
 } from './records.js';
 export { type TopicNames, topicNames } from './topic-names.js';
 export { type JournalProblem, type JournalReport, verifyJournal } from './verify.js';

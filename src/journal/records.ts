@@ -22,11 +22,21 @@ import type { ErrorData, JsonValue } from './json.js';
 
 /**
  * Version of the record envelope this code writes. Decoders accept every version up to it: v1 (no
- * writerEpoch) and v2 (no parentSeq, StepStarted or CallRejected) through schemas/released/, v3 is
- * schemas/journal.avsc. Bump it, and keep the previous schema under schemas/released/, whenever journal.avsc
- * changes.
+ * writerEpoch), v2 (no parentSeq, StepStarted or CallRejected) and v3 (no WorkflowStarted.trace) through
+ * schemas/released/, v4 is schemas/journal.avsc. Bump it, and keep the previous schema under
+ * schemas/released/, whenever journal.avsc changes.
  */
-export const JOURNAL_SCHEMA_VERSION = 3;
+export const JOURNAL_SCHEMA_VERSION = 4;
+
+/**
+ * W3C Trace Context (https://www.w3.org/TR/trace-context/) of the command that started a workflow, kept
+ * with it so every record and event written for it, and every step span, joins that trace (D24).
+ * `traceparent` is always a valid version-00 value; the edge drops invalid ones.
+ */
+export interface TraceContext {
+  readonly traceparent: string;
+  readonly tracestate: string | null;
+}
 
 /** Why a timer exists. */
 export type TimerPurpose = 'sleep' | 'retry' | 'signal-timeout';
@@ -50,6 +60,8 @@ export type RecordBody =
       readonly input: JsonValue;
       readonly idempotencyKey: string | null;
       readonly parent: ParentRef | null;
+      /** The start command's trace context (since v4; null before, and for commands without one). */
+      readonly trace: TraceContext | null;
     }
   | {
       readonly kind: 'StepCompleted';

@@ -223,6 +223,7 @@ export function newWorkflowState(record: JournalRecord, body: BodyOf<'WorkflowSt
     id: record.workflowId,
     workflow: body.workflow,
     parent: body.parent,
+    ...(body.trace === null ? {} : { trace: body.trace }),
     startedAtMs: record.atMs,
     legacySteps: record.schemaVersion < 3,
     status: 'running',

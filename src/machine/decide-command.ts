@@ -13,7 +13,7 @@
  *     (decide-intent.ts). A stuck body cannot compensate, so a stuck workflow is cancelled at once.
  */
 import { ErrorCode } from '../errors.js';
-import type { ParentRef } from '../journal/index.js';
+import type { ParentRef, TraceContext } from '../journal/index.js';
 import type { Command } from './command.js';
 import type { Decision } from './decision.js';
 import type { Input, RawMessage } from './inputs.js';
@@ -54,10 +54,11 @@ export function reject(state: PartitionState, d: Decision, bad: Omit<BadCommand,
   else d.record(ws, body);
 }
 
-/** A decoded command being decided, with its source position and bytes. */
+/** A decoded command being decided, with its source position, bytes and trace context. */
 interface Source {
   readonly offset: string;
   readonly raw: RawMessage;
+  readonly trace?: TraceContext | undefined;
 }
 
 function rejectCommand(
@@ -121,6 +122,7 @@ function start(
     input: c.input,
     idempotencyKey: c.idempotency,
     parent: c.parent,
+    trace: src.trace ?? null,
   });
 }
 

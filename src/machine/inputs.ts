@@ -5,7 +5,7 @@
  *
  * I1. Every intent that makes a call names its callSeq and its origin `parentSeq` (records.ts I5).
  */
-import type { ErrorData, JsonValue } from '../journal/index.js';
+import type { ErrorData, JsonValue, TraceContext } from '../journal/index.js';
 import type { Command } from './command.js';
 import type { CallKind } from './state.js';
 
@@ -93,7 +93,14 @@ export interface RawMessage {
 
 /** One input to decide, discriminated on `kind`. */
 export type Input =
-  | { readonly kind: 'command'; readonly command: Command; readonly offset: string; readonly raw: RawMessage }
+  | {
+      readonly kind: 'command';
+      readonly command: Command;
+      readonly offset: string;
+      readonly raw: RawMessage;
+      /** The message's valid W3C trace context headers, if it had any (checked at the edge). */
+      readonly trace?: TraceContext;
+    }
   | {
       readonly kind: 'badCommand';
       readonly code: string;
@@ -119,7 +126,13 @@ export type Input =
     }
   | { readonly kind: 'timerDue'; readonly workflowId: string; readonly timerId: string }
   /** A command read on a partition its id does not hash to (e.g. produced without a key): forwarded. */
-  | { readonly kind: 'misrouted'; readonly command: Command; readonly offset: string }
+  | {
+      readonly kind: 'misrouted';
+      readonly command: Command;
+      readonly offset: string;
+      /** The trace context it arrived with, forwarded with it. */
+      readonly trace?: TraceContext;
+    }
   | { readonly kind: 'intent'; readonly workflowId: string; readonly intent: Intent };
 
 /** Every input kind. */

@@ -10,7 +10,7 @@
  *     `maxCallSeq` that is not open is closed. Workflows started by a v1/v2 writer journaled steps only when
  *     they ended; for those (`legacySteps`) closed step calls are remembered explicitly.
  */
-import type { ErrorData, JsonValue, ParentRef, TimerPurpose } from '../journal/index.js';
+import type { ErrorData, JsonValue, ParentRef, TimerPurpose, TraceContext } from '../journal/index.js';
 
 /** Lifecycle of a workflow. `stuck` is not terminal: a fixed deployment may replay it past the divergence. */
 export type WorkflowStatus = 'running' | 'stuck' | 'completed' | 'failed' | 'cancelled';
@@ -85,6 +85,11 @@ export interface WorkflowState {
   readonly id: string;
   readonly workflow: string;
   readonly parent: ParentRef | null;
+  /**
+   * The trace context of its WorkflowStarted record (D24), absent when it had none. Optional so that
+   * states cached before v4 still read (the cache stores states as JSON, state-codec.ts).
+   */
+  readonly trace?: TraceContext;
   readonly startedAtMs: number;
   /** Started by a writer before v3: steps were journaled only when they ended (I3). */
   readonly legacySteps: boolean;

@@ -69,7 +69,6 @@ async function checkUnconfirmed(deps: OwnerDeps, signal: AbortSignal | undefined
   );
   if (newerClaim === undefined) return;
   deps.logger.log('warn', 'the cache holds void records of a fenced owner; rebuilding the partition', {
-    partition: deps.partition,
     confirmedOffset: confirmed,
     cachedOffset: cached.journalOffset,
     newerClaim,

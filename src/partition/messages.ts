@@ -8,9 +8,12 @@
  * I2. Routed commands (child starts and results) use the default partitioner on their id, so they land on
  *     the partition that owns that id, as any producer's command would.
  * I3. DLQ header names are part of the operator interface: never rename them.
+ * I4. Every journal record and event of a traced workflow carries its `traceparent` (and `tracestate`)
+ *     header; a child start carries its parent's, a child result its child's, a forwarded command the one
+ *     it came with (D24). An untraced message gets the same header object as before: no cost.
  */
-import { encodeCommandJson } from '../commands/index.js';
-import type { TopicNames } from '../journal/index.js';
+import { type Command, encodeCommandJson } from '../commands/index.js';
+import type { TopicNames, TraceContext } from '../journal/index.js';
 import {
   encodeRecord,
   JOURNAL_SCHEMA_HEADER,
@@ -18,7 +21,9 @@ import {
   type JournalRecord,
 } from '../journal/index.js';
 import type { Effects } from '../machine/index.js';
+import { traceHeaders } from '../tracing/index.js';
 import type { OutMessage } from './ports.js';
+import type { TickTraces } from './tick-traces.js';
 
 /** DLQ header names (I3). */
 export const DLQ_HEADERS = {
@@ -34,27 +39,52 @@ export function journalKey(record: JournalRecord, partition: number): string {
   return record.workflowId === '' ? `__owner/${partition}` : record.workflowId;
 }
 
-/** A journal record as a message on the owner's partition (I1). */
-export function journalMessage(record: JournalRecord, topics: TopicNames, partition: number): OutMessage {
+/** A journal record as a message on the owner's partition (I1), with its workflow's trace (I4). */
+export function journalMessage(
+  record: JournalRecord,
+  topics: TopicNames,
+  partition: number,
+  trace?: TraceContext,
+): OutMessage {
   return {
     topic: topics.journal,
     partition,
     key: journalKey(record, partition),
     value: encodeRecord(record),
-    headers: { [JOURNAL_SCHEMA_HEADER]: JOURNAL_SCHEMA_HEADER_VALUE },
+    headers:
+      trace === undefined
+        ? { [JOURNAL_SCHEMA_HEADER]: JOURNAL_SCHEMA_HEADER_VALUE }
+        : traceHeaders(trace, { [JOURNAL_SCHEMA_HEADER]: JOURNAL_SCHEMA_HEADER_VALUE }),
   };
 }
 
-/** Every message one tick writes, journal first. */
-export function tickMessages(effects: Effects, topics: TopicNames, partition: number): OutMessage[] {
-  const out: OutMessage[] = effects.records.map((r) => journalMessage(r, topics, partition));
+/** The workflow whose trace a routed command carries (I4): a child start its parent's, a result its child's. */
+function tracedBy(command: Command): string {
+  if (command.type === 'start' && command.parent !== null) return command.parent.workflowId;
+  return command.type === 'childResult' ? command.childId : command.id;
+}
+
+/** Every message one tick writes, journal first; `traces` names each workflow's trace (I4). */
+export function tickMessages(
+  effects: Effects,
+  topics: TopicNames,
+  partition: number,
+  traces?: TickTraces,
+): OutMessage[] {
+  const out: OutMessage[] = effects.records.map((r) =>
+    journalMessage(r, topics, partition, traces?.workflow(r.workflowId)),
+  );
   for (const event of effects.events) {
+    const trace = traces?.workflow(event.id);
     out.push({
       topic: topics.events,
       partition,
       key: event.id,
       value: JSON.stringify(event),
-      headers: { 'logbook-event': event.type },
+      headers:
+        trace === undefined
+          ? { 'logbook-event': event.type }
+          : traceHeaders(trace, { 'logbook-event': event.type }),
     });
   }
   for (const dead of effects.deadLetters) {
@@ -75,7 +105,9 @@ export function tickMessages(effects: Effects, topics: TopicNames, partition: nu
     out.push({ topic: emit.topic, key: emit.key, value: JSON.stringify(emit.value) });
   }
   for (const command of effects.commands) {
-    out.push({ topic: topics.commands, key: command.id, value: encodeCommandJson(command) }); // I2
+    const trace = traces?.command(command) ?? traces?.workflow(tracedBy(command));
+    const message = { topic: topics.commands, key: command.id, value: encodeCommandJson(command) }; // I2
+    out.push(trace === undefined ? message : { ...message, headers: traceHeaders(trace) });
   }
   return out;
 }

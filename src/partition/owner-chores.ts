@@ -108,7 +108,6 @@ export class Chores {
       }
     } catch (error) {
       deps.logger.log('error', 'could not list the workflows to resume', {
-        partition: deps.partition,
         error: errorMessage(error),
       });
     }

@@ -26,6 +26,7 @@ import { timerSortKey } from '../cache/index.js';
 import { sleepOn } from '../clock.js';
 import { ErrorCode, FencedError, UnconfirmedWriteError } from '../errors.js';
 import type { ErrorData } from '../journal/index.js';
+import { workflowFields } from '../logging/index.js';
 import { inputWorkflowId } from '../machine/index.js';
 import type { TimerQueue } from '../timers/index.js';
 import { catchUp } from './catch-up.js';
@@ -95,7 +96,6 @@ export class FailureHandler {
     const ids = new Set(failure.taken.map((q) => inputWorkflowId(q.input) ?? ''));
     for (const id of failure.touched) ids.add(id);
     deps.logger.log('warn', 'Kafka refused a tick; isolating the workflow it came from', {
-      partition: deps.partition,
       error: kind.message,
       workflows: ids.size,
     });
@@ -129,8 +129,7 @@ export class FailureHandler {
     }
     isolation.passed([id]);
     deps.logger.log('error', 'refused what Kafka would not take', {
-      partition: deps.partition,
-      workflowId: id,
+      ...workflowFields(id, this.parts.hot.state(id)?.workflow),
       refused: emits.length > 0 ? 'emits' : offsets.length > 0 ? 'commands' : 'workflow',
       error: kind.message,
     });
@@ -146,7 +145,6 @@ export class FailureHandler {
       const nextRetryAtMs = deps.clock.now() + backoffMs;
       stats.failing = { sinceMs, attempts, lastError, nextRetryAtMs };
       deps.logger.log(attempts === 1 ? 'warn' : 'debug', 'partition owner backing off', {
-        partition: deps.partition,
         attempts,
         backoffMs,
         error: lastError,

@@ -38,6 +38,8 @@ import type { BaseOffsets, OffsetCommit, OutMessage } from './ports.js';
 import type { Positions } from './positions.js';
 import type { RunRegistry } from './run-registry.js';
 import { mergeTicks, runTick, type TickResult } from './tick.js';
+import { tickTraces } from './tick-traces.js';
+import { logCommitted } from './workflow-log.js';
 
 /** A tick whose write failed: what it took and touched, for the rollback (I3). */
 export interface TickFailure {
@@ -171,7 +173,8 @@ export class TickPipeline {
     const offsets = commitGroup
       ? { groupId: deps.groupId, topic: topics.commands, partition, nextOffset: next }
       : undefined;
-    const messages = tickMessages({ ...tick.effects, records }, topics, partition);
+    const traces = tickTraces(view, taken);
+    const messages = tickMessages({ ...tick.effects, records }, topics, partition, traces);
     let journalBase: number | undefined;
     if (messages.length > 0 || offsets !== undefined) {
       const append = this.appender(messages, offsets, nowMs); // I6
@@ -220,6 +223,7 @@ export class TickPipeline {
     for (const { body } of records)
       if (body.kind === 'WorkflowStarted') stats.workflowsStarted++;
       else if (TERMINAL_RECORD_KINDS.has(body.kind)) stats.workflowsFinished++;
+    logCommitted(deps.logger, records, (id) => view.get(id));
     if (journalBase !== undefined) {
       for (const [i, record] of records.entries()) {
         const ws = view.get(record.workflowId);

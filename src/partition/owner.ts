@@ -17,10 +17,14 @@
  * I7. Command positions are journaled (owner-tick.ts I2).
  * I8. Housekeeping (idle eviction, timer refills, retention of finished summaries) runs between ticks,
  *     each step bounded, so a tick's cost never includes it.
+ * I9. Every part of the owner logs through `deps.logger`, a child bound to `partition`, so no line of a
+ *     partition lacks it (logging/logger.ts I2); a line about a workflow adds `workflowId` and `workflow`.
  */
 
 import { sleepOn } from '../clock.js';
+import type { Command } from '../commands/index.js';
 import { errorMessage, FencedError } from '../errors.js';
+import { childLogger, levelEnabled, workflowFields } from '../logging/index.js';
 import { StepRunner } from '../steps/index.js';
 import { TimerQueue } from '../timers/index.js';
 import { claimPartition } from './claim.js';
@@ -59,11 +63,14 @@ export class PartitionOwner {
   /** The claim this owner holds (for a restart that keeps it, claim.ts I3). */
   claimOffset = -1;
   readonly stats: OwnerStats = newOwnerStats();
+  private readonly deps: OwnerDeps;
 
   constructor(
-    private readonly deps: OwnerDeps,
+    given: OwnerDeps,
     private readonly onFailure: (owner: PartitionOwner, error: unknown) => void,
   ) {
+    const deps = { ...given, logger: childLogger(given.logger, { partition: given.partition }) }; // I9
+    this.deps = deps;
     const { limits, clock } = deps;
     this.hot = new HotSet(limits.hotWorkflowsMax);
     this.positions = new Positions(deps.committedCommandOffset);
@@ -81,6 +88,7 @@ export class PartitionOwner {
         enqueue({ input });
       },
       () => clock.now(),
+      deps.partition,
     );
     this.timers = new TimerQueue(
       deps.cache,
@@ -99,8 +107,7 @@ export class PartitionOwner {
       now: () => clock.now(),
       onResumeError: (workflowId, error) =>
         deps.logger.log('error', 'could not replay a workflow', {
-          partition: deps.partition,
-          workflowId,
+          ...workflowFields(workflowId, this.hot.state(workflowId)?.workflow),
           error: errorMessage(error),
         }),
     });
@@ -178,7 +185,6 @@ export class PartitionOwner {
     this.loopDone = this.loop();
     void this.chores.resumeActive();
     this.deps.logger.log('info', 'partition owned', {
-      partition: this.partition,
       catchUpRecords: claimed.records,
       claim: claimed.claimOffset,
       checkpoint: claimed.checkpoint.journalOffset,
@@ -208,10 +214,22 @@ export class PartitionOwner {
         this.partition,
         this.deps.partitionOf,
         this.deps.limits.commandBytesMax,
+        this.traceIgnored,
       );
       this.enqueue({ input });
     }
   }
+
+  /** A command's traceparent header was invalid: ignored (tracing I2), said at debug (I9). */
+  private readonly traceIgnored = (command: Command, reason: string): void => {
+    if (!levelEnabled(this.deps.logger, 'debug')) return;
+    const workflow = command.type === 'start' ? command.workflow : this.hot.state(command.id)?.workflow;
+    this.deps.logger.log('debug', 'trace context ignored', {
+      ...workflowFields(command.id, workflow),
+      command: command.type,
+      reason,
+    });
+  };
 
   private enqueue(item: Queued): void {
     if (this.phase === 'stopped' || this.phase === 'failed') return;
@@ -250,10 +268,7 @@ export class PartitionOwner {
     this.deps.logger.log(
       fenced ? 'warn' : 'error',
       fenced ? 'partition fenced by a newer owner' : 'partition owner failed',
-      {
-        partition: this.partition,
-        error: errorMessage(error),
-      },
+      { error: errorMessage(error) },
     );
     this.onFailure(this, error); // I4
   }

@@ -18,7 +18,7 @@ import type { PartitionCache } from '../cache/index.js';
 import { decodeRecord, type JournalRecord } from '../journal/index.js';
 import type { Intent, StepAttempt, WorkflowState } from '../machine/index.js';
 import { type RunLimits, WorkflowRun } from '../replay/index.js';
-import type { StepRunner } from '../steps/index.js';
+import type { AttemptTags, StepRunner } from '../steps/index.js';
 import type { AnyWorkflowDefinition } from '../workflow/index.js';
 import type { HotSet } from './hot-set.js';
 import type { Queued } from './inbox.js';
@@ -222,7 +222,7 @@ export class RunRegistry {
       const entry = this.deps.hot.runs.get(a.workflowId);
       const request = entry?.run?.stepCall(a.callSeq);
       if (request !== undefined) {
-        this.deps.runner.run(request, a.attempt); // the body has made the call (a replaying one too)
+        this.deps.runner.run(request, a.attempt, this.tagsOf(a.workflowId)); // the body has made the call (a replaying one too)
         continue;
       }
       const forRun = this.held.get(a.workflowId) ?? new Map<number, number>();
@@ -240,7 +240,13 @@ export class RunRegistry {
     if (forRun === undefined || attempt === undefined || request === undefined) return;
     forRun.delete(callSeq);
     if (forRun.size === 0) this.held.delete(entry.workflowId);
-    this.deps.runner.run(request, attempt);
+    this.deps.runner.run(request, attempt, this.tagsOf(entry.workflowId));
+  }
+
+  /** The workflow name and trace an attempt's span carries (step-runner.ts I8). */
+  private tagsOf(workflowId: string): AttemptTags | undefined {
+    const ws = this.deps.hot.state(workflowId);
+    return ws === undefined ? undefined : { workflow: ws.workflow, trace: ws.trace };
   }
 
   /** Forgets the runs of `ids` (evicted, or rolled back) and what was held for them. */

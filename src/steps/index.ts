@@ -1,2 +1,2 @@
 /** Step attempts: running, timeouts, retry classification. */
-export { StepRunner, type StepRunnerLimits } from './step-runner.js';
+export { type AttemptTags, StepRunner, type StepRunnerLimits } from './step-runner.js';

@@ -13,10 +13,14 @@
  * I6. A result larger than `resultBytesMax` (UTF-8 bytes of JSON) fails the step with a LimitError.
  * I7. `active(workflowId, callSeq)` is true from `run` until the outcome is reported, so the machine never
  *     starts a second attempt of a call whose attempt is still here (decide-intent.ts I1).
+ * I8. Each attempt runs in its own OpenTelemetry span, child of the workflow's trace, and the step
+ *     function runs in that span's context (tracing/step-span.ts); the span ends with the attempt's
+ *     outcome, ERROR for a failure. Without an SDK this is a non-recording span and costs little.
  */
-import type { JsonValue } from '../journal/index.js';
+import type { JsonValue, TraceContext } from '../journal/index.js';
 import type { Input, StepOutcome } from '../machine/index.js';
 import type { StepRequest } from '../replay/index.js';
+import { runInContext, startStepSpan, stepTracer } from '../tracing/index.js';
 import { LimitError, TerminalError, TimeoutError, toErrorData } from '../workflow/index.js';
 
 /** Limits of a StepRunner. */
@@ -28,9 +32,16 @@ export interface StepRunnerLimits {
   readonly resultBytesMax: number;
 }
 
+/** What the owner knows of an attempt's workflow, for its span (I8). */
+export interface AttemptTags {
+  readonly workflow: string;
+  readonly trace: TraceContext | undefined;
+}
+
 interface Job {
   readonly request: StepRequest;
   readonly attempt: number;
+  readonly tags: AttemptTags | undefined;
 }
 
 const key = (workflowId: string, callSeq: number): string => `${callSeq}\u0000${workflowId}`;
@@ -41,19 +52,22 @@ export class StepRunner {
   private readonly running = new Map<string, AbortController>();
   private readonly queued = new Set<string>();
   private stopped = false;
+  private readonly tracer = stepTracer();
 
   constructor(
     private readonly limits: StepRunnerLimits,
     private readonly report: (input: Input) => void,
     private readonly clock: () => number = Date.now,
+    /** The partition whose attempts these are, for spans (I8). */
+    private readonly partition = -1,
   ) {
     if (!(limits.stepsInFlightMax >= 1)) throw new RangeError('stepsInFlightMax must be ≥ 1');
   }
 
-  /** Queues attempt `attempt` of `request` (I1). */
-  run(request: StepRequest, attempt: number): void {
+  /** Queues attempt `attempt` of `request` (I1); `tags` name its workflow and trace for its span (I8). */
+  run(request: StepRequest, attempt: number, tags?: AttemptTags): void {
     if (this.stopped) return;
-    this.queue.push({ request, attempt });
+    this.queue.push({ request, attempt, tags });
     this.queued.add(key(request.workflowId, request.callSeq));
     this.pump();
   }
@@ -108,8 +122,17 @@ export class StepRunner {
     }
   }
 
-  private async attempt({ request, attempt }: Job, controller: AbortController): Promise<void> {
+  private async attempt({ request, attempt, tags }: Job, controller: AbortController): Promise<void> {
     const startedAtMs = this.clock();
+    const span = startStepSpan(this.tracer, {
+      workflowId: request.workflowId,
+      workflow: tags?.workflow ?? '',
+      step: request.name,
+      callSeq: request.callSeq,
+      attempt,
+      partition: this.partition,
+      trace: tags?.trace,
+    }); // I8
     const info = {
       idempotencyKey: `${request.workflowId}/${request.callSeq}`,
       attempt,
@@ -117,15 +140,13 @@ export class StepRunner {
       stepName: request.name,
       signal: controller.signal,
     };
-    const outcome = await runWithTimeout(
-      () => request.fn(info),
-      request.timeoutMs,
-      request.name,
-      controller,
+    const outcome = await runInContext(span.context, () =>
+      runWithTimeout(() => request.fn(info), request.timeoutMs, request.name, controller),
     ).then(
       (value) => succeeded(value, this.limits.resultBytesMax),
       (error: unknown) => failed(error, request.nonRetryable),
     );
+    span.end(outcome.ok ? undefined : outcome.error);
     if (this.stopped) return;
     this.report({
       kind: 'stepOutcome',

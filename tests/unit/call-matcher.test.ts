@@ -180,7 +180,16 @@ describe('CallMatcher: identity (v3 histories)', () => {
 
   it('counts each call once, by its first record, and ignores records that open no call; sealed, it adds nothing', () => {
     const m = new CallMatcher(false);
-    m.add(rec({ kind: 'WorkflowStarted', workflow: 'w', input: null, idempotencyKey: null, parent: null }));
+    m.add(
+      rec({
+        kind: 'WorkflowStarted',
+        workflow: 'w',
+        input: null,
+        idempotencyKey: null,
+        parent: null,
+        trace: null,
+      }),
+    );
     m.add(started(1, 'a', 0));
     m.add(rec({ kind: 'StepFailed', callSeq: 1, name: 'a', error, retryAtMs: 5, ...timing }));
     m.add(

@@ -113,7 +113,7 @@ class Journal {
 /** The bodies of workflow `i`: a step, a sleep, then it ends (i % 3 = 0), sleeps on, or gets a signal. */
 function script(i: number): RecordBody[] {
   const bodies: RecordBody[] = [
-    { kind: 'WorkflowStarted', workflow: 'w', input: { i }, idempotencyKey: null, parent: null },
+    { kind: 'WorkflowStarted', workflow: 'w', input: { i }, idempotencyKey: null, parent: null, trace: null },
     { kind: 'StepStarted', callSeq: 1, name: 'a', attempt: 1, parentSeq: 0 },
     {
       kind: 'StepCompleted',

@@ -2,7 +2,7 @@
  * Proves the journal codec: every record kind (StepStarted and CallRejected included) round-trips through
  * Avro unchanged; a reader with only schemas/journal.avsc and avsc sees the same fields (so the journal is
  * decodable without Logbook); values written with a released schema (v1, v2: no parentSeq, no writerEpoch
- * in v1) decode with parentSeq -1; the schema header names the canonical-form fingerprint and every
+ * in v1; v3: no WorkflowStarted.trace) decode with parentSeq -1 (v1, v2) and trace null; the schema header names the canonical-form fingerprint and every
  * released schema keeps its own; and decoding is total — garbage, truncated, mismatched or future records
  * throw JournalDecodeError and nothing else (seeded fuzz).
  */
@@ -33,6 +33,7 @@ const READER_TYPE = schemaType('journal.avsc');
 const RELEASED = new Map([
   [1, schemaType('released/journal-v1.avsc')],
   [2, schemaType('released/journal-v2.avsc')],
+  [3, schemaType('released/journal-v3.avsc')],
 ]);
 
 const CASES = RECORDS.map((record) => [record.body.kind, record] as const);
@@ -107,10 +108,16 @@ function writtenWith(version: number, record: JournalRecord): Buffer {
   return type.toBuffer({ ...today, schemaVersion: version }); // avsc writes only the fields `type` declares
 }
 
-/** What a record written with a released schema decodes to: parentSeq -1, and no epoch before v2. */
+/** What a record written with a released schema decodes to: parentSeq -1 before v3, no epoch before v2, no trace before v4. */
 function asReleased(version: number, record: JournalRecord): JournalRecord {
   const { writerEpoch, ...rest } = record;
-  const body = 'parentSeq' in record.body ? { ...record.body, parentSeq: -1 } : record.body;
+  const old = record.body;
+  const body =
+    'parentSeq' in old && version < 3
+      ? { ...old, parentSeq: -1 }
+      : old.kind === 'WorkflowStarted'
+        ? { ...old, trace: null }
+        : old;
   return {
     ...rest,
     ...(version >= 2 && writerEpoch !== undefined ? { writerEpoch } : {}),
@@ -119,22 +126,24 @@ function asReleased(version: number, record: JournalRecord): JournalRecord {
   };
 }
 
-const RELEASED_CASES = [1, 2].flatMap((version) =>
-  RECORDS.filter((r) => r.body.kind !== 'StepStarted' && r.body.kind !== 'CallRejected').map(
-    (r) => [version, r.body.kind, r] as const,
-  ),
+const RELEASED_CASES = [1, 2, 3].flatMap((version) =>
+  RECORDS.filter(
+    (r) => version >= 3 || (r.body.kind !== 'StepStarted' && r.body.kind !== 'CallRejected'),
+  ).map((r) => [version, r.body.kind, r] as const),
 );
 
 describe('journal values written with a released schema', () => {
   it.each(RELEASED_CASES)(
-    'v%i %s decodes, with parentSeq -1 where today’s kind has one',
+    'v%i %s decodes, with parentSeq -1 (before v3) and trace null (before v4) where today’s kind has one',
     (version, _k, record) => {
       expect(decodeRecord(writtenWith(version, record))).toStrictEqual(asReleased(version, record));
     },
   );
 
   it('covers every kind that has a parentSeq', () => {
-    const withParent = RELEASED_CASES.filter(([, , r]) => 'parentSeq' in r.body).map(([, kind]) => kind);
+    const withParent = RELEASED_CASES.filter(([v, , r]) => v < 3 && 'parentSeq' in r.body).map(
+      ([, kind]) => kind,
+    );
     expect(new Set(withParent)).toEqual(
       new Set([
         'TimerScheduled',
@@ -159,15 +168,16 @@ describe('journal schema header', () => {
   it.each([
     ['released/journal-v1.avsc', '8e9b92f49366ef1e4452925f2ed7047a0aaf95a796a1dccac0885fcfcfa25cad'],
     ['released/journal-v2.avsc', 'cf2efd27e1a7344e2e8ac9569fc2dd3faf15019d045e7c24d014efc31e820267'],
-    ['journal.avsc', '5eaf8ca06ddc8a63a226ae48c36ed7b987e0baf6840b4c54012987a51912ff17'], // v3: parentSeq, StepStarted, CallRejected
+    ['released/journal-v3.avsc', '5eaf8ca06ddc8a63a226ae48c36ed7b987e0baf6840b4c54012987a51912ff17'], // parentSeq, StepStarted, CallRejected
+    ['journal.avsc', '788652128aebdefafd3440866641f160df6b47623b000772b873bdb19c65c9af'], // v4: WorkflowStarted.trace
   ])('%s keeps its fingerprint unless the schema itself changes (docs do not count)', (path, fingerprint) => {
     expect(schemaType(path).fingerprint('sha256').toString('hex')).toBe(fingerprint);
   });
 
-  it('today’s schema is version JOURNAL_SCHEMA_VERSION = 3', () => {
-    expect(JOURNAL_SCHEMA_VERSION).toBe(3);
+  it('today’s schema is version JOURNAL_SCHEMA_VERSION = 4', () => {
+    expect(JOURNAL_SCHEMA_VERSION).toBe(4);
     expect(JOURNAL_SCHEMA_FINGERPRINT).toBe(
-      '5eaf8ca06ddc8a63a226ae48c36ed7b987e0baf6840b4c54012987a51912ff17',
+      '788652128aebdefafd3440866641f160df6b47623b000772b873bdb19c65c9af',
     );
   });
 });
@@ -218,7 +228,7 @@ describe('journal decoding is total', () => {
     ['a v3-only kind in a v2 value', V3_KIND_AS_V2, /not a JournalRecord/],
     ['a kind that is not the body', rawRecord({ kind: 'StepCompleted' }), /StepCompleted does not match/],
     ['an unknown kind', rawRecord({ kind: 'TimerExploded' }), /unknown kind "TimerExploded"/],
-    ['a future schemaVersion', rawRecord({ schemaVersion: 4 }), /schemaVersion 4; this Logbook reads 1 to 3/],
+    ['a future schemaVersion', rawRecord({ schemaVersion: 5 }), /schemaVersion 5; this Logbook reads 1 to 4/],
     ['schemaVersion 0', rawRecord({ schemaVersion: 0 }), /schemaVersion 0/],
     ['JSON bytes that are not JSON', rawBody('WorkflowCompleted', { result: Buffer.from('{x') }), /not JSON/],
     ['an ok outcome without a result', rawBody('ChildCompleted', outcome(true)), /ok=true but no result/],

@@ -18,6 +18,7 @@ const started: RecordBody = {
   input: null,
   idempotencyKey: null,
   parent: null,
+  trace: null,
 };
 const step = (callSeq: number): RecordBody => ({
   kind: 'StepCompleted',

@@ -23,12 +23,12 @@ import {
 } from './machine-harness.js';
 
 describe('decide: start', () => {
-  it('a start creates the workflow with a v3 WorkflowStarted record at seq 1', () => {
+  it('a start creates the workflow with a v4 WorkflowStarted record at seq 1', () => {
     const p = new Partition();
     const effects = p.tick(T0, p.command(startCommand('o-1')));
     expect(effects.records).toEqual([
       {
-        schemaVersion: 3,
+        schemaVersion: 4,
         workflowId: 'o-1',
         seq: 1,
         atMs: T0,
@@ -38,12 +38,25 @@ describe('decide: start', () => {
           input: { sku: 'A' },
           idempotencyKey: null,
           parent: null,
+          trace: null,
         },
       },
     ]);
     const ws = p.workflow('o-1');
     expect(ws.status).toBe('running');
     expect(ws.legacySteps).toBe(false);
+    expect(ws.trace).toBeUndefined();
+  });
+
+  it('a start with a trace context keeps it in WorkflowStarted and in the workflow state', () => {
+    const p = new Partition();
+    const trace = {
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      tracestate: 'a=1',
+    };
+    const effects = p.tick(T0, { ...p.command(startCommand('o-t')), trace } as Input);
+    expect(effects.records[0]?.body).toMatchObject({ kind: 'WorkflowStarted', trace });
+    expect(p.workflow('o-t').trace).toEqual(trace);
   });
 
   it('a redelivered start does not create a second workflow', () => {

@@ -194,6 +194,7 @@ export const startedBody: RecordBody = {
   input: { sku: 'A' },
   idempotencyKey: 'k',
   parent: null,
+  trace: null,
 };
 
 /** Record bodies for one step call: StepStarted, then StepCompleted. */

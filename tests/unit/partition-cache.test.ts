@@ -44,6 +44,7 @@ const started: RecordBody = {
   input: { n: 1 },
   idempotencyKey: null,
   parent: null,
+  trace: null,
 };
 const stepStarted = (callSeq: number): RecordBody => ({
   kind: 'StepStarted',

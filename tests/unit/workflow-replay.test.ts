@@ -212,6 +212,7 @@ const started: RecordBody = {
   input: { sku: 'A' },
   idempotencyKey: null,
   parent: null,
+  trace: null,
 };
 const done = (callSeq: number, name: string, result: JsonValue): RecordBody => ({
   kind: 'StepCompleted',
