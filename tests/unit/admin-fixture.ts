@@ -27,6 +27,7 @@ export const body = {
     input,
     idempotencyKey: null,
     parent: null,
+    trace: null,
   }),
   stepStarted: (callSeq: number, name: string): RecordBody => ({
     kind: 'StepStarted',
