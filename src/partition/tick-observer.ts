@@ -9,6 +9,10 @@
  *     bug of the observer, and it stops the owner like any other bug (STYLE §3), so implementations guard
  *     themselves.
  * I3. What the observer is handed is read-only and valid only during the call.
+ * I4. A write that reported a failure yet landed (an EndTxn or produce that timed out after the broker took
+ *     it) is not observed: the owner reads such records back from the journal like any catch-up, and a
+ *     catch-up cannot tell this executor's records from an earlier owner's. Counters may then fall short of
+ *     the journal by that write; they never exceed it.
  */
 import type { JournalRecord } from '../journal/index.js';
 import type { DeadLetter } from '../machine/index.js';
