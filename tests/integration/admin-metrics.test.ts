@@ -6,7 +6,7 @@
  * ways (a non-loopback host without a token refuses to start, in-process and from the CLI; with a token,
  * 401 without or with a wrong one, 200 with it or its cookie, /healthz always 200); a handler that throws
  * answers 500 and the executor keeps running workflows; requests over the named limits, with a body, or
- * with another method than GET and HEAD are refused.
+ * with another method than GET and HEAD are refused; a taken admin port fails start().
  */
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
@@ -350,7 +350,7 @@ describe('the admin server on the real broker', () => {
     expect((await get(`${base}/readyz`)).status).toBe(200);
   });
 
-  it('refuses a long URL (414), too many headers (431), a body (413) and other methods (405); HEAD has no body', async () => {
+  it('refuses a long URL (414), too many headers (431), a body (413) and other methods (405); HEAD has no body; a taken port fails start()', async () => {
     engine = new Engine(uniqueNamespace('admin-limits'));
     const executor = await engine.executor({ workflows: [quick], adminPort: 0 });
     const { host, port } = executor.adminAddress ?? { host: '', port: 0 };
@@ -376,5 +376,17 @@ describe('the admin server on the real broker', () => {
     expect((await send('DELETE', '/metrics', {})).status).toBe(405);
     expect(await send('HEAD', '/healthz', {})).toEqual({ status: 200, body: '' });
     expect((await send('GET', '/healthz', {})).status).toBe(200);
+
+    const taken = new Executor({
+      brokers: engine.brokers,
+      namespace: uniqueNamespace('admin-port-taken'),
+      workflows: [quick],
+      stateDir: tempDir('state-taken'),
+      partitions: 1,
+      logger: { log: () => undefined },
+      adminPort: port, // the first executor's
+    });
+    await expect(taken.start()).rejects.toMatchObject({ code: 'LB_PORT_IN_USE' });
+    expect((await send('GET', '/healthz', {})).status).toBe(200); // the first one is untouched
   });
 });
