@@ -9,10 +9,10 @@
  */
 import { errorMessage } from '../errors.js';
 import type { AdminMetrics } from './admin-metrics.js';
-import { catchUpLag, isFailing } from './admin-metrics.js';
 import type { AdminSource } from './admin-source.js';
 import { type AdminHandler, type AdminResponse, json } from './http-types.js';
-import { partitionNotReady, readiness } from './readiness.js';
+import { type PartitionsJson, partitionJson } from './partitions-json.js';
+import { readiness } from './readiness.js';
 import { WatermarkCache } from './watermark-cache.js';
 
 /** The route that needs no token (I1). */
@@ -31,44 +31,15 @@ async function partitionsJson(source: AdminSource, watermarks: WatermarkCache): 
   try {
     highs = await watermarks.get();
   } catch (error) {
-    watermarkError = errorMessage(error);
+    watermarkError = errorMessage(error); // I3
   }
   const assigned = [...(source.assignedPartitions() ?? [])].sort((a, b) => a - b);
-  const partitions = assigned.map((partition) => {
-    const report = reports.get(partition);
-    const positions = source.positions(partition);
-    const high = highs?.get(partition);
-    const next = positions?.nextCommandOffset;
-    return {
-      partition,
-      phase: report?.phase ?? 'claiming',
-      slot: report?.slot ?? 'starting',
-      ready: partitionNotReady(report) === null,
-      reason: partitionNotReady(report),
-      journalOffset: positions?.journalOffset ?? null,
-      confirmedOffset: positions?.confirmedOffset ?? null,
-      nextCommandOffset: next ?? null,
-      commandHighWatermark: high ?? null,
-      commandLag: high === undefined || next === undefined ? null : Math.max(0, high - next),
-      catchUp: {
-        journalOffset: report?.catchUpOffset ?? null,
-        endOffset: report === undefined || report.catchUpEndOffset < 0 ? null : report.catchUpEndOffset,
-        recordsToGo: report === undefined ? null : catchUpLag(report),
-        recordsFolded: report?.catchUpRecords ?? null,
-        ms: report?.catchUpMs ?? null,
-      },
-      failing:
-        report === undefined || !isFailing(report)
-          ? null
-          : (report.failing ?? { slotError: report.slotError ?? null }),
-      workflowsStarted: report?.workflowsStarted ?? 0,
-      workflowsFinished: report?.workflowsFinished ?? 0,
-      hotWorkflows: report?.hotWorkflows ?? 0,
-      timersInMemory: report?.timersInMemory ?? 0,
-    };
-  });
+  const partitions = assigned.map((p) =>
+    partitionJson(p, reports.get(p), source.positions(p), highs?.get(p)),
+  );
   const { executorId, namespace } = source.view;
-  return json(200, { executorId, namespace, watermarkError, partitions });
+  const body: PartitionsJson = { executorId, namespace, watermarkError, partitions };
+  return json(200, body);
 }
 
 /** The admin server's own handlers (I1–I3). */

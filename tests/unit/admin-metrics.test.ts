@@ -3,12 +3,14 @@
  * the workflow's name (or `_unknown`), a step failure is `retried` or `failed` by whether a retry was
  * scheduled, dead letters count by code; the registry's text parses strictly as Prometheus and its
  * counters equal the records folded; label sets past the cap go to `_other`; readiness gives a reason for
- * every partition that is not ready, and is never vacuous; watermarks are fetched at most once per TTL.
+ * every partition that is not ready, and is never vacuous; watermarks are fetched at most once per TTL;
+ * the partitions JSON gives the command lag and why an owner fails.
  */
 import { describe, expect, it } from 'vitest';
 import { AdminMetrics, SERIES_PER_METRIC_MAX } from '../../src/admin/admin-metrics.js';
 import type { PartitionReport } from '../../src/admin/executor-view.js';
 import { tickSamples, UNKNOWN_WORKFLOW } from '../../src/admin/metric-fold.js';
+import { partitionJson } from '../../src/admin/partitions-json.js';
 import { readiness } from '../../src/admin/readiness.js';
 import { WatermarkCache } from '../../src/admin/watermark-cache.js';
 import { JOURNAL_SCHEMA_VERSION, type JournalRecord, type RecordBody } from '../../src/journal/index.js';
@@ -238,5 +240,53 @@ describe('the strict Prometheus parser', () => {
     ],
   ])('rejects %s', (_name, text) => {
     expect(() => parsePrometheus(text)).toThrow();
+  });
+});
+
+describe('the partitions JSON', () => {
+  const positions = { journalOffset: 41, confirmedOffset: 39, nextCommandOffset: 8 };
+
+  it('gives the command lag as high watermark minus next command offset, null when either is unknown', () => {
+    expect(partitionJson(0, report({}), positions, 12)).toMatchObject({
+      phase: 'running',
+      ready: true,
+      reason: null,
+      journalOffset: 41,
+      confirmedOffset: 39,
+      nextCommandOffset: 8,
+      commandHighWatermark: 12,
+      commandLag: 4,
+      failing: null,
+    });
+    expect(partitionJson(0, report({}), positions, undefined).commandLag).toBeNull();
+    expect(partitionJson(0, report({}), undefined, 12).commandLag).toBeNull();
+  });
+
+  it('says why an owner fails: its write retried, or the owner replaced after a backoff', () => {
+    const failing = { sinceMs: 0, attempts: 4, lastError: 'broker down', nextRetryAtMs: 1_000 };
+    expect(partitionJson(0, report({ failing }), positions, 8).failing).toEqual({
+      reason: 'broker down',
+      attempts: 4,
+      since: '1970-01-01T00:00:00.000Z',
+      nextRetryAt: '1970-01-01T00:00:01.000Z',
+    });
+    const backoff = report({ phase: 'backoff', slot: 'backoff', slotError: 'fenced by a newer owner' });
+    expect(partitionJson(0, backoff, undefined, 8).failing).toEqual({
+      reason: 'fenced by a newer owner',
+      attempts: null,
+      since: null,
+      nextRetryAt: null,
+    });
+  });
+
+  it('answers a partition whose first owner is being made with nulls, not ready', () => {
+    expect(partitionJson(3, undefined, undefined, undefined)).toMatchObject({
+      partition: 3,
+      phase: 'starting',
+      ready: false,
+      reason: 'claiming: its owner is being made',
+      journalOffset: null,
+      catchUp: { journalOffset: null, endOffset: null, recordsToGo: null },
+    });
   });
 });
