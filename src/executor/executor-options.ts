@@ -3,6 +3,7 @@
  * work with `logbook dev` (DESIGN §8). Durations and lists are converted here, once.
  */
 import { hostname } from 'node:os';
+import { type AdminConfig, type AdminOptions, resolveAdminOptions } from '../admin/admin-config.js';
 import { ConfigError } from '../errors.js';
 import { parseBrokers } from '../kafka/index.js';
 import { filteredLogger, type Logger, type LogLevel, parseLogLevel, stderrLogger } from '../logging/index.js';
@@ -17,8 +18,8 @@ export type LimitOptions = Partial<Omit<OwnerLimits, 'machine' | 'run'>> & {
   readonly run?: Partial<RunLimits>;
 };
 
-/** Options of `new Executor(…)`. */
-export interface ExecutorOptions {
+/** Options of `new Executor(…)`; the admin server's (`adminPort`, `adminHost`, `adminToken`) in AdminOptions. */
+export interface ExecutorOptions extends AdminOptions {
   /** Broker list; default LOGBOOK_BROKERS, else the `logbook dev` broker 127.0.0.1:9092. */
   readonly brokers?: readonly string[] | string;
   /** Topic prefix; default LOGBOOK_NAMESPACE, else `logbook`. */
@@ -56,6 +57,8 @@ export interface ExecutorConfig {
   readonly limits: OwnerLimits;
   readonly logger: Logger;
   readonly logLevel: LogLevel;
+  /** The admin server's config; undefined: no admin server. */
+  readonly admin: AdminConfig | undefined;
 }
 
 /** Default limits of a partition owner (LOGBOOK_TICK_LINGER_MS sets the linger, for benchmarks). */
@@ -130,5 +133,6 @@ export function resolveExecutorOptions(options: ExecutorOptions): ExecutorConfig
     sessionTimeoutMs: options.sessionTimeoutMs ?? 15_000,
     limits: mergeLimits(options.limits),
     ...resolveLogging(options),
+    admin: resolveAdminOptions(options),
   };
 }

@@ -19,9 +19,12 @@
  *     arrives, so this adds no latency).
  * I7. A started executor keeps its process alive until stop(), also while every Kafka connection is down
  *     and only unref'd retry timers are left (a worker must ride out a broker outage, not exit 0).
+ * I8. With `adminPort`, the admin server (executor-admin.ts) starts once the consumer runs and closes first
+ *     in stop(); its metrics observe every owner from the first (a tick observer, no-op without it).
  */
 import { mkdirSync } from 'node:fs';
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { AdminAddress } from '../admin/admin-server.js';
 import type { ExecutorView, PartitionReport } from '../admin/executor-view.js';
 import { LevelKvStore, NodeCache } from '../cache/index.js';
 import { systemClock } from '../clock.js';
@@ -36,6 +39,7 @@ import {
 } from '../kafka/index.js';
 
 import { PartitionSlot } from '../ownership/index.js';
+import { ExecutorAdmin } from './executor-admin.js';
 import { type ExecutorConfig, type ExecutorOptions, resolveExecutorOptions } from './executor-options.js';
 import { OwnerFactory } from './owner-factory.js';
 
@@ -68,6 +72,9 @@ export class Executor {
   /** Keeps the process alive from start() to stop() (I7). */
   private keepAlive: NodeJS.Timeout | undefined;
   private partitionCount = 0;
+  /** The partitions the group assigned here; undefined before the first assignment. */
+  private assignment: ReadonlySet<number> | undefined;
+  private readonly adminSurface: ExecutorAdmin | undefined;
 
   constructor(options: ExecutorOptions) {
     this.config = resolveExecutorOptions(options);
@@ -79,6 +86,24 @@ export class Executor {
     });
     mkdirSync(this.config.stateDir, { recursive: true });
     this.cache = new NodeCache(new LevelKvStore(this.config.stateDir));
+    this.adminSurface = this.config.admin === undefined ? undefined : this.newAdminSurface(this.config.admin);
+  }
+
+  private newAdminSurface(config: NonNullable<ExecutorConfig['admin']>): ExecutorAdmin {
+    return new ExecutorAdmin(config, {
+      logger: this.config.logger,
+      view: () => this.adminView(),
+      partitions: () => this.partitionStats(),
+      assignedPartitions: () => this.assignment,
+      positions: (p) => this.slots.get(p)?.owner?.positionsNow,
+      kafkaAdmin: () => this.admin,
+      commandsTopic: this.topics.commands,
+    });
+  }
+
+  /** Where the admin server listens (I8); undefined without `adminPort` or before start(). */
+  get adminAddress(): AdminAddress | undefined {
+    return this.adminSurface?.address;
   }
 
   /** The consumer group id of this namespace's executors. */
@@ -109,15 +134,28 @@ export class Executor {
       groupId: this.groupId,
       catalog: new KafkaTopicCatalog(admin, this.topics),
       partitionOf: (id) => partitionFor(id, this.partitionCount),
+      ...(this.adminSurface === undefined ? {} : { tickObserver: this.adminSurface.tickObserver }), // I8
     });
     await this.factory.fitTickToJournal();
     await this.startConsumer();
     this.keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS); // I7
+    await this.startAdmin();
     this.config.logger.log('info', 'executor started', {
       executorId: this.config.executorId,
       namespace: this.config.namespace,
       cache: opening,
+      ...(this.adminAddress === undefined ? {} : { admin: this.adminAddress.url }),
     });
+  }
+
+  /** Starts the admin server (I8); a server that cannot listen stops the executor and fails start(). */
+  private async startAdmin(): Promise<void> {
+    try {
+      await this.adminSurface?.start();
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
   private async startConsumer(): Promise<void> {
@@ -245,6 +283,7 @@ export class Executor {
   }
 
   private onAssignment(next: Set<number>): void {
+    this.assignment = next;
     for (const [p, slot] of this.slots) if (!next.has(p)) void slot.want(false);
     for (const p of next) {
       let slot = this.slots.get(p);
@@ -297,6 +336,7 @@ export class Executor {
   async stop(): Promise<void> {
     if (!this.started || this.stopping) return;
     this.stopping = true;
+    await this.adminSurface?.close(); // I8
     if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
     if (this.resumeTimer !== undefined) clearInterval(this.resumeTimer);
     await Promise.all([...this.slots.values()].map((slot) => slot.want(false)));

@@ -11,7 +11,13 @@ import type { NodeCache } from '../cache/index.js';
 import { systemClock } from '../clock.js';
 import type { TopicNames } from '../journal/index.js';
 import { committedOffset, KafkaJournalReader, maxMessageBytes, TickWriter } from '../kafka/index.js';
-import { type OwnerStats, PartitionOwner, type PriorClaim, type TopicCatalog } from '../partition/index.js';
+import {
+  type OwnerStats,
+  PartitionOwner,
+  type PriorClaim,
+  type TickObserver,
+  type TopicCatalog,
+} from '../partition/index.js';
 import type { ExecutorConfig } from './executor-options.js';
 
 /** What the factory needs. */
@@ -24,6 +30,8 @@ export interface OwnerFactoryDeps {
   readonly groupId: string;
   readonly catalog: TopicCatalog;
   readonly partitionOf: (id: string) => number;
+  /** Told of every committed tick of every owner (the admin metrics); absent: no observer. */
+  readonly tickObserver?: TickObserver;
 }
 
 /** Makes and disposes owners for an executor. */
@@ -49,7 +57,7 @@ export class OwnerFactory {
     priorClaim: PriorClaim | undefined,
     onFailure: (owner: PartitionOwner, error: unknown) => void,
   ): Promise<PartitionOwner> {
-    const { kafka, admin, config, topics, groupId } = this.deps;
+    const { kafka, admin, config, topics, groupId, tickObserver } = this.deps;
     const writer = await TickWriter.connect(kafka, `${config.namespace}.p${p}`);
     try {
       const committed = await committedOffset(admin, groupId, topics.commands, p);
@@ -70,6 +78,7 @@ export class OwnerFactory {
           clock: systemClock,
           committedCommandOffset: committed,
           ...(priorClaim === undefined ? {} : { priorClaim }),
+          ...(tickObserver === undefined ? {} : { tickObserver }),
         },
         onFailure,
       );

@@ -40,6 +40,8 @@ export interface CatchUpDeps {
   readonly signal?: AbortSignal;
   /** Told of each batch written, with the states it changed (the owner refreshes what it holds). */
   readonly onBatch?: (changes: CacheChanges) => void;
+  /** Told where catch-up stands: the last journal offset folded, and the offset it reads to (exclusive). */
+  readonly onProgress?: (journalOffset: number, to: number) => void;
 }
 
 /** A batch being folded: the states it touched and the cache changes it makes. */
@@ -60,6 +62,7 @@ export async function catchUp(deps: CatchUpDeps, to: number): Promise<CatchUpRes
   const start = checkpoint.journalOffset + 1;
   const epochs = new EpochFilter(checkpoint.epoch);
   let records = 0;
+  deps.onProgress?.(checkpoint.journalOffset, to);
   if (to > start) {
     await deps.reader.readRange(
       start,
@@ -70,6 +73,7 @@ export async function catchUp(deps: CatchUpDeps, to: number): Promise<CatchUpRes
           const result = await foldBatch(deps, slice, epochs, checkpoint);
           checkpoint = result.checkpoint;
           records += result.records;
+          deps.onProgress?.(checkpoint.journalOffset, to);
         }
       },
       { stallMs: deps.stallMs, ...(deps.signal === undefined ? {} : { signal: deps.signal }) },

@@ -37,7 +37,10 @@ export interface Claimed {
   readonly voided: number;
 }
 
-function catchUpDeps(deps: OwnerDeps, signal: AbortSignal | undefined) {
+/** Told where a catch-up stands (catch-up.ts CatchUpDeps.onProgress), for the admin surface. */
+export type CatchUpProgress = (journalOffset: number, to: number) => void;
+
+function catchUpDeps(deps: OwnerDeps, signal: AbortSignal | undefined, onProgress?: CatchUpProgress) {
   return {
     cache: deps.cache,
     reader: deps.reader,
@@ -45,6 +48,7 @@ function catchUpDeps(deps: OwnerDeps, signal: AbortSignal | undefined) {
     batchRecordsMax: deps.limits.catchUpBatchRecordsMax,
     stallMs: deps.limits.catchUpStallMs,
     ...(signal === undefined ? {} : { signal }),
+    ...(onProgress === undefined ? {} : { onProgress }),
   };
 }
 
@@ -97,14 +101,18 @@ async function writeClaim(deps: OwnerDeps): Promise<number> {
 }
 
 /** Claims the partition (or keeps an earlier claim, I3) and catches the cache up to it. */
-export async function claimPartition(deps: OwnerDeps, signal?: AbortSignal): Promise<Claimed> {
+export async function claimPartition(
+  deps: OwnerDeps,
+  signal?: AbortSignal,
+  onProgress?: CatchUpProgress,
+): Promise<Claimed> {
   await checkUnconfirmed(deps, signal); // I4
   const cached = await deps.cache.checkpoint();
   let records = 0;
   let voided = 0;
   if (deps.priorClaim !== undefined) {
     const end = await deps.reader.endOffset();
-    const result = await catchUp(catchUpDeps(deps, signal), end);
+    const result = await catchUp(catchUpDeps(deps, signal, onProgress), end);
     records += result.records;
     voided += result.voided;
     const epoch = epochOfClaimAt(deps.priorClaim.offset);
@@ -114,7 +122,7 @@ export async function claimPartition(deps: OwnerDeps, signal?: AbortSignal): Pro
     }
   }
   const claimOffset = await writeClaim(deps);
-  const result = await catchUp(catchUpDeps(deps, signal), claimOffset + 1); // I1: the claim included
+  const result = await catchUp(catchUpDeps(deps, signal, onProgress), claimOffset + 1); // I1: the claim included
   assertBug(
     result.checkpoint.epoch === epochOfClaimAt(claimOffset),
     `partition ${deps.partition}: caught up to a claim that is not ours`,

@@ -19,3 +19,5 @@ export type {
   WriteFailure,
   WriteFailureKind,
 } from './ports.js';
+export type { OwnerPositions } from './positions.js';
+export type { CommittedTick, TickObserver } from './tick-observer.js';

@@ -107,6 +107,10 @@ export interface OwnerStats {
   workflowsStarted: number;
   workflowsFinished: number;
   failing: OwnerFailing | null;
+  /** The last journal offset the claim's catch-up folded (-1: none yet). */
+  catchUpOffset: number;
+  /** The offset the claim's catch-up reads to, exclusive (-1: not known yet, the claim is being written). */
+  catchUpEndOffset: number;
 }
 
 /** Fresh counters. */
@@ -126,5 +130,7 @@ export function newOwnerStats(): OwnerStats {
     workflowsStarted: 0,
     workflowsFinished: 0,
     failing: null,
+    catchUpOffset: -1,
+    catchUpEndOffset: -1,
   };
 }

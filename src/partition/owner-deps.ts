@@ -6,6 +6,7 @@ import type { Logger } from '../logging/index.js';
 import type { AnyWorkflowDefinition } from '../workflow/index.js';
 import type { OwnerLimits } from './owner-config.js';
 import type { JournalReader, JournalWriter, TopicCatalog } from './ports.js';
+import type { TickObserver } from './tick-observer.js';
 
 /** A claim this process wrote earlier for the partition; a restarted owner may keep it (claim.ts I3). */
 export interface PriorClaim {
@@ -31,4 +32,6 @@ export interface OwnerDeps {
   /** The committed command offset of this partition, read after fencing (owner.ts I3). */
   readonly committedCommandOffset: number;
   readonly priorClaim?: PriorClaim;
+  /** Told of every committed tick (tick-observer.ts); absent: nobody listens (no admin server). */
+  readonly tickObserver?: TickObserver;
 }

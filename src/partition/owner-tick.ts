@@ -21,6 +21,7 @@
  *     its outcome unknown: the owner stops and its successor claims anew (owner-failure.ts I4).
  * I7. A tick with client events (or any other topic) is a transaction, never a single produce: events are
  *     exactly-once with the records they report, and no event reports a record a newer owner could void.
+ * I8. The tick observer (tick-observer.ts) hears of a write only after it returned, with exactly its records.
  */
 import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
 import { encodeRecord, type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
@@ -176,11 +177,14 @@ export class TickPipeline {
     const traces = tickTraces(view, taken);
     const messages = tickMessages({ ...tick.effects, records }, topics, partition, traces);
     let journalBase: number | undefined;
+    let writeMs: number | undefined;
     if (messages.length > 0 || offsets !== undefined) {
       const append = this.appender(messages, offsets, nowMs); // I6
       try {
+        const writeStart = performance.now(); // a measurement for the observer only, never a decision
         const base =
           append === undefined ? await deps.writer.write(messages, offsets) : await append(messages); // I1
+        writeMs = performance.now() - writeStart;
         journalBase = base.get(`${topics.journal}:${partition}`);
       } catch (error) {
         const emitTopics = [...new Set(tick.effects.emits.map((e) => e.topic))];
@@ -203,8 +207,27 @@ export class TickPipeline {
     for (const q of taken)
       if (q.input.kind === 'stepOutcome')
         this.parts.runs.outcomeCommitted(q.input.workflowId, q.input.callSeq);
+    if (writeMs !== undefined) this.observe(tick, view, records, writeMs); // I8
     await this.afterCommit(tick, second, view, changes, records, journalBase, nowMs);
     return undefined;
+  }
+
+  /** Tells the tick observer what the write carried (I8, tick-observer.ts I1). */
+  private observe(
+    tick: TickResult,
+    view: TickView,
+    records: readonly JournalRecord[],
+    writeMs: number,
+  ): void {
+    const { tickObserver, partition } = this.parts.deps;
+    if (tickObserver === undefined) return;
+    const workflowNames = new Map<string, string>();
+    for (const { workflowId } of records) {
+      const name = workflowId === '' ? undefined : view.get(workflowId)?.workflow;
+      if (name !== undefined) workflowNames.set(workflowId, name);
+    }
+    const deadLetters = tick.effects.deadLetters;
+    tickObserver.tickCommitted({ partition, records, workflowNames, deadLetters, writeMs });
   }
 
   /** Hands a committed tick to the cache, the hot set, the timer queue and the runs (I1). */

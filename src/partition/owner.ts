@@ -39,7 +39,7 @@ import type { OwnerDeps } from './owner-deps.js';
 import { FailureHandler } from './owner-failure.js';
 import { type OwnerPhase, ownerTransition } from './owner-lifecycle.js';
 import { TickPipeline } from './owner-tick.js';
-import { Positions } from './positions.js';
+import { type OwnerPositions, Positions } from './positions.js';
 import { Quarantine } from './quarantine.js';
 import { RunRegistry } from './run-registry.js';
 
@@ -154,6 +154,12 @@ export class PartitionOwner {
     return this.phase;
   }
 
+  /** Where the owner stands in the journal and the command topic (positions.ts), for the admin surface. */
+  get positionsNow(): OwnerPositions {
+    const { journalOffset, confirmedOffset, nextCommandOffset } = this.positions;
+    return { journalOffset, confirmedOffset: confirmedOffset ?? journalOffset, nextCommandOffset };
+  }
+
   /** The journaled command position (for seeking the consumer when this owner is replaced). */
   get committedOffset(): number {
     return this.positions.nextCommandOffset;
@@ -170,7 +176,10 @@ export class PartitionOwner {
 
   private async begin(): Promise<void> {
     const startedAtMs = this.deps.clock.now();
-    const claimed = await claimPartition(this.deps, this.abort.signal);
+    const claimed = await claimPartition(this.deps, this.abort.signal, (journalOffset, to) => {
+      this.stats.catchUpOffset = journalOffset;
+      this.stats.catchUpEndOffset = to;
+    });
     this.stats.catchUpMs = this.deps.clock.now() - startedAtMs;
     this.claimOffset = claimed.claimOffset;
     this.positions.epoch = claimed.epoch;

@@ -11,6 +11,16 @@
  *     Checkpoint), and `confirmedAtMs` is when the last transaction (or the claim) confirmed everything.
  */
 
+/** A snapshot of an owner's positions, as the admin surface shows them (I1, I3). */
+export interface OwnerPositions {
+  /** The last journal offset written or caught up to. */
+  readonly journalOffset: number;
+  /** The last journal offset a transaction (or the claim) confirmed; single-produce ticks after it wait (I3). */
+  readonly confirmedOffset: number;
+  /** The command position the journal accounts for. */
+  readonly nextCommandOffset: number;
+}
+
 /** An owner's positions (I1, I2). */
 export class Positions {
   nextCommandOffset: number;
