@@ -9,12 +9,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowPageJson, WorkflowSummaryJson } from '../../src/admin/api-types.js';
-import { type WorkflowDetailJson, workflowHandlers } from '../../src/admin/workflows/index.js';
+import type { WorkflowDetailJson } from '../../src/admin/workflows/index.js';
 import type { JournalRecord } from '../../src/journal/index.js';
 import { held, trip } from '../fixtures/workflows/trips.js';
 import { Engine, recordsOf } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
-import { type ServedHandlers, serveHandlers } from '../support/serve-handlers.js';
 import { waitFor } from '../support/wait-for.js';
 
 const OK = ['ok-1', 'ok/2', 'ok 3 é', 'ok-4', 'ok-5', 'ok-6'];
@@ -23,10 +22,10 @@ const HELD = ['held-1', 'held-2'];
 const ALL = [...OK, ...FAILING, ...HELD];
 
 let engine: Engine;
-let served: ServedHandlers;
+let baseUrl: string;
 
 async function getJson<T>(path: string, status = 200): Promise<T> {
-  const response = await fetch(`${served.baseUrl}${path}`);
+  const response = await fetch(`${baseUrl}${path}`);
   const text = await response.text();
   expect(response.status, text).toBe(status);
   return JSON.parse(text) as T;
@@ -73,8 +72,8 @@ async function pagedHistory(id: string, limit: number): Promise<WorkflowDetailJs
 
 beforeAll(async () => {
   engine = new Engine(uniqueNamespace('admin-wf'));
-  const executor = await engine.executor({ workflows: [trip, held], partitions: 3 });
-  served = await serveHandlers(workflowHandlers(executor.adminView()));
+  const executor = await engine.executor({ workflows: [trip, held], partitions: 3, adminPort: 0 });
+  baseUrl = executor.adminAddress?.url ?? '';
   const client = engine.client();
   const handles = await Promise.all([
     ...OK.map((id) => client.start(trip, { id, input: { fail: false, note: `<b>${id}</b>` } })),
@@ -93,7 +92,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await served?.close();
   await engine?.closeAll();
 });
 

@@ -8,11 +8,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowHandlers } from '../../src/admin/workflows/index.js';
 import { held, trip } from '../fixtures/workflows/trips.js';
 import { Engine } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
-import { type ServedHandlers, serveHandlers } from '../support/serve-handlers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'test-artifacts/web-timeline.png';
@@ -21,7 +19,9 @@ const EVIL_ID = 'evil<script>alert(1)</script>';
 const STEPS = ['reserveSeat', 'chargeCard', 'issueTicket'];
 
 let engine: Engine;
-let served: ServedHandlers;
+let baseUrl: string;
+/** The admin token: the browser presents it once (?token=) and then holds it as a cookie. */
+const TOKEN = 'web-timeline-test-token-0123456789';
 let browser: Browser | undefined;
 let page: Page;
 const dialogs: string[] = [];
@@ -33,8 +33,13 @@ beforeAll(async () => {
         'this test never downloads a browser',
     );
   engine = new Engine(uniqueNamespace('web'));
-  const executor = await engine.executor({ workflows: [trip, held], partitions: 2 });
-  served = await serveHandlers(workflowHandlers(executor.adminView()));
+  const executor = await engine.executor({
+    workflows: [trip, held],
+    partitions: 2,
+    adminPort: 0,
+    adminToken: TOKEN,
+  });
+  baseUrl = executor.adminAddress?.url ?? '';
   const client = engine.client();
   const handles = await Promise.all([
     client.start(trip, { id: 'trip-ok-1', input: { fail: false } }),
@@ -66,15 +71,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await served?.close();
   await engine?.closeAll();
 });
 
 const rows = () => page.locator('[data-testid="workflow-row"]');
 
 describe('web timeline', () => {
+  it('asks for the token: 401 without it; ?token= once sets a cookie the later pages carry', async () => {
+    expect((await fetch(`${baseUrl}/`)).status).toBe(401);
+    const response = await page.goto(`${baseUrl}/?token=${TOKEN}`);
+    expect(response?.status()).toBe(200);
+    expect(new URL(page.url()).search).toBe(''); // redirected to the same page without the token
+    const cookies = await page.context().cookies(baseUrl);
+    expect(cookies.map((c) => [c.name, c.httpOnly])).toEqual([['logbook_admin_token', true]]);
+  });
+
   it('lists the workflows with counts by status, and filters by status and name', async () => {
-    await page.goto(`${served.baseUrl}/`);
+    await page.goto(`${baseUrl}/`);
     await expect.poll(() => rows().count()).toBe(5);
     expect(await page.locator('[data-count="completed"]').textContent()).toBe('3');
     expect(await page.locator('[data-count="failed"]').textContent()).toBe('1');
@@ -92,7 +105,7 @@ describe('web timeline', () => {
   });
 
   it('clicks through to a workflow’s timeline, which shows its three steps and outcome', async () => {
-    await page.goto(`${served.baseUrl}/?status=completed`);
+    await page.goto(`${baseUrl}/?status=completed`);
     await page.locator('[data-testid="workflow-row"][data-id="trip-ok-2"] a').click();
     await page.waitForURL(/\/workflows\/trip-ok-2$/);
     expect(await page.locator('[data-testid="workflow-id"]').textContent()).toBe('trip-ok-2');
@@ -105,7 +118,7 @@ describe('web timeline', () => {
   });
 
   it('opens a failed workflow by id and shows its compensations; saves a screenshot', async () => {
-    await page.goto(`${served.baseUrl}/`);
+    await page.goto(`${baseUrl}/`);
     await page.locator('[data-testid="open-form"] input[name="id"]').fill('trip-bad-1');
     await page.locator('[data-testid="open-form"] button').click();
     await page.waitForURL(/\/workflows\/trip-bad-1$/);
@@ -126,7 +139,7 @@ describe('web timeline', () => {
   });
 
   it('renders a workflow whose id and payload hold markup as text: no script runs', async () => {
-    await page.goto(`${served.baseUrl}/`);
+    await page.goto(`${baseUrl}/`);
     const row = page.locator('[data-testid="workflow-row"]').filter({ hasText: EVIL_ID });
     expect(await row.count()).toBe(1);
     await row.locator('a').click();
