@@ -1,7 +1,7 @@
 /**
  * Proves that today's code still reads and replays journals written by real runs (STYLE §7): each golden
  * file in tests/fixtures/journals/ holds the raw Kafka messages of a run (record-golden.ts) — v1 and v2
- * from writers before the bounded core, v3 from today's. For every version: each message decodes with the
+ * from writers before the bounded core, v3 before trace context, v4 from today's (order-ok started with a traceparent). For every version: each message decodes with the
  * engine codec and, to the same values (parentSeq -1 where the writer had none), with a plain avsc reader
  * of its writer schema; today's schema resolves the writer schema the header names; folding the records
  * (applyRecord) gives each workflow the end it had; seqs are gapless; and each body from
@@ -30,7 +30,7 @@ import {
 } from '../../src/machine/index.js';
 import { defaultRunLimits, type RunSink, WorkflowRun } from '../../src/replay/index.js';
 import type { AnyWorkflowDefinition } from '../../src/workflow/index.js';
-import type { GoldenLine } from '../fixtures/journals/golden-line.js';
+import { GOLDEN_TRACEPARENT, type GoldenLine } from '../fixtures/journals/golden-line.js';
 import { goldenWorkflows } from '../fixtures/journals/golden-workflows.js';
 
 const FIXTURES = new URL('../fixtures/journals/', import.meta.url);
@@ -84,6 +84,7 @@ const GOLDEN: readonly { readonly file: string; readonly version: number; readon
   { file: 'golden-v1', version: 1, holds: [] },
   { file: 'golden-v2', version: 2, holds: [] },
   { file: 'golden-v3', version: 3, holds: ['StepStarted', 'CallRejected'] },
+  { file: 'golden-v4', version: 4, holds: ['StepStarted', 'CallRejected'] },
 ];
 
 interface GoldenMessage {
@@ -373,4 +374,24 @@ describe.each(GOLDEN)('$file', ({ file, version, holds }) => {
       expect(sink.intents.at(-1)).toBe(ending[0]);
     },
   );
+});
+
+describe('golden-v4: trace context (D24)', () => {
+  const messages = load('golden-v4');
+  const traced = messages.filter((m) => m.record.workflowId === 'order-ok');
+
+  it('the traced start keeps its traceparent in WorkflowStarted, and every record of it carries the header', () => {
+    const started = traced.find((m) => m.record.body.kind === 'WorkflowStarted')?.record.body;
+    expect(started?.kind === 'WorkflowStarted' ? started.trace?.traceparent : undefined).toBe(
+      GOLDEN_TRACEPARENT,
+    );
+    expect(traced.length).toBeGreaterThan(3);
+    for (const m of traced) expect(m.line.headers.traceparent, m.record.body.kind).toBe(GOLDEN_TRACEPARENT);
+  });
+
+  it('untraced workflows carry no trace', () => {
+    const others = messages.filter((m) => m.record.workflowId !== 'order-ok' && m.record.workflowId !== '');
+    expect(others.length).toBeGreaterThan(0);
+    for (const m of others) expect(m.line.headers.traceparent, m.record.workflowId).toBeUndefined();
+  });
 });
