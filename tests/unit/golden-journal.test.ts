@@ -1,8 +1,8 @@
 /**
  * Proves that today's code still reads and replays journals written by real runs (STYLE §7): each golden
  * file in tests/fixtures/journals/ holds the raw Kafka messages of a run (record-golden.ts) — v1 and v2
- * from writers before the bounded core, v3 before trace context, v4 from today's (order-ok started with a traceparent). For every version: each message decodes with the
- * engine codec and, to the same values (parentSeq -1 where the writer had none), with a plain avsc reader
+ * from writers before the bounded core, v3 before trace context, v4 from today's (its order-ok started with a
+ * traceparent). For every version: each message decodes with the engine codec and, to the same values (parentSeq -1 where the writer had none), with a plain avsc reader
  * of its writer schema; today's schema resolves the writer schema the header names; folding the records
  * (applyRecord) gives each workflow the end it had; seqs are gapless; and each body from
  * golden-workflows.ts, replayed against its records as a new owner replays it (WorkflowRun: addHistory,
