@@ -16,7 +16,7 @@ const usage =
   'logbook worker --workflows <module.js> [--brokers] [--namespace] [--state-dir DIR] [--partitions N] [--id NAME] [--session-timeout 15s]';
 
 /** Imports the workflows module; a path that names no module is a usage error (I2). */
-async function loadModule(modulePath: string): Promise<Record<string, unknown>> {
+export async function loadModule(modulePath: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(resolve(modulePath)).href;
   try {
     return (await import(url)) as Record<string, unknown>;
