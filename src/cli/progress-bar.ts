@@ -20,7 +20,7 @@ export interface BarStream {
 
 /** A progress bar that is silent unless its stream is a terminal. */
 export class ProgressBar {
-  private lastDrawMs = 0;
+  private lastDrawMs = Number.NEGATIVE_INFINITY;
   private drawn = false;
 
   constructor(
