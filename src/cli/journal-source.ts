@@ -25,6 +25,12 @@ import { ProgressBar } from './progress-bar.js';
 /** Milliseconds a read may go without any batch before it fails (partition-reader.ts I5). */
 export const JOURNAL_STALL_MS = 60_000;
 
+/**
+ * Bytes fetched per request. A fetch is decoded whole (KafkaJS message objects, then journal records),
+ * several times its size in heap, so this sets the tools' peak memory; 1 MiB reads as fast as 8 MiB here.
+ */
+export const JOURNAL_FETCH_BYTES = 1024 * 1024;
+
 /** One namespace's journal, ready to stream. */
 export class JournalSource {
   private constructor(
@@ -64,6 +70,7 @@ export class JournalSource {
           topic: this.topic,
           groupPrefix: `${this.namespace}.journal-cli`,
           stallMs: JOURNAL_STALL_MS,
+          maxBytesPerPartition: JOURNAL_FETCH_BYTES,
           ...(partitions === undefined ? {} : { partitions }),
         },
         { ...handlers, onProgress: (read, total) => bar.update(read, total) },

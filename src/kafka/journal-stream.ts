@@ -39,6 +39,8 @@ export interface JournalStreamOptions {
   /** Only these partitions (say, the one partition of a workflow id); all when absent. */
   readonly partitions?: readonly number[];
   readonly stallMs: number;
+  /** Bytes fetched per request (partition-reader.ts); a tool's peak memory is a few decoded fetches. */
+  readonly maxBytesPerPartition?: number;
 }
 
 /** The partitions of `topic` with their low and high watermarks now (I1). */
@@ -78,6 +80,9 @@ export async function streamJournal(
       ends: new Map([[extent.partition, extent.high]]),
       groupPrefix: options.groupPrefix,
       stallMs: options.stallMs,
+      ...(options.maxBytesPerPartition === undefined
+        ? {}
+        : { maxBytesPerPartition: options.maxBytesPerPartition }),
       onBatch: async (partition, messages) => {
         for (const message of messages) {
           if (message.value === null) continue;
