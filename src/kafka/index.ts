@@ -12,6 +12,7 @@ export { scanJournal } from './journal-scan.js';
 export {
   type JournalStreamHandlers,
   type JournalStreamOptions,
+  JournalTopicMissingError,
   journalExtents,
   type PartitionExtent,
   streamJournal,

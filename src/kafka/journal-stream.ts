@@ -10,8 +10,11 @@
  * I3. The epoch rule (records.ts I4) is applied per partition from offset 0: void records never reach
  *     the caller, but they count as read for progress.
  * I4. `onPartitionEnd` runs after the last record of a partition and before the next partition starts.
+ * I5. A journal topic that does not exist is a JournalTopicMissingError at once, not KafkaJS's retries of
+ *     an unknown topic-partition.
  */
 import type { Kafka } from 'kafkajs';
+import { ErrorCode, LogbookError } from '../errors.js';
 import { decodeRecord, EpochFilter, type JournalRecord } from '../journal/index.js';
 import { readPartitions } from './partition-reader.js';
 
@@ -43,11 +46,23 @@ export interface JournalStreamOptions {
   readonly maxBytesPerPartition?: number;
 }
 
-/** The partitions of `topic` with their low and high watermarks now (I1). */
+/** The journal topic does not exist: no executor ever ran in that namespace (I5). */
+export class JournalTopicMissingError extends LogbookError {
+  override readonly name = 'JournalTopicMissingError';
+  constructor(topic: string) {
+    super(
+      ErrorCode.Kafka,
+      `there is no journal topic ${topic}: no executor has run in that namespace (check --namespace or LOGBOOK_NAMESPACE).`,
+    );
+  }
+}
+
+/** The partitions of `topic` with their low and high watermarks now (I1, I5). */
 export async function journalExtents(kafka: Kafka, topic: string): Promise<PartitionExtent[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
+    if (!(await admin.listTopics()).includes(topic)) throw new JournalTopicMissingError(topic); // I5
     const offsets = await admin.fetchTopicOffsets(topic);
     return offsets
       .map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) }))

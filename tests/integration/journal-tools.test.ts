@@ -7,43 +7,21 @@
  * filter and a limit, merges the pages of admin APIs (a node:http test double of the admin server, sending
  * the Bearer token), and falls back to the journal when the admin URL refuses.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkflowPageJson, WorkflowSummaryJson } from '../../src/admin/api-types.js';
+import type { WorkflowSummaryJson } from '../../src/admin/api-types.js';
 import type { JournalRecord } from '../../src/journal/index.js';
 import { toolsApproval, toolsFailing, toolsOrder } from '../fixtures/workflows/journal-tools.js';
+import { adminDouble, type CliRun, runCli, urlOf } from '../support/cli.js';
 import { Engine, readJournal } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
 
-interface CliRun {
-  readonly code: number | null;
-  readonly out: string;
-  readonly err: string;
-}
-
 let engine: Engine;
 let journal: JournalRecord[];
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const common = ['--brokers', engine.brokers.join(','), '--namespace', engine.namespace];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args, ...common], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, LOGBOOK_ADMIN_URL: '', ...env },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    err += chunk.toString();
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, out, err };
+function cli(args: string[], env: NodeJS.ProcessEnv = {}, namespace = engine.namespace): Promise<CliRun> {
+  return runCli(engine.brokers, namespace, args, env);
 }
 
 const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
@@ -109,10 +87,15 @@ describe('logbook journal replay', () => {
     expect(end.out).toContain('status: completed');
   });
 
-  it('an id the journal does not hold is one sentence and exit 1', async () => {
+  it('an id the journal does not hold, or a namespace without a journal, is one sentence and exit 1', async () => {
     const run = await cli(['journal', 'replay', 'nobody']);
     expect(run.code).toBe(1);
     expect(run.err).toMatch(/^logbook: no workflow "nobody" in t-journal-tools-\w+\.journal\.\n$/);
+    const nowhere = await cli(['journal', 'replay', 'o-1'], {}, 'no-such-namespace');
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.err).toBe(
+      'logbook: there is no journal topic no-such-namespace.journal: no executor has run in that namespace (check --namespace or LOGBOOK_NAMESPACE).\n',
+    );
   });
 });
 
@@ -212,30 +195,6 @@ describe('logbook journal export', () => {
     expect(parsed(window.out).length).toBe(journal.filter((r) => r.atMs >= from && r.atMs < to).length);
   });
 });
-
-/** A test double of the admin server: answers WorkflowPageJson in pages of one item, and notes headers. */
-async function adminDouble(
-  items: readonly WorkflowSummaryJson[],
-  seen: IncomingHttpHeaders[],
-): Promise<Server> {
-  const server = createServer((req, res) => {
-    seen.push(req.headers);
-    const url = new URL(req.url ?? '/', 'http://x');
-    const status = url.searchParams.get('status');
-    const matching = items.filter((i) => status === null || i.status === status);
-    const at = Number(url.searchParams.get('cursor') ?? '0');
-    const page: WorkflowPageJson = {
-      items: matching.slice(at, at + 1),
-      nextCursor: at + 1 < matching.length ? String(at + 1) : null,
-    };
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return server;
-}
-
-const urlOf = (server: Server): string => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
 describe('logbook list', () => {
   it('folds the journal when no admin URL is given, with a status filter and a limit', async () => {
