@@ -82,6 +82,11 @@ export class CodeCheck {
     this.ignored.clear();
   }
 
+  /** Histories held now: the open workflows of the partition being read (I1). */
+  get openHistories(): number {
+    return this.open.size + this.ignored.size;
+  }
+
   /** The report; call after every partition has ended. */
   report(): CodeCheckReport {
     return {

@@ -82,6 +82,11 @@ export class WorkflowListFold {
     this.live.clear();
   }
 
+  /** Workflow states held now: the open workflows of the partition being read (I1). */
+  get openWorkflows(): number {
+    return this.live.size;
+  }
+
   /** The kept summaries, ordered (I2). */
   result(): WorkflowSummaryJson[] {
     return [...this.kept];

@@ -39,6 +39,11 @@ export class ExportSelection {
     return named && (id === undefined || record.workflowId === id);
   }
 
+  /** Workflow names held now: the open workflows of the partition being read (I2). */
+  get openWorkflows(): number {
+    return this.names.size;
+  }
+
   /** The partition is read: its open workflows' names are dropped (I2). */
   endPartition(): void {
     this.names.clear();

@@ -95,6 +95,13 @@ export class JournalVerifier {
     this.live.delete(partition);
   }
 
+  /** Workflows held open now: the running ones of partitions not ended yet (I1). */
+  get openWorkflows(): number {
+    let open = 0;
+    for (const workflows of this.live.values()) open += workflows.size;
+    return open;
+  }
+
   /** The report so far; call after every partition has ended. */
   report(): JournalReport {
     return {

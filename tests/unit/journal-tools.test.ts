@@ -4,8 +4,7 @@
  * outcome, and says how the workflow ended; `--at` folding shows the state at an offset or a time; the code
  * check finds no divergence on unchanged code and names the first diverging call on a renamed, reordered
  * or added step or another ending; the list fold keeps the newest matching workflows within its limit;
- * admin pages merge and decode strictly; the export filter selects by time, name and id; the progress bar
- * draws only on a terminal; the line writer waits for a slow reader.
+ * admin pages merge and decode strictly; the export filter selects by time, name and id.
  */
 import { describe, expect, it } from 'vitest';
 import type { WorkflowSummaryJson } from '../../src/admin/api-types.js';
@@ -22,8 +21,6 @@ import {
 } from '../../src/audit/index.js';
 import { decodeWorkflowPage } from '../../src/cli/admin-list.js';
 import { ExportSelection } from '../../src/cli/journal-export.js';
-import { LineWriter } from '../../src/cli/line-writer.js';
-import { ProgressBar } from '../../src/cli/progress-bar.js';
 import type { JournalRecord } from '../../src/journal/index.js';
 import { TerminalError, type WorkflowBody, workflow } from '../../src/workflow/index.js';
 import { Journal } from './run-journal.js';
@@ -266,53 +263,5 @@ describe('the export filter', () => {
     const from = a[2]?.atMs ?? 0;
     const to = a[5]?.atMs ?? 0;
     expect(select({ fromMs: from, toMs: to })).toEqual(journal.filter((r) => r.atMs >= from && r.atMs < to));
-  });
-});
-
-describe('the output helpers', () => {
-  it('the progress bar is silent unless its stream is a terminal, and clears its line when done', () => {
-    const written: string[] = [];
-    const write = (text: string) => written.push(text) > 0;
-    const pipe = new ProgressBar({ isTTY: false, write }, 'reading');
-    pipe.update(10, 100);
-    pipe.finish();
-    expect(written).toEqual([]);
-    let now = 0;
-    const tty = new ProgressBar({ isTTY: true, write }, 'reading', () => now);
-    tty.update(500, 1000);
-    now += 10;
-    tty.update(600, 1000); // within REDRAW_MS: not drawn
-    tty.update(1000, 1000); // the end is always drawn
-    tty.finish();
-    expect(written).toEqual([
-      `\rreading [${'='.repeat(15)}${' '.repeat(15)}] 500 / 1,000 records`,
-      `\rreading [${'='.repeat(30)}] 1,000 / 1,000 records`,
-      '\r\x1b[2K',
-    ]);
-  });
-
-  it('the line writer gathers lines and waits for drain when the reader is slow', async () => {
-    const chunks: string[] = [];
-    let drain: (() => void) | undefined;
-    const sink = {
-      write: (text: string) => chunks.push(text) === 0,
-      once: (_event: 'drain', listener: () => void) => {
-        drain = listener;
-      },
-    };
-    const out = new LineWriter(sink);
-    await out.line('one');
-    expect(chunks).toEqual([]);
-    const flushed = out.flush();
-    let done = false;
-    void flushed.then(() => {
-      done = true;
-    });
-    await Promise.resolve();
-    expect(chunks).toEqual(['one\n']);
-    expect(done).toBe(false);
-    drain?.();
-    await flushed;
-    expect(done).toBe(true);
   });
 });
