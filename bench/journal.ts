@@ -12,7 +12,9 @@
  * `journal export` (to /dev/null), `journal verify` (structural) and `journal verify --workflows`.
  *
  * Env: LOGBOOK_BROKERS (default 127.0.0.1:9092), JOURNAL_RECORDS, JOURNAL_PARTITIONS (6),
- * JOURNAL_RUNNING_SHARE, JOURNAL_KEEP=1 keeps the topic (it is deleted at the end otherwise).
+ * JOURNAL_RUNNING_SHARE, JOURNAL_KEEP=1 keeps the topic (it is deleted at the end otherwise),
+ * JOURNAL_HEAP_MIB caps each tool's V8 old space (`--max-old-space-size`): a tool that kept records would
+ * run out of heap on a large journal, so a capped run that completes shows the memory is bounded.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +33,7 @@ const env = (name: string, fallback: number): number => Number(process.env[name]
 const RECORDS = env('JOURNAL_RECORDS', 1_000_000);
 const PARTITIONS = env('JOURNAL_PARTITIONS', 6);
 const RUNNING_SHARE = env('JOURNAL_RUNNING_SHARE', 0.01);
+const HEAP_MIB = process.env.JOURNAL_HEAP_MIB;
 const BATCH_MESSAGES = 20_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const brokers = parseBrokers(process.env.LOGBOOK_BROKERS ?? '127.0.0.1:9092');
@@ -73,8 +76,16 @@ function history(n: number, running: boolean): JournalRecord[] {
   }));
 }
 
-/** Writes the journal; returns its record count and the id of one finished workflow per partition 0. */
-async function writeJournal(): Promise<{ records: number; workflows: number; sampleId: string }> {
+/** What was written: records, workflows, and one finished workflow of partition 0 with that partition's records. */
+interface Written {
+  readonly records: number;
+  readonly workflows: number;
+  readonly sampleId: string;
+  readonly sampleRecords: number;
+}
+
+/** Writes the journal. */
+async function writeJournal(): Promise<Written> {
   const kafka = createKafka({ brokers, clientId: 'bench-journal' });
   const admin = kafka.admin();
   await admin.connect();
@@ -104,6 +115,7 @@ async function writeJournal(): Promise<{ records: number; workflows: number; sam
   let records = PARTITIONS;
   let workflows = 0;
   let sampleId = '';
+  let sampleRecords = 1; // partition 0's OwnerClaimed
   let batch: { key: string; value: Buffer; partition: number }[] = [];
   const started = Date.now();
   const every = Math.max(1, Math.round(1 / RUNNING_SHARE));
@@ -115,6 +127,7 @@ async function writeJournal(): Promise<{ records: number; workflows: number; sam
     for (const record of history(workflows, running))
       batch.push({ key: id, value: encodeRecord(record), partition });
     records += running ? 5 : 8;
+    if (partition === 0) sampleRecords += running ? 5 : 8;
     workflows++;
     if (batch.length >= BATCH_MESSAGES) {
       await producer.send({ topic, acks: -1, messages: batch });
@@ -125,7 +138,7 @@ async function writeJournal(): Promise<{ records: number; workflows: number; sam
   if (batch.length > 0) await producer.send({ topic, acks: -1, messages: batch });
   await producer.disconnect();
   progress(`wrote ${records} records (${workflows} workflows) in ${Date.now() - started} ms`);
-  return { records, workflows, sampleId };
+  return { records, workflows, sampleId, sampleRecords };
 }
 
 const RSS_PROBE =
@@ -140,7 +153,17 @@ async function tool(
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    ['--import', RSS_PROBE, main, ...args, '--brokers', brokers.join(','), '--namespace', ns],
+    [
+      ...(HEAP_MIB === undefined ? [] : [`--max-old-space-size=${HEAP_MIB}`]),
+      '--import',
+      RSS_PROBE,
+      main,
+      ...args,
+      '--brokers',
+      brokers.join(','),
+      '--namespace',
+      ns,
+    ],
     {
       stdio: ['ignore', devNull ?? 'pipe', 'pipe'],
     },
@@ -167,15 +190,16 @@ const perSecond = (records: number, ms: number): number => Math.round((records /
 async function main(): Promise<void> {
   const written = await writeJournal();
   const figures: Record<string, unknown> = {
+    heapCapMiB: HEAP_MIB === undefined ? null : Number(HEAP_MIB),
     records: written.records,
     workflows: written.workflows,
     partitions: PARTITIONS,
   };
   const replay = await tool(['journal', 'replay', written.sampleId]);
-  const partitionRecords = Math.round(written.records / PARTITIONS); // about; the tool reads one partition
   figures.replay = {
     ms: Math.round(replay.ms),
-    recordsPerS: perSecond(partitionRecords, replay.ms),
+    partitionRecords: written.sampleRecords,
+    recordsPerS: perSecond(written.sampleRecords, replay.ms), // it reads the sample's partition only
     peakRssMiB: replay.rssMiB,
     code: replay.code,
   };

@@ -18,14 +18,12 @@ export interface LineSink {
 /** Gathers lines and writes them in chunks (I1). */
 export class LineWriter {
   private chunk = '';
-  lines = 0;
 
   constructor(private readonly sink: LineSink = process.stdout) {}
 
   /** Adds one line (without its newline); resolves once the stream can take more (I1). */
   async line(text: string): Promise<void> {
     this.chunk += `${text}\n`;
-    this.lines++;
     if (this.chunk.length >= CHUNK_CHARS_MAX) await this.flush();
   }
 
