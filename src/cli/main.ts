@@ -13,6 +13,7 @@ import { cancelCommand, signalCommand, startCommand, statusCommand } from './cli
 import { demoCommand } from './demo-command.js';
 import { devCommand } from './dev-command.js';
 import { journalCommand } from './journal-command.js';
+import { listCommand } from './list-command.js';
 import { workerCommand } from './worker-command.js';
 
 type Command = (argv: readonly string[]) => Promise<number>;
@@ -26,6 +27,7 @@ const commands: Readonly<Record<string, Command>> = {
   cancel: cancelCommand,
   status: statusCommand,
   journal: journalCommand,
+  list: listCommand,
 };
 
 const usage = `Usage: logbook <command> [options]
@@ -38,7 +40,9 @@ Commands:
   signal   send a signal to a workflow
   cancel   cancel a workflow (its compensations run)
   status   print a workflow's status
-  journal  show <id> | export | verify: the journal, read from Kafka, for audits
+  list     list workflows (--status, --workflow, --limit): from the admin API, else the journal
+  journal  replay <id> [--at] | show <id> | export | verify [--workflows]: the journal, read from
+           Kafka with no executor running, for audits and CI
 
 Run \`logbook <command> --help\` for a command's options.
 `;

@@ -40,7 +40,7 @@ function adminFlags(args: ParsedArgs): AdminOptions {
 }
 
 /** Imports the workflows module; a path that names no module is a usage error (I2). */
-async function loadModule(modulePath: string): Promise<Record<string, unknown>> {
+export async function loadModule(modulePath: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(resolve(modulePath)).href;
   try {
     return (await import(url)) as Record<string, unknown>;

@@ -24,4 +24,10 @@ export {
   type TraceContext,
 } from './records.js';
 export { type TopicNames, topicNames } from './topic-names.js';
-export { type JournalProblem, type JournalReport, verifyJournal } from './verify.js';
+export {
+  type JournalProblem,
+  type JournalReport,
+  JournalVerifier,
+  PROBLEMS_MAX,
+  verifyJournal,
+} from './verify.js';

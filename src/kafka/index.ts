@@ -9,6 +9,14 @@ export {
 } from './concurrent-transactions.js';
 export { KafkaJournalReader } from './journal-reader.js';
 export { scanJournal } from './journal-scan.js';
+export {
+  type JournalStreamHandlers,
+  type JournalStreamOptions,
+  JournalTopicMissingError,
+  journalExtents,
+  type PartitionExtent,
+  streamJournal,
+} from './journal-stream.js';
 export { createKafka, type KafkaClientOptions, parseBrokers } from './kafka-client.js';
 export { classifyKafkaError, REJECTED_TYPES } from './kafka-errors.js';
 export { committedOffset } from './offsets.js';
