@@ -48,7 +48,14 @@ function history(n: number, running: boolean): JournalRecord[] {
   const at = T0 + n * 10;
   const v = { v: `${payload}${n}` };
   const bodies: RecordBody[] = [
-    { kind: 'WorkflowStarted', workflow: 'w1', input: { sku: v.v }, idempotencyKey: null, parent: null },
+    {
+      kind: 'WorkflowStarted',
+      workflow: 'w1',
+      input: { sku: v.v },
+      idempotencyKey: null,
+      parent: null,
+      trace: null,
+    },
   ];
   const names = ['one', 'two', 'three'];
   for (let i = 0; i < (running ? 2 : 3); i++) {

@@ -36,6 +36,7 @@ const started: RecordBody = {
   input: null,
   idempotencyKey: null,
   parent: null,
+  trace: null,
 };
 const step = (attempt: number): RecordBody => ({
   kind: 'StepStarted',
