@@ -12,6 +12,7 @@ import type { WorkflowPageJson, WorkflowSummaryJson } from '../../src/admin/api-
 import type { WorkflowDetailJson } from '../../src/admin/workflows/index.js';
 import type { JournalRecord } from '../../src/journal/index.js';
 import { held, trip } from '../fixtures/workflows/trips.js';
+import { runCli } from '../support/cli.js';
 import { Engine, recordsOf } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
@@ -120,6 +121,27 @@ describe('/api/workflows', () => {
       capped: false,
       partitions: [0, 1, 2],
     });
+  });
+});
+
+describe('logbook list --admin (the CLI against this server)', () => {
+  it('lists from the running executor’s API, with the status filter, and says so', async () => {
+    const run = await runCli(engine.brokers, engine.namespace, [
+      'list',
+      '--status',
+      'failed',
+      '--json',
+      '--admin',
+      baseUrl,
+    ]);
+    expect(run.code, run.err).toBe(0);
+    expect(run.err).toContain(baseUrl);
+    const listed = run.out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as WorkflowSummaryJson);
+    expect(listed.map((w) => w.id).sort()).toEqual([...FAILING].sort());
+    expect(new Set(listed.map((w) => w.status))).toEqual(new Set(['failed']));
   });
 });
 
