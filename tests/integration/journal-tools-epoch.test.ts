@@ -5,7 +5,13 @@
  * to the real broker, as a fenced owner's single produce would land.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeRecord, type JournalRecord, type RecordBody, topicNames } from '../../src/journal/index.js';
+import {
+  encodeRecord,
+  JOURNAL_SCHEMA_VERSION,
+  type JournalRecord,
+  type RecordBody,
+  topicNames,
+} from '../../src/journal/index.js';
 import { createKafka } from '../../src/kafka/index.js';
 import { runCli } from '../support/cli.js';
 import { testBrokers, uniqueNamespace } from '../support/kafka.js';
@@ -15,7 +21,7 @@ const topic = topicNames(ns).journal;
 const kafka = createKafka({ brokers: testBrokers(), clientId: 'test-journal-epoch' });
 
 const record = (workflowId: string, seq: number, writerEpoch: number, body: RecordBody): JournalRecord => ({
-  schemaVersion: 3,
+  schemaVersion: JOURNAL_SCHEMA_VERSION,
   workflowId,
   seq,
   atMs: 1_800_000_000_000 + seq,
@@ -24,7 +30,7 @@ const record = (workflowId: string, seq: number, writerEpoch: number, body: Reco
 });
 /** A claim carries no writerEpoch (epoch.ts I1), as the codec decodes it. */
 const claim = (n: number): JournalRecord => ({
-  schemaVersion: 3,
+  schemaVersion: JOURNAL_SCHEMA_VERSION,
   workflowId: '',
   seq: 0,
   atMs: 1_800_000_000_000,
