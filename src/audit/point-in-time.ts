@@ -112,7 +112,7 @@ export function describeSnapshot(s: WorkflowSnapshot): string[] {
   return [
     `workflow ${s.id} (${s.workflow}) at ${s.at}: ${s.records} records, the last at offset ${s.lastOffset}`,
     `status: ${s.status}`,
-    `started ${s.startedAt}, updated ${s.updatedAt}, ${s.callsMade} calls made`,
+    `started ${s.startedAt}, updated ${s.updatedAt}, calls made: ${s.callsMade}`,
     ...section(
       'finished calls',
       s.finishedCalls,

@@ -83,8 +83,9 @@ export function lineParts(record: JournalRecord): LineParts {
   return (describers[body.kind] as Describer<typeof body.kind>)(body as never);
 }
 
+/** `text` in a column of `width`: padded, or cut with `…`, always ending in a space before the next. */
 const pad = (text: string, width: number): string =>
-  text.length >= width ? `${text.slice(0, width - 1)}…` : text.padEnd(width);
+  text.length >= width ? `${text.slice(0, width - 2)}… ` : text.padEnd(width);
 
 /** The header line above the records. */
 export const TIMELINE_HEADER = [

@@ -60,6 +60,23 @@ describe('the timeline', () => {
     expect(timelineEnding(undefined, undefined, 0)).toBe('no records for this workflow in the journal');
   });
 
+  it('cuts a value longer than its column with … and keeps a space before the next column', () => {
+    const record: JournalRecord = {
+      schemaVersion: 4,
+      workflowId: 'o-1',
+      seq: 4,
+      atMs: 1_700_000_000_000,
+      body: {
+        kind: 'StepStarted',
+        callSeq: 4,
+        name: 'compensate:validateInventory',
+        attempt: 1,
+        parentSeq: 3,
+      },
+    };
+    expect(timelineLine(record, 29)).toMatch(/\s#4 compensate:validate\S*… 1\s+attempt started$/);
+  });
+
   it.each([
     ['a short value whole', 'abc', '"abc"'],
     ['a long value cut with an ellipsis', 'x'.repeat(100), `"${'x'.repeat(SUMMARY_CHARS_MAX - 2)}…`],
