@@ -13,6 +13,9 @@
  *     means this node wrote them as a fenced owner, after losing the partition: they are void, so the
  *     partition's cache is cleared and rebuilt from the journal. The check reads at most the records of
  *     one `confirmIntervalMs` (owner-tick.ts I6).
+ * I5. A cache ahead of the journal (its checkpoint at or past the partition's end) was built from another
+ *     journal — a new cluster, or the topic deleted and made again, under the same state dir — and is
+ *     cleared before anything of it is used. The journal is the truth; the cache is disposable.
  */
 import { randomUUID } from 'node:crypto';
 import type { Checkpoint } from '../cache/index.js';
@@ -52,9 +55,28 @@ function catchUpDeps(deps: OwnerDeps, signal: AbortSignal | undefined, onProgres
   };
 }
 
-/** Checks the cache's unconfirmed records, and clears the partition's cache when they are void (I4). */
-async function checkUnconfirmed(deps: OwnerDeps, signal: AbortSignal | undefined): Promise<void> {
+/** Clears the partition's cache when it is ahead of the journal (I5) or holds void records (I4). */
+async function checkCache(deps: OwnerDeps, signal: AbortSignal | undefined): Promise<void> {
   const cached = await deps.cache.checkpoint();
+  if (cached.journalOffset < 0) return;
+  const end = await deps.reader.endOffset();
+  if (end <= cached.journalOffset) {
+    deps.logger.log('warn', 'the cache is ahead of the journal (another journal built it); rebuilding', {
+      cachedOffset: cached.journalOffset,
+      journalEnd: end,
+    });
+    await deps.cache.clear(); // I5
+    return;
+  }
+  await checkUnconfirmed(deps, cached, signal);
+}
+
+/** Checks the cache's unconfirmed records, and clears the partition's cache when they are void (I4). */
+async function checkUnconfirmed(
+  deps: OwnerDeps,
+  cached: Checkpoint,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const confirmed = cached.confirmedOffset;
   if (confirmed === undefined || confirmed >= cached.journalOffset) return;
   let newerClaim: number | undefined;
@@ -106,7 +128,7 @@ export async function claimPartition(
   signal?: AbortSignal,
   onProgress?: CatchUpProgress,
 ): Promise<Claimed> {
-  await checkUnconfirmed(deps, signal); // I4
+  await checkCache(deps, signal); // I4, I5
   const cached = await deps.cache.checkpoint();
   let records = 0;
   let voided = 0;

@@ -8,7 +8,9 @@
  *     rebuilds the partition from the journal (claim.ts I4) instead of trusting them;
  *   - with no newer claim among them, the unconfirmed records are trusted and the cache is kept;
  *   - a single produce that failed with its outcome unknown stops the owner with UnconfirmedWriteError
- *     (owner-failure.ts I4), and the journal keeps no record of the failed tick's workflow twice.
+ *     (owner-failure.ts I4), and the journal keeps no record of the failed tick's workflow twice;
+ *   - a node cache built from another journal (a new cluster under the same state dir) is cleared before it
+ *     is used (claim.ts I5): a workflow id it remembers as done starts and runs in the new journal.
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryKvStore, NodeCache } from '../../src/cache/index.js';
@@ -235,5 +237,29 @@ describe('single-produce ticks (no broker)', () => {
     await until(() => world.failures.length > 0);
     expect(world.failures[0]).toBeInstanceOf(UnconfirmedWriteError);
     await owner.stop();
+  });
+});
+
+describe('a cache from another journal (claim.ts I5)', () => {
+  it('is cleared when it is ahead of the journal, and the new journal’s workflows run', async () => {
+    const old = new World();
+    const node = await old.node();
+    const first = await old.owner(node);
+    old.start('o-1', 2);
+    old.feed(first.owner);
+    await until(() => old.ended('o-1'));
+    await first.owner.stop();
+    expect((await node.partition(P).checkpoint()).journalOffset).toBeGreaterThan(0);
+
+    const fresh = new World(); // a new cluster: an empty journal, the same state dir
+    const again = await fresh.owner(node);
+    expect(again.owner.stats.cachedCheckpoint).toBe(-1); // cleared, not trusted
+    fresh.start('o-1', 2);
+    fresh.feed(again.owner);
+    await until(() => fresh.ended('o-1'));
+    expect(
+      fresh.journal().filter((r) => r.workflowId === 'o-1' && r.body.kind === 'StepCompleted'),
+    ).toHaveLength(2);
+    await again.owner.stop();
   });
 });
