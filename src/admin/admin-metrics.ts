@@ -102,12 +102,12 @@ export class AdminMetrics implements TickObserver {
     });
     new Gauge({
       name: 'logbook_timers_pending',
-      help: "Pending timers in a partition owner's memory (those past timerHeapMax wait in the cache only).",
+      help: 'Pending timers of a partition (sleeps, retries, signal deadlines), in memory or in the cache.',
       labelNames: ['partition'],
       registers,
       collect() {
         this.reset();
-        for (const [p, r] of partitions()) this.set({ partition: String(p) }, r.timersInMemory);
+        for (const [p, r] of partitions()) this.set({ partition: String(p) }, r.timersPending);
       },
     });
     new Gauge({

@@ -46,6 +46,7 @@ export interface PartitionJson {
   readonly workflowsStarted: number;
   readonly workflowsFinished: number;
   readonly hotWorkflows: number;
+  readonly timersPending: number;
   readonly timersInMemory: number;
 }
 
@@ -105,6 +106,7 @@ export function partitionJson(
     workflowsStarted: report?.workflowsStarted ?? 0,
     workflowsFinished: report?.workflowsFinished ?? 0,
     hotWorkflows: report?.hotWorkflows ?? 0,
+    timersPending: report?.timersPending ?? 0,
     timersInMemory: report?.timersInMemory ?? 0,
   };
 }

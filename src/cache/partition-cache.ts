@@ -173,6 +173,13 @@ export class PartitionCache {
     return out;
   }
 
+  /** How many timers the partition's index holds: O(pending timers), read once when an owner starts. */
+  async countTimers(): Promise<number> {
+    let n = 0;
+    for await (const _ of this.store.entries(partitionRange(Tag.timer, this.partition))) n++;
+    return n;
+  }
+
   /** Writes one batch (I2). */
   async write(changes: CacheChanges, checkpoint: Checkpoint): Promise<void> {
     await this.store.write(changes.toOps(checkpoint));

@@ -103,6 +103,8 @@ export interface OwnerStats {
   hotWorkflows: number;
   evictedWorkflows: number;
   timersInMemory: number;
+  /** Pending timers of the partition (the cache's index): counted at the claim, then kept by each commit. */
+  timersPending: number;
   ticksRejected: number;
   workflowsStarted: number;
   workflowsFinished: number;
@@ -126,6 +128,7 @@ export function newOwnerStats(): OwnerStats {
     hotWorkflows: 0,
     evictedWorkflows: 0,
     timersInMemory: 0,
+    timersPending: 0,
     ticksRejected: 0,
     workflowsStarted: 0,
     workflowsFinished: 0,

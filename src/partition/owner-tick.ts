@@ -264,6 +264,7 @@ export class TickPipeline {
     for (const id of tick.touched) if (isTerminal(view.get(id)?.status ?? 'running')) runs.forget([id]);
     hot.commit(view, tick.touched, nowMs);
     for (const e of changes.timerEvents) {
+      stats.timersPending += e.armed ? 1 : -1; // index puts and deletes, one for one (cache-changes.ts)
       const entry = {
         workflowId: e.workflowId,
         timerId: e.timer.timerId,

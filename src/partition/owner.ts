@@ -189,6 +189,7 @@ export class PartitionOwner {
     this.stats.catchUpRecords = claimed.records;
     this.stats.cachedCheckpoint = claimed.cachedCheckpoint;
     if (this.phase !== 'starting') return; // stopped during catch-up: start nothing
+    this.stats.timersPending = await this.deps.cache.countTimers();
     await this.timers.refill();
     this.phase = ownerTransition(this.phase, 'running', this.partition);
     this.loopDone = this.loop();

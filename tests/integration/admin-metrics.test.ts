@@ -6,7 +6,8 @@
  * ways (a non-loopback host without a token refuses to start, in-process and from the CLI; with a token,
  * 401 without or with a wrong one, 200 with it or its cookie, /healthz always 200); a handler that throws
  * answers 500 and the executor keeps running workflows; requests over the named limits, with a body, or
- * with another method than GET and HEAD are refused; a taken admin port fails start().
+ * with another method than GET and HEAD are refused; a taken admin port fails start(); `logbook_timers_pending`
+ * counts every pending timer of a partition, past `timerHeapMax` too, after fires, and after a restart.
  */
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
@@ -48,6 +49,11 @@ const shop = workflow('shop', async (ctx, input: { n: number }) => {
 const audit = workflow('audit', async (ctx, input: { n: number }) => ctx.step('log', () => input.n));
 
 const quick = workflow('quick', async (ctx, input: { n: number }) => ctx.step('only', () => input.n));
+
+const nap = workflow('nap', async (ctx, input: { ms: number }) => {
+  await ctx.sleep(input.ms);
+  return input.ms;
+});
 
 let engine: Engine;
 afterEach(async () => engine.closeAll());
@@ -388,5 +394,41 @@ describe('the admin server on the real broker', () => {
     });
     await expect(taken.start()).rejects.toMatchObject({ code: 'LB_PORT_IN_USE' });
     expect((await send('GET', '/healthz', {})).status).toBe(200); // the first one is untouched
+  });
+
+  it('logbook_timers_pending counts every pending timer, past timerHeapMax, after fires and after a restart', async () => {
+    engine = new Engine(uniqueNamespace('admin-timers'));
+    const stateDir = tempDir('timers-state');
+    const options = { workflows: [nap], partitions: 1, stateDir, adminPort: 0, limits: { timerHeapMax: 4 } };
+    const pending = async (executor: Executor): Promise<number> => {
+      const text = (await get(`${executor.adminAddress?.url}/metrics`)).text;
+      return promValue(parsePrometheus(text), 'logbook_timers_pending', { partition: '0' });
+    };
+    const first = await engine.executor(options);
+    const client = engine.client();
+    const long = Array.from({ length: 10 }, (_, i) =>
+      client.start(nap, { id: `long-${i}`, input: { ms: 3_600_000 } }),
+    );
+    const short = Array.from({ length: 3 }, (_, i) =>
+      client.start(nap, { id: `short-${i}`, input: { ms: 300 } }),
+    );
+    await Promise.all([...long, ...short]);
+    await waitFor(async () => (await pending(first)) === 13, {
+      timeoutMs: 20_000,
+      message: 'never 13 pending',
+    });
+    expect(first.ownerOf(0)?.stats.timersInMemory).toBeLessThanOrEqual(4); // most wait in the cache only
+    for (const handle of await Promise.all(short)) await handle.result({ timeout: '30s' });
+    await waitFor(async () => (await pending(first)) === 10, {
+      timeoutMs: 20_000,
+      message: 'never 10 pending',
+    });
+    await first.stop();
+
+    const again = await engine.executor(options); // the same state dir: counted from the cache at the claim
+    await waitFor(async () => (await pending(again)) === 10, {
+      timeoutMs: 20_000,
+      message: 'not 10 after restart',
+    });
   });
 });

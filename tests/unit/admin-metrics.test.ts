@@ -116,7 +116,7 @@ function report(over: Partial<PartitionReport>): PartitionReport {
 describe('the registry', () => {
   it('answers strict Prometheus text whose counters equal what was folded, gauges from the reports', async () => {
     const reports = new Map([
-      [0, report({ timersInMemory: 3 })],
+      [0, report({ timersPending: 3, timersInMemory: 1 })],
       [1, report({ phase: 'starting', slot: 'starting', catchUpOffset: 99, catchUpEndOffset: 1_000 })],
     ]);
     const metrics = new AdminMetrics(() => reports, { log: () => undefined });
