@@ -16,6 +16,7 @@ import { ConfigError, ErrorCode, LogbookError } from '../errors.js';
 import { defaultBrokers, defaultNamespace } from '../executor/executor-options.js';
 import type { JsonValue } from '../journal/index.js';
 import { parseBrokers, topicNames } from '../kafka/index.js';
+import { parseTraceparent, type TraceOptions } from '../tracing/index.js';
 import { TimeoutError, toMs } from '../workflow/index.js';
 import { kafkaErrorDetail, type ParsedArgs, parseFlags, stringFlag } from './args.js';
 
@@ -24,6 +25,20 @@ const common = {
   namespace: { type: 'string' },
   help: { type: 'boolean' },
 } as const;
+
+/** The commands that carry trace context take `--traceparent`, else the TRACEPARENT environment variable. */
+const traced = { ...common, traceparent: { type: 'string' } } as const;
+
+/** The trace context a command carries: `--traceparent`, else TRACEPARENT; invalid is a usage error (I2). */
+function traceOf(args: ParsedArgs, usage: string): TraceOptions {
+  const traceparent = stringFlag(args, 'traceparent') ?? (process.env.TRACEPARENT || undefined);
+  if (traceparent === undefined) return {};
+  if (parseTraceparent(traceparent) === undefined)
+    throw new ConfigError(
+      `--traceparent ${JSON.stringify(traceparent)} is not a W3C traceparent. Usage: ${usage}`,
+    );
+  return { traceparent };
+}
 
 /** What a client command prints on stdout, and its exit code. */
 interface Reply {
@@ -110,14 +125,14 @@ async function withClient(args: ParsedArgs, action: (client: Client) => Promise<
 }
 
 const startUsage =
-  'logbook start <workflow> --id <id> [--input <json>] [--wait] [--timeout 5m] [--brokers] [--namespace]';
+  'logbook start <workflow> --id <id> [--input <json>] [--wait] [--timeout 5m] [--traceparent <w3c>] [--brokers] [--namespace]';
 
 /** `logbook start`: starts a workflow (idempotent on id); with --wait, prints how it ended. */
 export async function startCommand(argv: readonly string[]): Promise<number> {
   const args = parseFlags(
     argv,
     {
-      ...common,
+      ...traced,
       id: { type: 'string' },
       input: { type: 'string' },
       wait: { type: 'boolean' },
@@ -133,8 +148,9 @@ export async function startCommand(argv: readonly string[]): Promise<number> {
   const input = jsonFlag(args, 'input');
   const timeoutMs = durationFlag(args, 'timeout', '5m');
   checkCommand({ type: 'start', workflow, id, input, idempotency: null, parent: null }, startUsage);
+  const trace = traceOf(args, startUsage);
   return withClient(args, async (client) => {
-    await client.start(workflow, { id, input });
+    await client.start(workflow, { id, input, ...trace });
     if (args.flags.wait !== true) return { output: { id, workflow, started: true } };
     return waitForEnd(client, id, workflow, timeoutMs);
   });
@@ -191,33 +207,36 @@ function outcome(status: WorkflowDescription, id: string, fallbackName: string, 
   };
 }
 
-const signalUsage = 'logbook signal <id> <name> [--payload <json>] [--brokers] [--namespace]';
+const signalUsage =
+  'logbook signal <id> <name> [--payload <json>] [--traceparent <w3c>] [--brokers] [--namespace]';
 
 /** `logbook signal`: sends a signal to a workflow. */
 export async function signalCommand(argv: readonly string[]): Promise<number> {
-  const args = parseFlags(argv, { ...common, payload: { type: 'string' } }, signalUsage, 2);
+  const args = parseFlags(argv, { ...traced, payload: { type: 'string' } }, signalUsage, 2);
   if (args.flags.help === true) return help(signalUsage);
   const id = positional(args, 0, 'the workflow id', signalUsage);
   const name = positional(args, 1, 'the signal name', signalUsage);
   const payload = jsonFlag(args, 'payload');
   checkCommand({ type: 'signal', id, name, payload }, signalUsage);
+  const trace = traceOf(args, signalUsage);
   return withClient(args, async (client) => {
-    await client.signal(id, name, payload);
+    await client.signal(id, name, payload, trace);
     return { output: { id, signal: name, sent: true } };
   });
 }
 
-const cancelUsage = 'logbook cancel <id> [--reason <text>] [--brokers] [--namespace]';
+const cancelUsage = 'logbook cancel <id> [--reason <text>] [--traceparent <w3c>] [--brokers] [--namespace]';
 
 /** `logbook cancel`: asks a workflow to cancel (its compensations run). */
 export async function cancelCommand(argv: readonly string[]): Promise<number> {
-  const args = parseFlags(argv, { ...common, reason: { type: 'string' } }, cancelUsage, 1);
+  const args = parseFlags(argv, { ...traced, reason: { type: 'string' } }, cancelUsage, 1);
   if (args.flags.help === true) return help(cancelUsage);
   const id = positional(args, 0, 'the workflow id', cancelUsage);
   const reason = stringFlag(args, 'reason') ?? 'cancelled from the CLI';
   checkCommand({ type: 'cancel', id, reason }, cancelUsage);
+  const trace = traceOf(args, cancelUsage);
   return withClient(args, async (client) => {
-    await client.cancel(id, reason);
+    await client.cancel(id, reason, trace);
     return { output: { id, cancel: true, reason } };
   });
 }

@@ -18,6 +18,7 @@ import { testBrokers, uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
 
 const FIXTURE = 'tests/fixtures/workflows/approval.ts';
+const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 /** One finished `logbook …` process. */
 interface Run {
@@ -109,7 +110,7 @@ describe.concurrent('logbook command line', () => {
       expect(started.workflows).toEqual(expect.arrayContaining(['approval', 'quick']));
 
       const [quick, approval, toCancel] = await Promise.all([
-        cli('start', 'quick', '--id', 'q-1', '--input', '{"n":21}', '--wait'),
+        cli('start', 'quick', '--id', 'q-1', '--input', '{"n":21}', '--wait', '--traceparent', TRACEPARENT),
         cli('start', 'approval', '--id', 'a-1', '--input', '{}'),
         cli('start', 'approval', '--id', 'c-1', '--input', '{}'),
       ]);
@@ -120,6 +121,8 @@ describe.concurrent('logbook command line', () => {
         status: 'completed',
         result: { n: 42 },
       });
+      const qStart = (await engine.journal()).find((r) => r.workflowId === 'q-1')?.body;
+      expect(qStart?.kind === 'WorkflowStarted' ? qStart.trace?.traceparent : null).toBe(TRACEPARENT);
       expect(approval.code).toBe(0);
       expect(printed(approval)).toEqual({ id: 'a-1', workflow: 'approval', started: true });
       expect(toCancel.code).toBe(0);
@@ -252,6 +255,7 @@ describe.concurrent('logbook command line', () => {
       cli('start', 'quick', '--id', 'x', '--bogus'),
       cli('signal', 'x', 'approve', '--payload'),
       cli('status', 'x', '--timeout', 'soon'),
+      cli('start', 'quick', '--id', 'x', '--traceparent', '00-not-a-trace'),
       logbook('worker', '--workflows', 'tests/fixtures/workflows/no-such-module.ts'),
     ]);
     for (const run of runs) {
