@@ -14,7 +14,7 @@
  */
 import type { JournalRecord, JsonValue, RecordKind } from '../journal/index.js';
 import type { Intent } from '../machine/index.js';
-import { defaultRunLimits, recordedCall, WorkflowRun } from '../replay/index.js';
+import { defaultRunLimits, recordedCall, runFromHistory } from '../replay/index.js';
 import type { AnyWorkflowDefinition } from '../workflow/index.js';
 
 /** The first call where a body leaves its history. */
@@ -113,26 +113,13 @@ export async function checkHistory(
   definition: AnyWorkflowDefinition,
   history: readonly JournalRecord[],
 ): Promise<Divergence | undefined> {
-  const started = history[0];
-  if (started?.body.kind !== 'WorkflowStarted') return undefined;
-  const id = started.workflowId;
   const intents: Intent[] = [];
   const sink = { intent: (intent: Intent) => void intents.push(intent) }; // I1: reported, never decided
-  const legacy = started.schemaVersion < 3;
-  const run = new WorkflowRun(
-    definition,
-    id,
-    started.body.input,
-    started.atMs,
-    legacy,
-    sink,
-    defaultRunLimits,
-  );
+  const run = runFromHistory(definition, history, sink, defaultRunLimits); // as an owner rebuilds it
+  if (run === undefined) return undefined;
+  const id = run.workflowId;
   let maxCallSeq = 0;
-  for (const record of history) {
-    run.addHistory(record);
-    maxCallSeq = Math.max(maxCallSeq, recordedCall(record)?.callSeq ?? 0);
-  }
+  for (const record of history) maxCallSeq = Math.max(maxCallSeq, recordedCall(record)?.callSeq ?? 0);
   run.start();
   for (const record of history) {
     run.deliver(record);

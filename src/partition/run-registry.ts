@@ -17,7 +17,7 @@
 import type { PartitionCache } from '../cache/index.js';
 import { decodeRecord, type JournalRecord } from '../journal/index.js';
 import type { Intent, StepAttempt, WorkflowState } from '../machine/index.js';
-import { type RunLimits, WorkflowRun } from '../replay/index.js';
+import { type RunLimits, runFromHistory, WorkflowRun } from '../replay/index.js';
 import type { AttemptTags, StepRunner } from '../steps/index.js';
 import type { AnyWorkflowDefinition } from '../workflow/index.js';
 import type { HotSet } from './hot-set.js';
@@ -130,19 +130,8 @@ export class RunRegistry {
     const id = entry.workflowId;
     const history = (await this.deps.cache.history(id)).map((value) => decodeRecord(value));
     if (this.deps.hot.runs.get(id) !== entry) return; // forgotten meanwhile
-    const started = history[0];
-    if (started?.body.kind !== 'WorkflowStarted') throw new Error(`the cache holds no history for ${id}`);
-    const legacy = started.schemaVersion < 3;
-    const run = new WorkflowRun(
-      definition,
-      id,
-      started.body.input,
-      started.atMs,
-      legacy,
-      this.sink(entry),
-      this.deps.limits,
-    );
-    for (const record of history) run.addHistory(record);
+    const run = runFromHistory(definition, history, this.sink(entry), this.deps.limits);
+    if (run === undefined) throw new Error(`the cache holds no history for ${id}`);
     entry.run = run;
     run.start();
     for (const record of history) {
