@@ -131,7 +131,7 @@ function newCall(ws: WorkflowState, d: Decision, intent: CallIntent, nowMs: numb
       return;
     case 'emit':
       d.record(ws, { kind: 'Emitted', callSeq, topic: intent.topic, key: intent.key, parentSeq });
-      d.effects.emits.push({ topic: intent.topic, key: intent.key, value: intent.value });
+      d.effects.emits.push({ workflowId: ws.id, topic: intent.topic, key: intent.key, value: intent.value });
       return;
     case 'compensation':
       d.record(ws, {

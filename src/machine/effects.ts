@@ -50,6 +50,8 @@ export interface DeadLetter {
 
 /** A user message from `ctx.emit`, written in the same transaction as its `Emitted` record. */
 export interface Emit {
+  /** The workflow that emitted it (its trace goes with the message). */
+  readonly workflowId: string;
   readonly topic: string;
   readonly key: string;
   readonly value: JsonValue;

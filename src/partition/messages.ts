@@ -9,8 +9,8 @@
  *     the partition that owns that id, as any producer's command would.
  * I3. DLQ header names are part of the operator interface: never rename them.
  * I4. Every journal record and event of a traced workflow carries its `traceparent` (and `tracestate`)
- *     header; a child start carries its parent's, a child result its child's, a forwarded command the one
- *     it came with (D24). An untraced message gets the same header object as before: no cost.
+ *     header, and so does each message it emits; a child start carries its parent's, a child result its
+ *     child's, a forwarded command the one it came with (D24). An untraced message gets the same header object as before: no cost.
  */
 import { type Command, encodeCommandJson } from '../commands/index.js';
 import type { TopicNames, TraceContext } from '../journal/index.js';
@@ -102,7 +102,9 @@ export function tickMessages(
     });
   }
   for (const emit of effects.emits) {
-    out.push({ topic: emit.topic, key: emit.key, value: JSON.stringify(emit.value) });
+    const trace = traces?.workflow(emit.workflowId);
+    const message = { topic: emit.topic, key: emit.key, value: JSON.stringify(emit.value) };
+    out.push(trace === undefined ? message : { ...message, headers: traceHeaders(trace) });
   }
   for (const command of effects.commands) {
     const trace = traces?.command(command) ?? traces?.workflow(tracedBy(command));

@@ -120,7 +120,7 @@ describe('decide: call intents', () => {
       T0,
       intent('o-1', { type: 'emit', callSeq: 1, topic: 'out', key: 'k', value: { v: 1 }, parentSeq: 0 }),
     );
-    expect(effects.emits).toEqual([{ topic: 'out', key: 'k', value: { v: 1 } }]);
+    expect(effects.emits).toEqual([{ workflowId: 'o-1', topic: 'out', key: 'k', value: { v: 1 } }]);
     expect(p.workflow('o-1').open.size).toBe(0);
   });
 

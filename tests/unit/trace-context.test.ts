@@ -168,6 +168,18 @@ describe('tick messages of traced workflows', () => {
     expect(headers[3]).toEqual({ 'logbook-event': 'WorkflowCompleted' });
   });
 
+  it('an emitted message carries its workflow’s trace; an untraced one no headers', () => {
+    const emits = [
+      { workflowId: 'traced', topic: 'receipts', key: 'k1', value: { ok: true } },
+      { workflowId: 'plain', topic: 'receipts', key: 'k2', value: { ok: true } },
+    ];
+    const out = tickMessages({ ...noEffects(), emits }, topics, 0, tickTraces(state, []));
+    expect(out.map((m) => [m.topic, m.key, m.headers])).toEqual([
+      ['receipts', 'k1', { traceparent: VALID, tracestate: 'k=v' }],
+      ['receipts', 'k2', undefined],
+    ]);
+  });
+
   it("a child start carries its parent's trace, a forwarded command the one it arrived with", () => {
     const child = {
       type: 'start',
