@@ -55,11 +55,12 @@ function catchUpDeps(deps: OwnerDeps, signal: AbortSignal | undefined, onProgres
   };
 }
 
-/** Clears the partition's cache when it is ahead of the journal (I5) or holds void records (I4). */
-async function checkCache(deps: OwnerDeps, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * Clears the partition's cache when it is ahead of the journal's `end` (I5) or holds void records (I4).
+ */
+async function checkCache(deps: OwnerDeps, end: number, signal: AbortSignal | undefined): Promise<void> {
   const cached = await deps.cache.checkpoint();
   if (cached.journalOffset < 0) return;
-  const end = await deps.reader.endOffset();
   if (end <= cached.journalOffset) {
     deps.logger.log('warn', 'the cache is ahead of the journal (another journal built it); rebuilding', {
       cachedOffset: cached.journalOffset,
@@ -128,12 +129,12 @@ export async function claimPartition(
   signal?: AbortSignal,
   onProgress?: CatchUpProgress,
 ): Promise<Claimed> {
-  await checkCache(deps, signal); // I4, I5
+  const end = await deps.reader.endOffset(); // one ask, for the cache check and a kept claim's catch-up
+  await checkCache(deps, end, signal); // I4, I5
   const cached = await deps.cache.checkpoint();
   let records = 0;
   let voided = 0;
   if (deps.priorClaim !== undefined) {
-    const end = await deps.reader.endOffset();
     const result = await catchUp(catchUpDeps(deps, signal, onProgress), end);
     records += result.records;
     voided += result.voided;
