@@ -7,9 +7,10 @@
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/index.js';
+import { createKafka, topicNames } from '../../src/kafka/index.js';
 import { sleeper } from '../fixtures/workflows/steps-log.js';
 import { Engine, recordsOf, tempDir } from '../support/engine.js';
-import { uniqueNamespace } from '../support/kafka.js';
+import { testBrokers, uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
 
 const counter = workflow('counter', async (ctx, input: { n: number }) => {
@@ -90,5 +91,36 @@ describe('restart and rebuild', () => {
     expect(fired).toHaveLength(1);
     expect(fired[0]?.atMs).toBeGreaterThanOrEqual(fireAtMs);
     expect(result.woke).toBeGreaterThanOrEqual(fireAtMs);
+  });
+
+  it('a cache from another journal (topics deleted and made again) is rebuilt, not trusted (claim.ts I5)', async () => {
+    engine = new Engine(uniqueNamespace('foreign-cache'));
+    const dir = tempDir('foreign');
+    const first = await engine.executor({ workflows: [counter], stateDir: dir });
+    await runAll(engine, ['c-0', 'c-1', 'c-2']);
+    await first.stop();
+
+    // The namespace's topics are deleted and made again: a new, empty journal under the same state dir.
+    const admin = createKafka({ brokers: testBrokers(), clientId: 'test-foreign-cache' }).admin();
+    await admin.connect();
+    try {
+      const topics = Object.values(topicNames(engine.namespace));
+      await admin.deleteTopics({ topics });
+      await waitFor(async () => !(await admin.listTopics()).some((t) => topics.includes(t)), {
+        timeoutMs: 30_000,
+        message: 'the topics were never deleted',
+      });
+    } finally {
+      await admin.disconnect();
+    }
+
+    const again = await engine.executor({ workflows: [counter], stateDir: dir });
+    expect(again.ownerOf(0)?.stats.cachedCheckpoint).toBe(-1); // cleared: it was ahead of the new journal
+    const handle = await engine.client().start(counter, { id: 'c-1', input: { n: 20 } });
+    const result = await handle.result({ timeout: '60s' });
+    expect(result).toMatchObject({ n: 20, value: 41 }); // run anew in the new journal, not the old c-1's answer
+    const journal = await engine.journal();
+    expect(recordsOf(journal, 'c-1').filter((r) => r.body.kind === 'WorkflowStarted')).toHaveLength(1);
+    expect(recordsOf(journal, 'c-0')).toEqual([]);
   });
 });
