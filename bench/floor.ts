@@ -57,7 +57,7 @@ export async function measureFloor(kafka: Kafka, prefix: string, runs: number): 
 
   const writer = await TickWriter.connect(kafka, `${prefix}.floor-writer`);
   const value = Buffer.alloc(160, 7);
-  const tick = await time(runs, () => writer.write([{ topic, partition: 0, key: 'k', value }], undefined));
+  const tick = await time(runs, () => writer.write([{ topic, partition: 0, key: 'k', value }]));
   await writer.close();
 
   const producer = kafka.producer({

@@ -3,7 +3,7 @@
  * batches to the partition's owner, assignments to the executor — and keeps the fetch loop healthy.
  *
  * I1. KafkaJS callbacks only route: `eachBatch` hands a partition's commands to its owner, `GROUP_JOIN`
- *     tells the host what is assigned. Offsets are never auto-committed; owners commit them.
+ *     tells the host what is assigned. Offsets are never auto-committed (I6).
  * I2. A batch is resolved only once its owner took it. Otherwise the partition is paused (its batch is
  *     fetched again from the last resolved offset when it resumes), so a slow or absent owner never holds
  *     up the other partitions' fetches (KafkaJS waits for every batch of a fetch before the next).
@@ -14,6 +14,11 @@
  * I5. Idle costs next to nothing: the resume check runs only while a partition is paused, and fetches wait
  *     up to COMMAND_FETCH_WAIT_MS on the broker (which answers as soon as a record arrives, so this adds
  *     no latency).
+ * I6. Every `offsetCommitIntervalMs` the group's offset of each assigned partition is committed at its
+ *     owner's confirmed command position (positions.ts I2), when it moved: one OffsetCommit request for
+ *     every partition, outside every tick. The journal, not the group, says where an owner resumes
+ *     (owner.ts I3), so the group offset only shows lag; a commit that fails is logged at debug and made
+ *     again at the next interval.
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { errorMessage } from '../errors.js';
@@ -30,11 +35,19 @@ export const COMMAND_FETCH_WAIT_MS = 500;
 /** Wait before a consumer that crashed for good is replaced (I4). */
 const CONSUMER_RESTART_MS = 2_000;
 
+/** A partition's owner, as the consumer sees it. */
+export interface CommandOwner {
+  canAccept(): boolean;
+  offer(messages: readonly CommandMessage[]): void;
+  /** The command position the group may hold (I6). */
+  readonly confirmedCommandOffset: number;
+}
+
 /** What the consumer routes to. */
 export interface CommandConsumerHost {
   readonly logger: Logger;
   /** The running owner of partition `p` here, if any. */
-  owner(p: number): { canAccept(): boolean; offer(messages: readonly CommandMessage[]): void } | undefined;
+  owner(p: number): CommandOwner | undefined;
   /** The group assigned these partitions here (I1). */
   assigned(partitions: Set<number>): void;
 }
@@ -46,6 +59,8 @@ export interface CommandConsumerOptions {
   readonly sessionTimeoutMs: number;
   /** Partitions whose batches may be handled at once (the topic's partition count). */
   readonly concurrency: number;
+  /** How often confirmed positions are committed to the group (I6). */
+  readonly offsetCommitIntervalMs: number;
 }
 
 /** The consumer of `ns.commands` of one executor. */
@@ -53,6 +68,10 @@ export class CommandConsumer {
   private consumer: Consumer | undefined;
   private readonly paused = new Set<number>();
   private resumeTimer: NodeJS.Timeout | undefined;
+  private commitTimer: NodeJS.Timeout | undefined;
+  private committing = false;
+  /** Partitions assigned here, and the offsets this consumer committed for them (I6). */
+  private readonly committed = new Map<number, number | undefined>();
   private stopping = false;
 
   constructor(
@@ -75,7 +94,10 @@ export class CommandConsumer {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      this.host.assigned(new Set(event.payload.memberAssignment[topic] ?? [])); // I1
+      const assigned = new Set(event.payload.memberAssignment[topic] ?? []);
+      for (const p of this.committed.keys()) if (!assigned.has(p)) this.committed.delete(p);
+      for (const p of assigned) if (!this.committed.has(p)) this.committed.set(p, undefined);
+      this.host.assigned(assigned); // I1
     });
     consumer.on(consumer.events.CRASH, (event) => {
       if (event.payload.restart || this.stopping) return; // KafkaJS restarts it itself
@@ -92,6 +114,36 @@ export class CommandConsumer {
       partitionsConsumedConcurrently: Math.max(1, concurrency),
       eachBatch: (payload) => this.onBatch(payload),
     });
+    if (this.commitTimer === undefined) {
+      this.commitTimer = setInterval(() => void this.commitPositions(), this.options.offsetCommitIntervalMs);
+      this.commitTimer.unref();
+    }
+  }
+
+  /** Commits the owners' confirmed positions that moved (I6). */
+  private async commitPositions(): Promise<void> {
+    const consumer = this.consumer;
+    if (this.committing || this.stopping || consumer === undefined) return;
+    const moved: { partition: number; offset: number }[] = [];
+    for (const [partition, last] of this.committed) {
+      const offset = this.host.owner(partition)?.confirmedCommandOffset;
+      if (offset !== undefined && offset !== last) moved.push({ partition, offset });
+    }
+    if (moved.length === 0) return;
+    this.committing = true;
+    try {
+      const { topic } = this.options;
+      await consumer.commitOffsets(
+        moved.map((m) => ({ topic, partition: m.partition, offset: String(m.offset) })),
+      );
+      for (const m of moved) if (this.committed.has(m.partition)) this.committed.set(m.partition, m.offset);
+    } catch (error) {
+      this.host.logger.log('debug', 'group offset commit failed; retrying at the next interval', {
+        error: errorMessage(error),
+      });
+    } finally {
+      this.committing = false;
+    }
   }
 
   private async replace(crashed: Consumer): Promise<void> {
@@ -167,6 +219,8 @@ export class CommandConsumer {
     this.stopping = true;
     if (this.resumeTimer !== undefined) clearInterval(this.resumeTimer);
     this.resumeTimer = undefined;
+    if (this.commitTimer !== undefined) clearInterval(this.commitTimer);
+    this.commitTimer = undefined;
   }
 
   /** Leaves the group. */

@@ -145,6 +145,7 @@ export class Executor {
         topic: this.topics.commands,
         sessionTimeoutMs: this.config.sessionTimeoutMs,
         concurrency: this.partitionCount,
+        offsetCommitIntervalMs: this.config.limits.offsetCommitIntervalMs,
       },
       {
         logger: this.config.logger,

@@ -22,7 +22,7 @@ export { classifyKafkaError, REJECTED_TYPES } from './kafka-errors.js';
 export { committedOffset } from './offsets.js';
 export { type PartitionReadOptions, ReadStalledError, readPartitions } from './partition-reader.js';
 export { partitionFor } from './partitioner.js';
-export { type BaseOffsets, type OffsetCommit, type OutMessage, TickWriter } from './tick-writer.js';
+export { type BaseOffsets, type OutMessage, TickWriter } from './tick-writer.js';
 export { CATALOG_TOPICS_MAX, KafkaTopicCatalog, maxMessageBytes } from './topic-catalog.js';
 export { ensureTopics, TopicMismatchError, type TopicNames, type TopicSetup, topicNames } from './topics.js';
 export {

@@ -1,12 +1,12 @@
 /**
  * Writes one tick of a partition in one Kafka transaction: journal records, events, dead letters,
- * emits and routed commands, plus the consumed command offset (DESIGN §3, group commit).
+ * emits and routed commands (DESIGN §3, group commit). The consumer group's offset is not in it
+ * (owner-tick.ts I2).
  *
- * I1. All or nothing: either every message and the offset commit, or none is visible to read_committed
- *     readers. On any failure the transaction is aborted (best effort) and the error rethrown.
+ * I1. All or nothing: either every message or none is visible to read_committed readers. On any failure
+ *     the transaction is aborted (best effort) and the error rethrown.
  * I2. A fencing error (a newer owner holds the transactional id) surfaces as FencedError: this owner must
  *     stop at once and never retry.
- * I3. `sendOffsets` is wrapped in the CONCURRENT_TRANSACTIONS retry (KafkaJS does not retry it).
  * I4. Two transactional producers take turns (`<id>` and `<id>.b`). After EndTxn returns, the coordinator
  *     still writes the commit markers, and the same producer's next AddPartitionsToTxn is answered
  *     CONCURRENT_TRANSACTIONS until it has; the other producer need not wait (measured here: a tick's
@@ -21,18 +21,11 @@
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { ErrorCode, errorMessage, FencedError, LogbookError } from '../errors.js';
-import type {
-  BaseOffsets,
-  JournalWriter,
-  OffsetCommit,
-  OutMessage,
-  WriteFailure,
-} from '../partition/index.js';
-import { retryConcurrentTransactions } from './concurrent-transactions.js';
+import type { BaseOffsets, JournalWriter, OutMessage, WriteFailure } from '../partition/index.js';
 import { classifyKafkaError } from './kafka-errors.js';
 import { connectTransactionalProducer, isFencingError } from './transactional-producer.js';
 
-export type { BaseOffsets, OffsetCommit, OutMessage } from '../partition/index.js';
+export type { BaseOffsets, OutMessage } from '../partition/index.js';
 
 /** One partition owner's transactional writer. */
 export class TickWriter implements JournalWriter {
@@ -119,8 +112,8 @@ export class TickWriter implements JournalWriter {
     return producer;
   }
 
-  /** Writes `messages` and `offsets` in one transaction (I1–I3). */
-  async write(messages: readonly OutMessage[], offsets: OffsetCommit | undefined): Promise<BaseOffsets> {
+  /** Writes `messages` in one transaction (I1, I2). */
+  async write(messages: readonly OutMessage[]): Promise<BaseOffsets> {
     const txn = await this.nextProducer().transaction(); // I4
     try {
       const byTopic = new Map<string, OutMessage[]>();
@@ -140,19 +133,6 @@ export class TickWriter implements JournalWriter {
                 })),
               })),
             });
-      if (offsets !== undefined) {
-        await retryConcurrentTransactions(() =>
-          txn.sendOffsets({
-            consumerGroupId: offsets.groupId,
-            topics: [
-              {
-                topic: offsets.topic,
-                partitions: [{ partition: offsets.partition, offset: String(offsets.nextOffset) }],
-              },
-            ],
-          }),
-        );
-      }
       await txn.commit();
       return new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset ?? -1)]));
     } catch (error) {

@@ -117,7 +117,7 @@ async function writeClaim(deps: OwnerDeps): Promise<number> {
       executorId: deps.executorId,
     },
   };
-  const offsets = await deps.writer.write([journalMessage(claim, deps.topics, deps.partition)], undefined);
+  const offsets = await deps.writer.write([journalMessage(claim, deps.topics, deps.partition)]);
   const offset = offsets.get(`${deps.topics.journal}:${deps.partition}`);
   assertBug(offset !== undefined && offset >= 0, `no offset for the claim of partition ${deps.partition}`);
   return offset;

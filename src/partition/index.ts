@@ -11,7 +11,6 @@ export type {
   JournalMessage,
   JournalReader,
   JournalWriter,
-  OffsetCommit,
   OutMessage,
   ReadOptions,
   TopicCatalog,

@@ -7,7 +7,7 @@ import { defaultRunLimits, type RunLimits } from '../replay/index.js';
 
 /** Limits and knobs of a partition owner, all named with units. */
 export interface OwnerLimits {
-  /** How often the consumer group's committed offset is brought up to the journaled one (owner.ts I7). */
+  /** How often the executor commits confirmed command positions to the consumer group (command-consumer.ts I6). */
   readonly offsetCommitIntervalMs: number;
   /** How long a tick waits for more inputs before it commits (0: commit as soon as the last one ended). */
   readonly tickLingerMs: number;

@@ -6,15 +6,16 @@
  *     dead letter, emit, routed command and the command position (group commit).
  *     Nothing of a tick reaches the cache, the timer queue or a step attempt before its write returned.
  * I2. Command positions are journaled: a tick that consumed commands and wrote anything lasting appends
- *     CommandsConsumed in its transaction; the consumer group's offset is committed with a tick only every
- *     `offsetCommitIntervalMs` (owner.ts I7).
+ *     CommandsConsumed in its write. The consumer group's offset is not part of any tick: the executor
+ *     commits confirmed positions beside them (positions.ts I2), since an offset commit in a transaction
+ *     (AddOffsetsToTxn, TxnOffsetCommit, a marker on `__consumer_offsets`) cost a tick ~8 ms here.
  * I3. A failed write changes nothing here: the tick's inputs and the states it touched are handed back to
  *     the owner as a TickFailure (owner-failure.ts rolls them back).
  * I4. Speculation: the first round's records reach the runs before the commit; what the bodies report
  *     next is decided as a second round of the same tick (run-registry.ts I4).
  * I5. The cost of a tick depends on its inputs and the bounded states they touch, never on history length
  *     (cache-changes.ts I1).
- * I6. A tick that writes only journal records of this partition and no group offset goes out as one
+ * I6. A tick that writes only journal records of this partition goes out as one
  *     idempotent produce (ports.ts I3, DESIGN §5a) when `singleProduceTicks` is on and a transaction
  *     confirmed everything within `confirmIntervalMs`; every other tick is a transaction, which also
  *     confirms the single-produce ticks before it (positions.ts I3). A single produce that failed leaves
@@ -35,7 +36,7 @@ import type { Isolation } from './isolation.js';
 import { tickMessages } from './messages.js';
 import type { OwnerStats } from './owner-config.js';
 import type { OwnerDeps } from './owner-deps.js';
-import type { BaseOffsets, OffsetCommit, OutMessage } from './ports.js';
+import type { BaseOffsets, OutMessage } from './ports.js';
 import type { Positions } from './positions.js';
 import type { RunRegistry } from './run-registry.js';
 import { mergeTicks, runTick, type TickResult } from './tick.js';
@@ -134,13 +135,12 @@ export class TickPipeline {
   }
 
   /** The writer's `append` when this tick may go out as one idempotent produce (I6), else undefined. */
-  private appender(messages: readonly OutMessage[], offsets: OffsetCommit | undefined, nowMs: number) {
+  private appender(messages: readonly OutMessage[], nowMs: number) {
     const { writer, limits, topics, partition } = this.parts.deps;
     const append = writer.append;
     const may =
       append !== undefined &&
       limits.singleProduceTicks &&
-      offsets === undefined &&
       nowMs - this.parts.positions.confirmedAtMs < limits.confirmIntervalMs &&
       messages.length > 0 &&
       messages.every((m) => m.topic === topics.journal && m.partition === partition);
@@ -170,20 +170,15 @@ export class TickPipeline {
     const records = [...tick.effects.records];
     if (tick.nextCommandOffset !== undefined && !writesNothing(tick.effects))
       records.push(commandsConsumed(partition, next, nowMs, positions.epoch)); // I2
-    const commitGroup = positions.groupCommitDue(next, nowMs, deps.limits.offsetCommitIntervalMs);
-    const offsets = commitGroup
-      ? { groupId: deps.groupId, topic: topics.commands, partition, nextOffset: next }
-      : undefined;
     const traces = tickTraces(view, taken);
     const messages = tickMessages({ ...tick.effects, records }, topics, partition, traces);
     let journalBase: number | undefined;
     let writeMs: number | undefined;
-    if (messages.length > 0 || offsets !== undefined) {
-      const append = this.appender(messages, offsets, nowMs); // I6
+    if (messages.length > 0) {
+      const append = this.appender(messages, nowMs); // I6
       try {
         const writeStart = performance.now(); // a measurement for the observer only, never a decision
-        const base =
-          append === undefined ? await deps.writer.write(messages, offsets) : await append(messages); // I1
+        const base = append === undefined ? await deps.writer.write(messages) : await append(messages); // I1
         writeMs = performance.now() - writeStart;
         journalBase = base.get(`${topics.journal}:${partition}`);
       } catch (error) {
@@ -203,7 +198,7 @@ export class TickPipeline {
         journalBase === undefined ? positions.journalOffset : journalBase + records.length - 1;
       positions.journalWritten(lastOffset, append === undefined, nowMs);
     }
-    positions.committed(next, commitGroup, nowMs);
+    positions.committed(next);
     for (const q of taken)
       if (q.input.kind === 'stepOutcome')
         this.parts.runs.outcomeCommitted(q.input.workflowId, q.input.callSeq);

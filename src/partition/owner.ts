@@ -160,6 +160,11 @@ export class PartitionOwner {
     return { journalOffset, confirmedOffset: confirmedOffset ?? journalOffset, nextCommandOffset };
   }
 
+  /** The command position the consumer group may hold for this partition (positions.ts I2). */
+  get confirmedCommandOffset(): number {
+    return this.positions.confirmedCommandOffset;
+  }
+
   /** The journaled command position (for seeking the consumer when this owner is replaced). */
   get committedOffset(): number {
     return this.positions.nextCommandOffset;

@@ -4,8 +4,8 @@
  * (src/kafka); the no-broker simulation wires in-memory ones (tests/unit/simulation). Dependencies point
  * inward: src/kafka implements these, src/partition never imports kafkajs.
  *
- * I1. `write` is all or nothing: every message and the offset commit are visible to read_committed readers,
- *     or none is (one transaction). Its error says which kind of failure it was (WriteFailure).
+ * I1. `write` is all or nothing: every message is visible to read_committed readers, or none is (one
+ *     transaction). Its error says which kind of failure it was (WriteFailure).
  * I3. `append`, where a writer has it, writes journal records of the owner's own partition as one idempotent
  *     produce (one record batch, atomic on the broker), without a transaction. It fences nobody: its records
  *     count only by the epoch rule (journal/epoch.ts), and a failed append's outcome is unknown until the
@@ -22,14 +22,6 @@ export interface OutMessage {
   readonly key: Buffer | string | null;
   readonly value: Buffer | string | null;
   readonly headers?: Readonly<Record<string, string>>;
-}
-
-/** Where to commit consumed command offsets. */
-export interface OffsetCommit {
-  readonly groupId: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly nextOffset: number;
 }
 
 /** Base offsets the broker assigned, by `topic:partition`. */
@@ -54,8 +46,8 @@ export interface WriteFailure {
 
 /** The owner's transactional writer. */
 export interface JournalWriter {
-  /** Writes `messages` and `offsets` in one transaction (I1). */
-  write(messages: readonly OutMessage[], offsets: OffsetCommit | undefined): Promise<BaseOffsets>;
+  /** Writes `messages` in one transaction (I1). */
+  write(messages: readonly OutMessage[]): Promise<BaseOffsets>;
   /** Writes journal records of the owner's partition as one idempotent produce (I3); absent: never. */
   append?(messages: readonly OutMessage[]): Promise<BaseOffsets>;
   /** Sorts an error `write` threw into its kind. */

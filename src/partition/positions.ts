@@ -4,8 +4,9 @@
  * I1. `nextCommandOffset` is the command position the journal accounts for (committed ticks only); a
  *     command below it is a redelivery and is dropped (owner.ts I3). `nextOfferOffset` is how far the
  *     consumer has handed commands to the inbox.
- * I2. The consumer group's offset is committed with a tick at most every `offsetCommitIntervalMs`, and
- *     only forward (owner.ts I7).
+ * I2. `confirmedCommandOffset` is the command position no newer owner can void: that of the last tick
+ *     when no single-produce tick was waiting for confirmation. The executor commits it to the consumer
+ *     group, outside any tick (command-consumer.ts I6), so the group offset is never ahead of the journal.
  * I3. `journalOffset` is the last journal offset this owner wrote or caught up to; `confirmedOffset` is set
  *     while single-produce ticks after it wait for a transaction to confirm them (cache-changes.ts
  *     Checkpoint), and `confirmedAtMs` is when the last transaction (or the claim) confirmed everything.
@@ -25,8 +26,8 @@ export interface OwnerPositions {
 export class Positions {
   nextCommandOffset: number;
   nextOfferOffset: number;
-  private groupOffset: number;
-  private groupCommittedAtMs = Number.NEGATIVE_INFINITY;
+  /** I2. */
+  confirmedCommandOffset: number;
   /** This owner's epoch: its claim's journal offset + 1, stamped on every record (records.ts I4). */
   epoch = 0;
   /** I3. */
@@ -37,18 +38,13 @@ export class Positions {
   constructor(committedCommandOffset: number) {
     this.nextCommandOffset = committedCommandOffset;
     this.nextOfferOffset = committedCommandOffset;
-    this.groupOffset = committedCommandOffset;
+    this.confirmedCommandOffset = committedCommandOffset;
   }
 
   /** Catch-up found the journal accounts for commands up to `offset`. */
   caughtUp(offset: number): void {
     this.nextCommandOffset = Math.max(this.nextCommandOffset, offset);
     this.nextOfferOffset = Math.max(this.nextOfferOffset, this.nextCommandOffset);
-  }
-
-  /** True when a tick committing `next` should also commit the group offset (I2). */
-  groupCommitDue(next: number, nowMs: number, intervalMs: number): boolean {
-    return next > this.groupOffset && nowMs - this.groupCommittedAtMs >= intervalMs;
   }
 
   /** Journal records up to `lastOffset` were written; by a transaction when `confirmed` (I3). */
@@ -62,13 +58,12 @@ export class Positions {
   confirmed(nowMs: number): void {
     this.confirmedOffset = undefined;
     this.confirmedAtMs = nowMs;
+    this.confirmedCommandOffset = this.nextCommandOffset;
   }
 
-  /** A tick committed, with the group offset when `group`. */
-  committed(next: number, group: boolean, nowMs: number): void {
+  /** A tick that accounts for commands up to `next` was written (after `journalWritten`, if it wrote). */
+  committed(next: number): void {
     this.nextCommandOffset = Math.max(this.nextCommandOffset, next);
-    if (!group) return;
-    this.groupOffset = next;
-    this.groupCommittedAtMs = nowMs;
+    if (this.confirmedOffset === undefined) this.confirmedCommandOffset = this.nextCommandOffset; // I2
   }
 }

@@ -11,6 +11,7 @@ import { workflow } from '../../src/index.js';
 import { createKafka, partitionFor, readPartitions, topicNames } from '../../src/kafka/index.js';
 import { Engine, recordsOf } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
+import { waitFor } from '../support/wait-for.js';
 
 const journalType = avro.Type.forSchema(
   JSON.parse(readFileSync('schemas/journal.avsc', 'utf8')) as avro.Schema,
@@ -125,6 +126,45 @@ describe('a workflow on the real broker', () => {
     expect(stdout.filter((text) => text.includes('kafkajs'))).toEqual([]);
   });
 
+  it('commits the consumer group offset outside the ticks, never past the journaled command position', async () => {
+    engine = new Engine(uniqueNamespace('groupoffset'));
+    const executor = await engine.executor({
+      workflows: [order],
+      partitions: 2,
+      limits: { offsetCommitIntervalMs: 200 },
+    });
+    const client = engine.client();
+    const handles = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => client.start(order, { id: `g-${i}`, input: { sku: 'G' } })),
+    );
+    await Promise.all(handles.map((h) => h.result({ timeout: '30s' })));
+
+    const kafka = createKafka({ brokers: engine.brokers, clientId: 'test-group', logLevelName: 'nothing' });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const topic = topicNames(engine.namespace).commands;
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+      const group = async () => {
+        const [entry] = await admin.fetchOffsets({ groupId: executor.groupId, topics: [topic] });
+        return new Map(entry?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
+      };
+      // Every command was consumed; within a few commit intervals the group says so (the lag is 0).
+      await waitFor(async () => reached(await group(), ends), {
+        timeoutMs: 10_000,
+        message: 'the group offset never reached the end of the commands topic',
+      });
+      // The journal accounts for every position the group holds (positions.ts I2).
+      const journaled = new Map<number, number>();
+      for (const r of await engine.journal())
+        if (r.body.kind === 'CommandsConsumed')
+          journaled.set(r.body.partition, Math.max(journaled.get(r.body.partition) ?? 0, r.body.nextOffset));
+      for (const [p, offset] of await group()) expect(journaled.get(p) ?? 0).toBeGreaterThanOrEqual(offset);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it('a redelivered start of the same id does not create a second workflow', async () => {
     engine = new Engine(uniqueNamespace('dupstart'));
     await engine.executor({ workflows: [order] });
@@ -142,3 +182,8 @@ describe('a workflow on the real broker', () => {
     expect(records.filter((r) => r.body.kind === 'StepCompleted')).toHaveLength(3);
   });
 });
+
+/** True when the group's offset is at the end of every partition that had commands. */
+function reached(group: ReadonlyMap<number, number>, ends: ReadonlyMap<number, number>): boolean {
+  return [...ends].every(([p, end]) => end === 0 || group.get(p) === end);
+}

@@ -90,7 +90,7 @@ describe.each([
         body: { kind: 'OwnerClaimed', partition: 0, claimId: 'test-new-owner', executorId: 'test' },
       };
       const topic = `${engine.namespace}.journal`;
-      await newOwner.write([{ topic, partition: 0, key: null, value: encodeRecord(claim) }], undefined);
+      await newOwner.write([{ topic, partition: 0, key: null, value: encodeRecord(claim) }]);
       release?.();
       await waitFor(() => logs.includes('partition fenced by a newer owner'), { timeoutMs: 20_000 });
       const zombieEpoch = recordsOf(await engine.journal(), 'g-1')[0]?.writerEpoch;

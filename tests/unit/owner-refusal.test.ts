@@ -12,7 +12,6 @@ import { decodeRecord, type JournalRecord } from '../../src/journal/index.js';
 import {
   type BaseOffsets,
   type JournalWriter,
-  type OffsetCommit,
   type OutMessage,
   PartitionOwner,
   type WriteFailure,
@@ -33,7 +32,7 @@ class RefusingWriter implements JournalWriter {
     private readonly refuse: (record: JournalRecord) => boolean,
   ) {}
 
-  async write(messages: readonly OutMessage[], offsets: OffsetCommit | undefined): Promise<BaseOffsets> {
+  async write(messages: readonly OutMessage[]): Promise<BaseOffsets> {
     for (const m of messages) {
       if (m.topic !== SIM_TOPICS.journal || !Buffer.isBuffer(m.value)) continue;
       if (this.refuse(decodeRecord(m.value))) {
@@ -41,7 +40,7 @@ class RefusingWriter implements JournalWriter {
         throw new SimWriteError('rejected', 'MESSAGE_TOO_LARGE on the journal', 'MESSAGE_TOO_LARGE');
       }
     }
-    return this.inner.write(messages, offsets);
+    return this.inner.write(messages);
   }
 
   classify(error: unknown): WriteFailure {

@@ -25,6 +25,8 @@ interface Owned {
 export class SimCluster {
   private readonly caches = new Map<number, NodeCache>();
   private readonly owned = new Map<number, Owned>();
+  /** Owners cut off by `crash(p, false)`, still running until fenced. */
+  private readonly zombies: [number, PartitionOwner][] = [];
   private nextNode = 0;
   readonly failures: string[] = [];
   /** Partitions whose owner failed in a way the slot restarts on the same node (see `restartFailed`). */
@@ -111,6 +113,7 @@ export class SimCluster {
     const owned = this.owned.get(p);
     this.owned.delete(p);
     if (processDies) owned?.writer?.kill();
+    else if (owned !== undefined) this.zombies.push([p, owned.owner]);
     return owned?.node;
   }
 
@@ -124,9 +127,16 @@ export class SimCluster {
     }
   }
 
-  /** Hands each owner the commands of its partition it has not seen, as the consumer would. */
+  /**
+   * Hands each owner the commands of its partition it has not seen, and commits each one's confirmed
+   * command position to the group, as the executor's consumer does (command-consumer.ts I6).
+   */
   feed(): void {
+    // A zombie's consumer may still commit, last writer wins: its confirmed position is in the journal too.
+    for (const [p, zombie] of this.zombies)
+      this.kafka.groupOffsets.set(`${SIM_TOPICS.commands}:${p}`, zombie.confirmedCommandOffset);
     for (const [p, owned] of this.owned) {
+      this.kafka.groupOffsets.set(`${SIM_TOPICS.commands}:${p}`, owned.owner.confirmedCommandOffset);
       if (owned.owner.currentPhase !== 'running' || !owned.owner.canAccept()) continue;
       const log = this.kafka.log(SIM_TOPICS.commands, p);
       if (owned.fed >= log.length) continue;

@@ -9,7 +9,6 @@ import type {
   JournalMessage,
   JournalReader,
   JournalWriter,
-  OffsetCommit,
   OutMessage,
   ReadOptions,
   TopicCatalog,
@@ -152,7 +151,7 @@ export class SimWriter implements JournalWriter {
     return bases;
   }
 
-  async write(messages: readonly OutMessage[], offsets: OffsetCommit | undefined): Promise<BaseOffsets> {
+  async write(messages: readonly OutMessage[]): Promise<BaseOffsets> {
     await Promise.resolve();
     this.checkAlive();
     this.kafka.checkFence(this.id, this.generation);
@@ -160,8 +159,6 @@ export class SimWriter implements JournalWriter {
     this.kafka.faults.delete(this.id);
     if (fault === 'lost') throw new SimWriteError('unavailable', 'request timed out (nothing landed)');
     const bases = this.kafka.append(messages);
-    if (offsets !== undefined)
-      this.kafka.groupOffsets.set(`${offsets.topic}:${offsets.partition}`, offsets.nextOffset);
     if (fault === 'landed-then-failed')
       throw new SimWriteError('unavailable', 'EndTxn timed out (it committed)');
     return bases;
