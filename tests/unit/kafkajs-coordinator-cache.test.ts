@@ -1,21 +1,27 @@
 /**
  * The coordinator-lookup cache (src/kafka/coordinator-cache-patch.ts): a second lookup of the same
- * coordinator within COORDINATOR_CACHE_MS asks the cluster nothing, another id or type asks, and a failed
- * lookup is not reused. The lookup runs KafkaJS's own Cluster code against a stand-in broker pool.
+ * coordinator within COORDINATOR_CACHE_MS asks the cluster nothing, another id or type asks, a stale entry
+ * is served while a refresh is asked for (but not past COORDINATOR_STALE_MAX_MS), and a failed lookup or
+ * refresh is not reused. The lookup runs KafkaJS's own Cluster code against a stand-in broker pool.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { COORDINATOR_CACHE_MS, kafkajsCluster } from '../../src/kafka/coordinator-cache-patch.js';
+import {
+  COORDINATOR_CACHE_MS,
+  COORDINATOR_STALE_MAX_MS,
+  kafkajsCluster,
+} from '../../src/kafka/coordinator-cache-patch.js';
 import { patchKafkaJs } from '../../src/kafka/kafkajs-patches.js';
 
 /** A stand-in for a KafkaJS Cluster: its broker answers FindCoordinator, failing when told to. */
 function fakeCluster() {
   const asked: string[] = [];
   let fail = false;
+  let nodeId = 1;
   const broker = {
     findGroupCoordinator: async ({ groupId }: { groupId: string }) => {
       asked.push(groupId);
       if (fail) throw Object.assign(new Error('boom'), { type: 'UNKNOWN' });
-      return { host: 'h', coordinator: { nodeId: 1 } };
+      return { host: 'h', coordinator: { nodeId } };
     },
   };
   const cluster = {
@@ -34,6 +40,9 @@ function fakeCluster() {
     asked,
     failNext: (value: boolean) => {
       fail = value;
+    },
+    moveTo: (id: number) => {
+      nodeId = id;
     },
     lookup: (groupId: string, coordinatorType = 1) =>
       kafkajsCluster().prototype.findGroupCoordinatorMetadata.call(cluster, { groupId, coordinatorType }),
@@ -58,6 +67,49 @@ describe('KafkaJS coordinator lookups, cached', () => {
       vi.setSystemTime(Date.now() + COORDINATOR_CACHE_MS + 1);
       await c.lookup('txn-a');
       expect(c.asked).toEqual(['txn-a', 'txn-b', 'txn-a', 'txn-a']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('serves a stale coordinator at once while it asks again, then serves the new answer', async () => {
+    patchKafkaJs();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const c = fakeCluster();
+      expect(await c.lookup('txn-s')).toMatchObject({ coordinator: { nodeId: 1 } });
+      c.moveTo(2);
+      vi.setSystemTime(Date.now() + COORDINATOR_CACHE_MS + 1);
+      expect(await c.lookup('txn-s')).toMatchObject({ coordinator: { nodeId: 1 } }); // stale, not waited for
+      expect(c.asked).toEqual(['txn-s', 'txn-s']); // the refresh was asked
+      await c.lookup('txn-s'); // one refresh at a time
+      expect(c.asked).toEqual(['txn-s', 'txn-s']);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(await c.lookup('txn-s')).toMatchObject({ coordinator: { nodeId: 2 } });
+      expect(c.asked).toEqual(['txn-s', 'txn-s']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('waits for a new lookup past the stale limit, and after a failed refresh', async () => {
+    patchKafkaJs();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const c = fakeCluster();
+      await c.lookup('txn-old');
+      c.moveTo(3);
+      vi.setSystemTime(Date.now() + COORDINATOR_STALE_MAX_MS + 1);
+      expect(await c.lookup('txn-old')).toMatchObject({ coordinator: { nodeId: 3 } });
+
+      c.failNext(true);
+      vi.setSystemTime(Date.now() + COORDINATOR_CACHE_MS + 1);
+      await c.lookup('txn-old'); // stale, served; its refresh fails
+      await new Promise((resolve) => setImmediate(resolve));
+      await expect(c.lookup('txn-old')).rejects.toThrow('boom'); // not served again: asked, and failed
+      c.failNext(false);
+      c.moveTo(4);
+      expect(await c.lookup('txn-old')).toMatchObject({ coordinator: { nodeId: 4 } });
     } finally {
       vi.useRealTimers();
     }
