@@ -41,6 +41,7 @@ import { workflow } from '../src/workflow/index.js';
 import { cpuMeter, cpuPer } from './cpu.js';
 import { type Floor, measureFloor } from './floor.js';
 import { percentiles, quantile, round } from './stats.js';
+import { payload, w1 } from './w1.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const PARTITIONS = env('BENCH_PARTITIONS', 6);
@@ -56,13 +57,6 @@ const IDLE_SETTLE_MS = env('BENCH_IDLE_SETTLE_MS', 5_000);
 const FLUSH_EVERY_WRITE = process.env.BENCH_FLUSH_EVERY_WRITE === '1';
 /** Executor limits over the defaults, as JSON (experiments: `{"singleProduceTicks":false}`, say). */
 const LIMITS = JSON.parse(process.env.BENCH_LIMITS ?? '{}') as LimitOptions;
-const payload = 'x'.repeat(90);
-
-const w1 = workflow('w1', async (ctx) => {
-  const a = await ctx.step('one', () => ({ v: payload }));
-  const b = await ctx.step('two', () => ({ v: a.v }));
-  return ctx.step('three', () => ({ v: b.v }));
-});
 
 /** W1 with 50 steps: per-step cost is (its end-to-end p50 − W1's) / 47, free of the ms-resolution of atMs. */
 const LONG_STEPS = 50;
