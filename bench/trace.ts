@@ -65,10 +65,14 @@ function timeRequests(sink: () => Request[] | undefined): void {
   };
 }
 
+/** The executor's requests that write a tick; lookups and group commits run beside them. */
+const WRITE_APIS = new Set(['Produce', 'AddPartitionsToTxn', 'EndTxn']);
+
 /** One workflow's requests cut into the phases of the header, or undefined if one is missing. */
 function phases(requests: readonly Request[], startMs: number, resultMs: number) {
-  const writes = requests.filter((r) => r.executor && r.api !== 'Fetch' && r.api !== 'Heartbeat');
-  writes.sort((a, b) => a.sentMs - b.sentMs);
+  const seen = requests.filter((r) => r.executor && r.api !== 'Fetch' && r.api !== 'Heartbeat');
+  seen.sort((a, b) => a.sentMs - b.sentMs);
+  const writes = seen.filter((r) => WRITE_APIS.has(r.api)); // not the lookups and commits beside them
   const produce = requests.find((r) => !r.executor && r.api === 'Produce');
   const command = requests.find((r) => r.executor && r.api === 'Fetch' && r.doneMs > startMs);
   const events = requests
@@ -86,7 +90,7 @@ function phases(requests: readonly Request[], startMs: number, resultMs: number)
     if (before !== undefined) gaps += Math.max(0, w.sentMs - before.doneMs);
   }
   return {
-    sequence: writes.map((w) => w.api).join(','),
+    sequence: seen.map((w) => w.api).join(','),
     clientStart: produce.sentMs - startMs,
     clientProduce: produce.doneMs - produce.sentMs,
     commandDelivered: command.doneMs - produce.doneMs,
