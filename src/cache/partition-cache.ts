@@ -67,8 +67,6 @@ function doneWorkflow(p: number, value: Buffer): CachedWorkflow {
 export class PartitionCache {
   /** The last write (I4); rejects when a write failed. */
   private lastWrite: Promise<void> = Promise.resolve();
-  /** Settles when every write made so far has settled; never rejects (I4). */
-  private allWritten: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: KvStore,
@@ -77,7 +75,7 @@ export class PartitionCache {
 
   /** The partition's checkpoint, or the empty one. */
   async checkpoint(): Promise<Checkpoint> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     const raw = await this.store.get(checkpointKey(this.partition));
     if (raw === undefined) return EMPTY_CHECKPOINT;
     return { ...EMPTY_CHECKPOINT, ...(JSON.parse(raw.toString('utf8')) as Partial<Checkpoint>) };
@@ -85,7 +83,7 @@ export class PartitionCache {
 
   /** What the cache holds for each of `ids` (absent ids are not in the map). */
   async workflows(ids: readonly string[]): Promise<Map<string, CachedWorkflow>> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     const p = this.partition;
     const running = await this.store.getMany(ids.map((id) => workflowKey(Tag.workflow, p, id)));
     const missing = ids.filter((_, i) => running[i] === undefined);
@@ -113,7 +111,7 @@ export class PartitionCache {
     limit: number,
     kinds: WorkflowEntryKinds,
   ): Promise<ListedWorkflow[]> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     if (limit <= 0) return [];
     const p = this.partition;
     const running = kinds === 'done' ? [] : await this.keyRange(Tag.workflow, afterId, limit);
@@ -151,14 +149,14 @@ export class PartitionCache {
 
   /** The journal offset of a workflow's WorkflowStarted, when this cache applied it (cache-changes.ts I5). */
   async startOffset(id: string): Promise<number | undefined> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     const value = await this.store.get(workflowKey(Tag.start, this.partition, id));
     return value === undefined ? undefined : parseStartOffsetValue(value);
   }
 
   /** Up to `limit` records of a running workflow's history from seq `fromSeq` on, in seq order. */
   async historyFrom(id: string, fromSeq: number, limit: number): Promise<CachedRecord[]> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     const out: CachedRecord[] = [];
     if (limit <= 0) return out;
     const range = { ...historyRangeFrom(this.partition, id, fromSeq), limit };
@@ -169,7 +167,7 @@ export class PartitionCache {
 
   /** The history of a running workflow: its journal records' Kafka values, in seq order. */
   async history(id: string): Promise<Buffer[]> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     const values: Buffer[] = [];
     for await (const [, value] of this.store.entries(historyRange(this.partition, id))) values.push(value);
     return values;
@@ -183,7 +181,7 @@ export class PartitionCache {
 
   /** Up to `limit` pending timers from `from` on, in fire-time order (timer-queue.ts TimerSource). */
   async timersFrom(from: TimerEntry | undefined, limit: number): Promise<TimerEntry[]> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     const out: TimerEntry[] = [];
     const range = { ...timerRangeFrom(this.partition, from), limit };
     for await (const [key] of this.store.entries(range)) out.push(parseTimerKey(key));
@@ -192,7 +190,7 @@ export class PartitionCache {
 
   /** How many timers the partition's index holds: O(pending timers), read once when an owner starts. */
   async countTimers(): Promise<number> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     let n = 0;
     for await (const _ of this.store.entries(partitionRange(Tag.timer, this.partition))) n++;
     return n;
@@ -202,17 +200,22 @@ export class PartitionCache {
   write(changes: CacheChanges, checkpoint: Checkpoint): Promise<void> {
     const ops = changes.toOps(checkpoint);
     const done = this.lastWrite.then(() => this.store.write(ops));
+    done.catch(() => undefined); // a caller may leave it to `applied` (owner-tick.ts I9)
     this.lastWrite = done;
-    this.allWritten = done.then(
-      () => undefined,
-      () => undefined,
-    );
     return done;
   }
 
-  /** Settles once every write made so far has settled (I4). */
+  /** Resolves once every write made so far is applied; rejects if one failed (I4). */
+  applied(): Promise<void> {
+    return this.lastWrite;
+  }
+
+  /** Settles once every write made so far has settled, applied or failed; never rejects (I4). */
   settled(): Promise<void> {
-    return this.allWritten;
+    return this.lastWrite.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /**
@@ -220,7 +223,7 @@ export class PartitionCache {
    * (state-codec.ts I1); returns how many. Their ids stay known, so a duplicate start is still recognised.
    */
   async expire(beforeMs: number, limit: number): Promise<number> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     const ops: KvOp[] = [];
     const keys: Buffer[] = [];
     for await (const [key] of this.store.entries({
@@ -252,7 +255,7 @@ export class PartitionCache {
    * Bounded: a long history goes over several calls.
    */
   async purge(limit: number): Promise<number> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     let deleted = 0;
     for await (const [marker] of this.store.entries({
       ...partitionRange(Tag.purge, this.partition),
@@ -275,7 +278,7 @@ export class PartitionCache {
 
   /** Forgets everything cached for the partition (I3). */
   async clear(): Promise<void> {
-    await this.allWritten; // I4
+    await this.settled(); // I4
     for (const tag of Object.values(Tag)) await this.store.clear(partitionRange(tag, this.partition));
   }
 }

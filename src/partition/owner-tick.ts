@@ -26,7 +26,7 @@
  * I9. The cache write of a tick is made, not awaited: its step attempts start while LevelDB applies it
  *     (the cache orders reads after writes, partition-cache.ts I4). The next tick awaits it before it makes
  *     its own, so a failed cache write fails the owner one tick later, and no later tick is cached after
- *     it; the owner's loop awaits the last one before it ends (`drained`).
+ *     it; the owner's loop awaits the last one before it ends (`PartitionCache.applied`).
  */
 import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
 import { encodeRecord, type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
@@ -81,8 +81,6 @@ const PASSIVE = new Set(['SignalReceived', 'CommandRejected']);
 export class TickPipeline {
   /** True when the last tick took nothing: every waiting input was skipped (the step queue is full). */
   idle = false;
-  /** The last tick's cache write (I9). */
-  private cacheWrite: Promise<void> = Promise.resolve();
 
   constructor(private readonly parts: TickParts) {}
 
@@ -213,11 +211,6 @@ export class TickPipeline {
     return undefined;
   }
 
-  /** Settles once the last tick's cache write is applied; rejects if it failed (I9). */
-  drained(): Promise<void> {
-    return this.cacheWrite;
-  }
-
   /** Tells the tick observer what the write carried (I8, tick-observer.ts I1). */
   private observe(
     tick: TickResult,
@@ -265,10 +258,8 @@ export class TickPipeline {
         epoch: positions.epoch,
         ...(confirmed === undefined ? {} : { confirmedOffset: confirmed }),
       };
-      await this.cacheWrite; // I9: the previous tick's; a failure throws here, before this one is cached
-      const written = deps.cache.write(changes, checkpoint);
-      written.catch(() => undefined); // awaited by the next tick or `drained` (I9)
-      this.cacheWrite = written;
+      await deps.cache.applied(); // I9: the previous tick's; a failure throws here, before this one is cached
+      void deps.cache.write(changes, checkpoint);
     }
     for (const id of tick.touched) if (isTerminal(view.get(id)?.status ?? 'running')) runs.forget([id]);
     hot.commit(view, tick.touched, nowMs);

@@ -262,7 +262,7 @@ export class PartitionOwner {
         if (failure !== undefined) await this.failures.handle(failure);
         await this.chores.run();
       }
-      await this.pipeline.drained(); // owner-tick.ts I9: the next owner of this node reads what we cached
+      await this.deps.cache.applied(); // owner-tick.ts I9: the next owner of this node reads what we cached
     } catch (error) {
       await this.deps.cache.settled();
       this.fail(error);

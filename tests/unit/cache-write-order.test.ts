@@ -50,6 +50,7 @@ describe('PartitionCache write order', () => {
     await expect(after).rejects.toThrow('disk full (write 1)');
     expect(store.writes).toBe(2);
     expect(await cache.checkpoint()).toMatchObject({ journalOffset: 5 });
+    await expect(cache.applied()).rejects.toThrow('disk full (write 1)'); // what the owner awaits
     await cache.settled(); // never rejects
   });
 });
