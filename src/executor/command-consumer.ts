@@ -70,8 +70,8 @@ export class CommandConsumer {
   private resumeTimer: NodeJS.Timeout | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
   private committing = false;
-  /** Partitions assigned here, and the offsets this consumer committed for them (I6). */
-  private readonly committed = new Map<number, number | undefined>();
+  /** The offsets this consumer committed, by partition, since it last joined the group (I6). */
+  private readonly committed = new Map<number, number>();
   private stopping = false;
 
   constructor(
@@ -94,10 +94,8 @@ export class CommandConsumer {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      const assigned = new Set(event.payload.memberAssignment[topic] ?? []);
-      for (const p of this.committed.keys()) if (!assigned.has(p)) this.committed.delete(p);
-      for (const p of assigned) if (!this.committed.has(p)) this.committed.set(p, undefined);
-      this.host.assigned(assigned); // I1
+      this.committed.clear(); // another member may have committed meanwhile: commit anew (I6)
+      this.host.assigned(new Set(event.payload.memberAssignment[topic] ?? [])); // I1
     });
     consumer.on(consumer.events.CRASH, (event) => {
       if (event.payload.restart || this.stopping) return; // KafkaJS restarts it itself
@@ -125,9 +123,9 @@ export class CommandConsumer {
     const consumer = this.consumer;
     if (this.committing || this.stopping || consumer === undefined) return;
     const moved: { partition: number; offset: number }[] = [];
-    for (const [partition, last] of this.committed) {
-      const offset = this.host.owner(partition)?.confirmedCommandOffset;
-      if (offset !== undefined && offset !== last) moved.push({ partition, offset });
+    for (let partition = 0; partition < this.options.concurrency; partition++) {
+      const offset = this.host.owner(partition)?.confirmedCommandOffset; // owners run on assigned ones only
+      if (offset !== undefined && offset !== this.committed.get(partition)) moved.push({ partition, offset });
     }
     if (moved.length === 0) return;
     this.committing = true;
@@ -136,7 +134,7 @@ export class CommandConsumer {
       await consumer.commitOffsets(
         moved.map((m) => ({ topic, partition: m.partition, offset: String(m.offset) })),
       );
-      for (const m of moved) if (this.committed.has(m.partition)) this.committed.set(m.partition, m.offset);
+      for (const m of moved) this.committed.set(m.partition, m.offset);
     } catch (error) {
       this.host.logger.log('debug', 'group offset commit failed; retrying at the next interval', {
         error: errorMessage(error),
