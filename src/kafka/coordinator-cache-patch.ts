@@ -53,12 +53,7 @@ export function patchCoordinatorLookup(): void {
   const prototype = kafkajsCluster().prototype;
   const lookup = prototype.findGroupCoordinatorMetadata;
   prototype.findGroupCoordinatorMetadata = function (this: object, what: Lookup): Promise<unknown> {
-    let cache = caches.get(this);
-    if (cache === undefined) {
-      cache = new Map();
-      caches.set(this, cache);
-    }
-    const entries = cache;
+    const entries = cacheOf(this);
     const key = `${what.coordinatorType ?? 0}:${what.groupId}`;
     const now = Date.now();
     const hit = entries.get(key);
@@ -66,29 +61,47 @@ export function patchCoordinatorLookup(): void {
     if (hit?.ok === true && now - hit.atMs < COORDINATOR_STALE_MAX_MS) {
       if (!hit.refreshing) {
         hit.refreshing = true;
-        const refreshed = lookup.call(this, what);
-        refreshed.then(
-          () => entries.get(key) === hit && entries.set(key, settled(refreshed, Date.now())),
-          () => entries.get(key) === hit && entries.delete(key), // I1: a failed refresh is not served
-        );
+        ask(entries, key, lookup.call(this, what), hit);
       }
       return hit.found;
     }
-    const entry: Entry = { atMs: now, found: lookup.call(this, what), ok: false, refreshing: false };
-    entries.set(key, entry);
-    entry.found.then(
-      () => {
-        entry.ok = true;
-      },
-      () => entries.get(key) === entry && entries.delete(key), // I1: a failed lookup is not reused
-    );
+    const entry = ask(entries, key, lookup.call(this, what), undefined);
     if (entries.size > 10_000)
       for (const [k, v] of entries) if (now - v.atMs >= COORDINATOR_STALE_MAX_MS) entries.delete(k);
     return entry.found;
   };
 }
 
-/** An entry for a lookup that already resolved. */
-function settled(found: Promise<unknown>, atMs: number): Entry {
-  return { atMs, found, ok: true, refreshing: false };
+/** The lookups cached for one KafkaJS cluster client. */
+function cacheOf(cluster: object): Map<string, Entry> {
+  const found = caches.get(cluster);
+  if (found !== undefined) return found;
+  const made = new Map<string, Entry>();
+  caches.set(cluster, made);
+  return made;
+}
+
+/**
+ * A lookup's entry under `key`: in place at once when it replaces nothing, else in place of `replacing`
+ * once it resolved (a refresh; the stale entry is served meanwhile). A failed lookup takes out the entry
+ * it was for, so it is never served (I1).
+ */
+function ask(
+  entries: Map<string, Entry>,
+  key: string,
+  found: Promise<unknown>,
+  replacing: Entry | undefined,
+): Entry {
+  const entry: Entry = { atMs: Date.now(), found, ok: false, refreshing: false };
+  if (replacing === undefined) entries.set(key, entry);
+  found.then(
+    () => {
+      entry.ok = true;
+      if (replacing !== undefined && entries.get(key) === replacing) entries.set(key, entry);
+    },
+    () => {
+      if (entries.get(key) === (replacing ?? entry)) entries.delete(key);
+    },
+  );
+  return entry;
 }

@@ -49,15 +49,24 @@ function fakeCluster() {
   };
 }
 
+/** Runs `test` with a fake `Date` (the cache's clock) and KafkaJS patched; real timers again after. */
+async function withFakeDate(test: () => Promise<void>): Promise<void> {
+  patchKafkaJs();
+  vi.useFakeTimers({ toFake: ['Date'] });
+  try {
+    await test();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 describe('KafkaJS coordinator lookups, cached', () => {
   it('is patched for the installed KafkaJS version', () => {
     expect(patchKafkaJs()).toBe(true);
   });
 
-  it('asks once per id and type within the cache time, and again after it', async () => {
-    patchKafkaJs();
-    vi.useFakeTimers({ toFake: ['Date'] });
-    try {
+  it('asks once per id and type within the cache time, and again after it', () =>
+    withFakeDate(async () => {
       const c = fakeCluster();
       await c.lookup('txn-a');
       await c.lookup('txn-a');
@@ -67,15 +76,10 @@ describe('KafkaJS coordinator lookups, cached', () => {
       vi.setSystemTime(Date.now() + COORDINATOR_CACHE_MS + 1);
       await c.lookup('txn-a');
       expect(c.asked).toEqual(['txn-a', 'txn-b', 'txn-a', 'txn-a']);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
+    }));
 
-  it('serves a stale coordinator at once while it asks again, then serves the new answer', async () => {
-    patchKafkaJs();
-    vi.useFakeTimers({ toFake: ['Date'] });
-    try {
+  it('serves a stale coordinator at once while it asks again, then serves the new answer', () =>
+    withFakeDate(async () => {
       const c = fakeCluster();
       expect(await c.lookup('txn-s')).toMatchObject({ coordinator: { nodeId: 1 } });
       c.moveTo(2);
@@ -87,15 +91,10 @@ describe('KafkaJS coordinator lookups, cached', () => {
       await new Promise((resolve) => setImmediate(resolve));
       expect(await c.lookup('txn-s')).toMatchObject({ coordinator: { nodeId: 2 } });
       expect(c.asked).toEqual(['txn-s', 'txn-s']);
-    } finally {
-      vi.useRealTimers();
-    }
-  });
+    }));
 
-  it('waits for a new lookup past the stale limit, and after a failed refresh', async () => {
-    patchKafkaJs();
-    vi.useFakeTimers({ toFake: ['Date'] });
-    try {
+  it('waits for a new lookup past the stale limit, and after a failed refresh', () =>
+    withFakeDate(async () => {
       const c = fakeCluster();
       await c.lookup('txn-old');
       c.moveTo(3);
@@ -110,10 +109,7 @@ describe('KafkaJS coordinator lookups, cached', () => {
       c.failNext(false);
       c.moveTo(4);
       expect(await c.lookup('txn-old')).toMatchObject({ coordinator: { nodeId: 4 } });
-    } finally {
-      vi.useRealTimers();
-    }
-  });
+    }));
 
   it('does not reuse a failed lookup', async () => {
     patchKafkaJs();
