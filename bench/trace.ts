@@ -17,13 +17,13 @@
  * BENCH_TRACE_RUNS (1000). The timing wrapper costs some latency itself: read shares, not absolutes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../src/client/index.js';
 import { type LocalBroker, startLocalBroker } from '../src/dev/index.js';
 import { Executor } from '../src/executor/index.js';
 import { parseBrokers } from '../src/kafka/index.js';
+import { kafkajsModule } from '../src/kafka/kafkajs-internals.js';
 import { percentiles, quantile, round } from './stats.js';
 import { w1 } from './w1.js';
 
@@ -46,8 +46,7 @@ interface Connection {
 
 /** Times every request of every KafkaJS connection into `sink()` while it returns an array. */
 function timeRequests(sink: () => Request[] | undefined): void {
-  const require = createRequire(import.meta.url);
-  const connection = require('kafkajs/src/network/connection.js') as { prototype: Connection };
+  const connection = kafkajsModule<{ prototype: Connection }>('network/connection.js');
   const send = connection.prototype.send;
   connection.prototype.send = async function (this: Connection, args) {
     const sentMs = performance.now();
