@@ -8,23 +8,39 @@
  *
  * I1. A coordinator found for (type, group or transactional id) is reused for COORDINATOR_CACHE_MS, per
  *     cluster client. After that the next call still gets it at once, and asks the cluster again in the
- *     background; the answer replaces the entry (stale while revalidating: the tick that comes a second
- *     after the last one does not wait a FindCoordinator round trip, which it did for ~5 % of sequential
- *     workflows). An entry older than COORDINATOR_STALE_MAX_MS, or whose lookup or refresh failed, is not
- *     served: the call waits for a new lookup. A coordinator that moved answers NOT_COORDINATOR, which the
- *     caller already retries (KafkaJS's retrier, the owner's failure handling), and the retry after the
- *     refresh finds the new one.
- * I2. Applied through kafkajs-patches.ts (once, only on the version it was written for).
+ *     background; the answer replaces the entry (stale while revalidating). An entry older than
+ *     COORDINATOR_STALE_MAX_MS, or whose lookup or refresh failed, is not served: the call waits for a
+ *     new lookup.
+ * I2. A coordinator moves only when its broker fails or hands over its partition of
+ *     `__transaction_state` / `__consumer_offsets`, and every request to a moved one fails: with
+ *     NOT_COORDINATOR or COORDINATOR_NOT_AVAILABLE from a broker that is no longer it, or on the
+ *     connection to one that is gone. Any such failure of any request forgets every cached coordinator
+ *     of the process, so the caller's retry (KafkaJS's retrier, the owner's failure handling) asks anew.
+ *     That is why the cache time can be long: with a 1 s cache each of an executor's twelve
+ *     transactional ids was looked up every second, and the lookup queued on the connection ahead of the
+ *     transaction's own request (11 % of sequential W1 workflows waited one, +1.5 ms).
+ * I3. Applied through kafkajs-patches.ts (once, only on the version it was written for).
  */
 import { kafkajsModule } from './kafkajs-internals.js';
 
-/** How long a coordinator lookup is reused without asking again (I1). */
-export const COORDINATOR_CACHE_MS = 1_000;
+/** How long a coordinator lookup is reused without asking again (I1, I2). */
+export const COORDINATOR_CACHE_MS = 60_000;
 /** How long a coordinator lookup may be served while a newer one is asked for in the background (I1). */
-export const COORDINATOR_STALE_MAX_MS = 30_000;
+export const COORDINATOR_STALE_MAX_MS = 600_000;
+/** Error types of a request sent to a broker that is not (or no longer) the coordinator (I2). */
+const MOVED_COORDINATOR_ERRORS = new Set([
+  'NOT_COORDINATOR',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'COORDINATOR_NOT_AVAILABLE',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+]);
+/** KafkaJS's errors for a connection that failed or closed (I2). */
+const CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError']);
 
 interface Entry {
   atMs: number;
+  /** The value of `generation` when it was asked for; an older one is not served (I2). */
+  generation: number;
   found: Promise<unknown>;
   /** True once `found` resolved. */
   ok: boolean;
@@ -42,21 +58,57 @@ export interface ClusterInternals {
 }
 
 const caches = new WeakMap<object, Map<string, Entry>>();
+/** Bumped by every request that failed as a moved coordinator makes requests fail (I2). */
+let generation = 0;
+
+/** Forgets every cached coordinator of the process (I2). */
+export function forgetCoordinators(): void {
+  generation++;
+}
+
+/** True when a request failed the way requests to a moved coordinator fail (I2). */
+export function isMovedCoordinatorError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { type, name } = error as { type?: unknown; name?: unknown };
+  return (
+    (typeof type === 'string' && MOVED_COORDINATOR_ERRORS.has(type)) ||
+    (typeof name === 'string' && CONNECTION_ERRORS.has(name))
+  );
+}
+
+/** The member of KafkaJS's Connection the patch wraps (I2). */
+export interface ConnectionInternals {
+  send(request: unknown): Promise<unknown>;
+}
+
+/** KafkaJS's Connection class, as KafkaJS loads it. */
+export function kafkajsConnection(): { prototype: ConnectionInternals } {
+  return kafkajsModule('network/connection.js');
+}
 
 /** KafkaJS's Cluster class, as KafkaJS loads it. */
 export function kafkajsCluster(): { prototype: ClusterInternals } {
   return kafkajsModule('cluster/index.js');
 }
 
-/** Applies the cache to KafkaJS's Cluster (I2: call it through patchKafkaJs). */
+/** Applies the cache to KafkaJS's Cluster and Connection (I3: call it through patchKafkaJs). */
 export function patchCoordinatorLookup(): void {
+  const connection = kafkajsConnection().prototype;
+  const send = connection.send;
+  connection.send = function (this: object, request: unknown): Promise<unknown> {
+    return send.call(this, request).catch((error: unknown) => {
+      if (isMovedCoordinatorError(error)) forgetCoordinators(); // I2
+      throw error;
+    });
+  };
   const prototype = kafkajsCluster().prototype;
   const lookup = prototype.findGroupCoordinatorMetadata;
   prototype.findGroupCoordinatorMetadata = function (this: object, what: Lookup): Promise<unknown> {
     const entries = cacheOf(this);
     const key = `${what.coordinatorType ?? 0}:${what.groupId}`;
     const now = Date.now();
-    const hit = entries.get(key);
+    const current = entries.get(key);
+    const hit = current?.generation === generation ? current : undefined; // I2
     if (hit !== undefined && now - hit.atMs < COORDINATOR_CACHE_MS) return hit.found;
     if (hit?.ok === true && now - hit.atMs < COORDINATOR_STALE_MAX_MS) {
       if (!hit.refreshing) {
@@ -92,7 +144,7 @@ function ask(
   found: Promise<unknown>,
   replacing: Entry | undefined,
 ): Entry {
-  const entry: Entry = { atMs: Date.now(), found, ok: false, refreshing: false };
+  const entry: Entry = { atMs: Date.now(), generation, found, ok: false, refreshing: false };
   if (replacing === undefined) entries.set(key, entry);
   found.then(
     () => {

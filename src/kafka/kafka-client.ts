@@ -9,7 +9,7 @@
  * I3. CONCURRENT_TRANSACTIONS answers, which KafkaJS retries itself and logs at ERROR on every
  *     back-to-back transaction, are dropped below `debug`: they are expected, not trouble.
  * I4. Every client runs with KafkaJS's idle timer loop fixed (request-queue-patch.ts) and its coordinator
- *     lookups cached for a second (coordinator-cache-patch.ts).
+ *     lookups cached until one moves (coordinator-cache-patch.ts).
  */
 import { Kafka, type KafkaConfig, type logCreator, logLevel } from 'kafkajs';
 import { type Logger, type LogLevel, stderrLogger } from '../logging/index.js';

@@ -1,14 +1,17 @@
 /**
  * The coordinator-lookup cache (src/kafka/coordinator-cache-patch.ts): a second lookup of the same
  * coordinator within COORDINATOR_CACHE_MS asks the cluster nothing, another id or type asks, a stale entry
- * is served while a refresh is asked for (but not past COORDINATOR_STALE_MAX_MS), and a failed lookup or
- * refresh is not reused. The lookup runs KafkaJS's own Cluster code against a stand-in broker pool.
+ * is served while a refresh is asked for (but not past COORDINATOR_STALE_MAX_MS), a failed lookup or
+ * refresh is not reused, and a request that fails the way requests to a moved coordinator fail forgets
+ * every cached coordinator. The lookup runs KafkaJS's own Cluster code against a stand-in broker pool; the
+ * failing request runs KafkaJS's own Connection.send on a stand-in connection.
  */
 import { describe, expect, it, vi } from 'vitest';
 import {
   COORDINATOR_CACHE_MS,
   COORDINATOR_STALE_MAX_MS,
   kafkajsCluster,
+  kafkajsConnection,
 } from '../../src/kafka/coordinator-cache-patch.js';
 import { patchKafkaJs } from '../../src/kafka/kafkajs-patches.js';
 
@@ -47,6 +50,16 @@ function fakeCluster() {
     lookup: (groupId: string, coordinatorType = 1) =>
       kafkajsCluster().prototype.findGroupCoordinatorMetadata.call(cluster, { groupId, coordinatorType }),
   };
+}
+
+/** A request through KafkaJS's (patched) Connection.send on a connection that fails it with `error`. */
+async function failRequest(error: object): Promise<void> {
+  const connection = {
+    isAuthenticated: () => {
+      throw error; // the first thing send() asks: the request fails as if the broker had answered so
+    },
+  };
+  await expect(kafkajsConnection().prototype.send.call(connection, {})).rejects.toBe(error);
 }
 
 /** Runs `test` with a fake `Date` (the cache's clock) and KafkaJS patched; real timers again after. */
@@ -119,5 +132,31 @@ describe('KafkaJS coordinator lookups, cached', () => {
     c.failNext(false);
     await c.lookup('txn-x');
     expect(c.asked).toEqual(['txn-x', 'txn-x']);
+  });
+
+  it('forgets every cached coordinator when a request fails as one to a moved coordinator does', async () => {
+    patchKafkaJs();
+    const c = fakeCluster();
+    await c.lookup('txn-m');
+    await c.lookup('group-m', 0);
+    await failRequest(Object.assign(new Error('not the leader'), { type: 'NOT_LEADER_OR_FOLLOWER' }));
+    await c.lookup('txn-m'); // another error: still cached
+    expect(c.asked).toEqual(['txn-m', 'group-m']);
+
+    c.moveTo(5);
+    await failRequest(Object.assign(new Error('moved'), { type: 'NOT_COORDINATOR_FOR_GROUP' }));
+    expect(await c.lookup('txn-m')).toMatchObject({ coordinator: { nodeId: 5 } });
+    expect(await c.lookup('group-m', 0)).toMatchObject({ coordinator: { nodeId: 5 } });
+    expect(c.asked).toEqual(['txn-m', 'group-m', 'txn-m', 'group-m']);
+
+    for (const error of [
+      Object.assign(new Error('gone'), { type: 'GROUP_COORDINATOR_NOT_AVAILABLE' }),
+      Object.assign(new Error('refused'), { name: 'KafkaJSConnectionError' }),
+      Object.assign(new Error('closed'), { name: 'KafkaJSConnectionClosedError' }),
+    ]) {
+      await failRequest(error);
+      await c.lookup('txn-m');
+    }
+    expect(c.asked.filter((id) => id === 'txn-m')).toHaveLength(5);
   });
 });
