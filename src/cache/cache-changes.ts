@@ -6,9 +6,9 @@
  * I1. The cost of a batch depends on the records in it and the (bounded) states they touch, never on how
  *     long a workflow's history is: history is appended one key per record, never rewritten.
  * I2. A workflow that ends leaves the running keys ('w', 'a') and gets a summary ('d') and a retention
- *     entry ('x') in the same batch; its history keys ('h') are queued for deletion ('z', a constant number
- *     of operations whatever the history length) and deleted a bounded number at a time between ticks
- *     (PartitionCache.purge). The journal keeps every record.
+ *     entry ('x') in the same batch; its history keys ('h') are queued for deletion ('z', naming their
+ *     seqs: a constant number of operations whatever the history length) and deleted a bounded number at a
+ *     time between ticks (PartitionCache.purge). The journal keeps every record.
  * I3. Timer index operations are kept in the order the machine armed and removed them (apply.ts I5), so a
  *     timer armed and fired within one batch leaves nothing behind.
  * I4. The checkpoint is written in the same batch as the changes it covers (DESIGN §6).
@@ -27,6 +27,7 @@ import {
 import {
   checkpointKey,
   historyKey,
+  purgeValue,
   retentionKey,
   startOffsetValue,
   Tag,
@@ -147,7 +148,7 @@ export class CacheChanges implements TimerObserver {
     const firstNew = this.history.get(ws.id)?.firstSeq ?? ws.lastSeq + 1;
     if (firstNew > 1) {
       // It ran before this batch: its running keys and history are there to remove.
-      ops.push({ type: 'put', key: workflowKey(Tag.purge, p, ws.id), value: EMPTY });
+      ops.push({ type: 'put', key: workflowKey(Tag.purge, p, ws.id), value: purgeValue(1, firstNew - 1) });
       ops.push({ type: 'del', key: workflowKey(Tag.workflow, p, ws.id) });
       ops.push({ type: 'del', key: workflowKey(Tag.active, p, ws.id) });
     }

@@ -10,7 +10,8 @@
  *   'x' p finishedAtMs id                   → (empty) retention index of 'd'
  *   'h' p idLength id seq                   → one journal record of a running workflow: the Kafka value bytes
  *   't' p fireAtMs idLength id timerId      → (empty) a pending timer
- *   'z' p id                                → (empty) a finished workflow whose history keys are still to delete
+ *   'z' p id                                → a finished workflow whose history keys are still to delete: the
+ *                                             first and last seq of them (4 bytes each, BE)
  *   's' p id                                → journal offset of the workflow's WorkflowStarted (8 bytes, BE);
  *                                             kept as long as its 'd' entry, so a finished workflow's
  *                                             history can be read back from the journal (admin routes)
@@ -23,7 +24,7 @@
  */
 
 /** The layout's name (I3). Change it whenever a key or value layout changes. */
-export const CACHE_FORMAT = 'logbook-cache/4';
+export const CACHE_FORMAT = 'logbook-cache/5';
 
 /** The key holding the format: a single 0 byte sorts before every tagged key. */
 export const FORMAT_KEY = Buffer.from([0]);
@@ -112,6 +113,19 @@ export function startOffsetValue(offset: number): Buffer {
 /** Reads an 's' value back. */
 export function parseStartOffsetValue(value: Buffer): number {
   return Number(value.readBigUInt64BE(0));
+}
+
+/** The value of a 'z' key: the seqs `fromSeq`..`throughSeq` of the history keys still to delete. */
+export function purgeValue(fromSeq: number, throughSeq: number): Buffer {
+  const out = Buffer.allocUnsafe(8);
+  out.writeUInt32BE(fromSeq, 0);
+  out.writeUInt32BE(throughSeq, 4);
+  return out;
+}
+
+/** Reads a 'z' value back. */
+export function parsePurgeValue(value: Buffer): { fromSeq: number; throughSeq: number } {
+  return { fromSeq: value.readUInt32BE(0), throughSeq: value.readUInt32BE(4) };
 }
 
 /** 'h' p idLength id — the prefix of one workflow's history. */

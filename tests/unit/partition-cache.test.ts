@@ -4,7 +4,8 @@
  * CacheChanges from applied records writes, and reads back, the checkpoint, running states, done summaries,
  * each running workflow's history in seq order (past seq 255, odd ids side by side), the timer index in
  * fire order, and the ids that need their body (activeIds); a workflow that finishes loses its history,
- * 'w' and 'a' keys in the same batch and leaves a summary; a timer armed and fired in one batch leaves
+ * 'w' and 'a' keys in the same batch and leaves a summary; `purge` deletes queued histories a bounded
+ * number of keys a round, in one write, reading only the queue; a timer armed and fired in one batch leaves
  * nothing; `expire` shrinks old summaries to tombstones that still say how the workflow ended; `clear`
  * forgets one partition only; and NodeCache.open keeps a store of today's format and clears ('rebuilt')
  * one of another format.
@@ -196,6 +197,47 @@ describe.each(STORES)('PartitionCache on %s', (_name, makeStore) => {
     expect(await keysOf(store, Tag.done)).toHaveLength(1);
     expect(await keysOf(store, Tag.retention)).toHaveLength(1);
     expect(await cache.history('g')).toEqual(b.valuesOf('g'));
+  });
+
+  it('purges many finished workflows in one write, reading only the queue, a bounded number of keys a round', async () => {
+    const cache = await open();
+    const b = new Batcher();
+    const ids = Array.from({ length: 150 }, (_, i) => `done-${i}`);
+    await cache.write(
+      b.batch(ids.flatMap((id) => [[id, started] as const, [id, stepStarted(1)] as const])),
+      EMPTY_CHECKPOINT,
+    );
+    await cache.write(
+      b.batch(ids.map((id) => [id, { kind: 'WorkflowCompleted', result: null }] as const)),
+      EMPTY_CHECKPOINT,
+    );
+    expect(await keysOf(store, Tag.history)).toHaveLength(300);
+    const reads: string[] = [];
+    let writes = 0;
+    const entries = store.entries.bind(store);
+    const write = store.write.bind(store);
+    store.entries = (range) => {
+      reads.push(String.fromCharCode(range.gte?.[0] ?? 0));
+      return entries(range);
+    };
+    store.write = (ops) => {
+      writes++;
+      return write(ops);
+    };
+    // 100 queue entries a round (PURGE_QUEUE_READ_MAX), each two history keys and the entry itself
+    expect(await cache.purge(1_000)).toBe(300);
+    expect(reads).toEqual(['z']);
+    expect(writes).toBe(1);
+    expect(await keysOf(store, Tag.history)).toHaveLength(100);
+    expect(await cache.purge(5)).toBe(6); // bounded by keys: it stops once it deleted 5 (two workflows' here)
+    expect(await keysOf(store, Tag.history)).toHaveLength(96);
+    expect(await keysOf(store, Tag.purge)).toHaveLength(48);
+    expect(await cache.purge(1)).toBe(1); // a history cut short: its entry stays, naming what is left
+    expect(await keysOf(store, Tag.history)).toHaveLength(95);
+    expect(await keysOf(store, Tag.purge)).toHaveLength(48);
+    expect(await cache.purge(1_000)).toBe(143);
+    expect(await keysOf(store, Tag.history)).toEqual([]);
+    expect(await keysOf(store, Tag.purge)).toEqual([]);
   });
 
   it('a workflow that starts and ends in one batch writes no history; a timer armed and fired in it leaves nothing', async () => {
