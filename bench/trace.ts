@@ -2,7 +2,8 @@
  * `npm run bench:trace`: where one sequential W1 workflow's time goes, request by request. Every Kafka
  * request of the process (client and executor) is timed at KafkaJS's Connection.send; for each of
  * BENCH_TRACE_RUNS workflows started and awaited one at a time (after BENCH_WARMUP_RUNS of warm-up) the
- * run is cut into phases, and their p50 and mean are printed as JSON with the request sequences seen.
+ * run is cut into phases, and their p50 and mean are printed as JSON with the request sequences seen, and
+ * the mean of each phase over the slowest 2 % (the tail) with the request each of them waited longest for.
  *
  *   clientStart        client.start() called → the client's Produce of the start command sent
  *   clientProduce      that Produce's round trip
@@ -82,14 +83,17 @@ function phases(requests: readonly Request[], startMs: number, resultMs: number)
   if (produce === undefined || command === undefined || events === undefined) return undefined;
   if (first === undefined || last === undefined) return undefined;
   let busy = 0;
+  let longest = first;
   let gaps = 0;
   for (const [i, w] of writes.entries()) {
     busy += w.doneMs - w.sentMs;
+    if (w.doneMs - w.sentMs > longest.doneMs - longest.sentMs) longest = w;
     const before = writes[i - 1];
     if (before !== undefined) gaps += Math.max(0, w.sentMs - before.doneMs);
   }
   return {
     sequence: seen.map((w) => w.api).join(','),
+    longestWrite: { api: longest.api, ms: longest.doneMs - longest.sentMs },
     clientStart: produce.sentMs - startMs,
     clientProduce: produce.doneMs - produce.sentMs,
     commandDelivered: command.doneMs - produce.doneMs,
@@ -102,6 +106,33 @@ function phases(requests: readonly Request[], startMs: number, resultMs: number)
 }
 
 type Phases = Exclude<ReturnType<typeof phases>, undefined>;
+
+const mean = (values: readonly number[]): number =>
+  values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
+/** A traced workflow's phases and its end-to-end time. */
+type Traced = Phases & { readonly endToEndMs: number };
+
+/** The tail: the mean of each phase over the slowest 2 % of the traced workflows, and how many they were. */
+function slowestPhases(traced: readonly Traced[]) {
+  const tail = [...traced]
+    .sort((a, b) => b.endToEndMs - a.endToEndMs)
+    .slice(0, Math.max(1, Math.ceil(traced.length * 0.02)));
+  const longestWrites = new Map<string, number[]>();
+  for (const t of tail)
+    longestWrites.set(t.longestWrite.api, [
+      ...(longestWrites.get(t.longestWrite.api) ?? []),
+      t.longestWrite.ms,
+    ]);
+  return {
+    workflows: tail.length,
+    endToEndMeanMs: round(mean(tail.map((t) => t.endToEndMs))),
+    meanByPhase: Object.fromEntries(PHASES.map((name) => [name, round(mean(tail.map((t) => t[name])))])),
+    longestWriteByApi: Object.fromEntries(
+      [...longestWrites].map(([api, ms]) => [api, { workflows: ms.length, meanMs: round(mean(ms)) }]),
+    ),
+  };
+}
 const PHASES = [
   'clientStart',
   'clientProduce',
@@ -135,7 +166,7 @@ async function main(): Promise<void> {
     const running = () => [...executor.partitionStats().values()].filter((s) => s.phase === 'running');
     while (running().length < PARTITIONS) await new Promise((resolve) => setTimeout(resolve, 50));
     for (let i = 0; i < WARMUP_RUNS; i++) await (await client.start(w1, { id: `warm-${i}` })).result();
-    const traced: Phases[] = [];
+    const traced: Traced[] = [];
     const latencies: number[] = [];
     for (let i = 0; i < TRACE_RUNS; i++) {
       requests = [];
@@ -145,15 +176,15 @@ async function main(): Promise<void> {
       latencies.push(resultMs - startMs);
       const cut = phases(requests, startMs, resultMs);
       requests = undefined;
-      if (cut !== undefined) traced.push(cut);
+      if (cut !== undefined) traced.push({ ...cut, endToEndMs: resultMs - startMs });
     }
     const byPhase = Object.fromEntries(
       PHASES.map((name) => {
         const values = traced.map((t) => t[name]);
-        const mean = values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-        return [name, { p50: round(quantile(values, 0.5)), mean: round(mean) }];
+        return [name, { p50: round(quantile(values, 0.5)), mean: round(mean(values)) }];
       }),
     );
+    const slowest = slowestPhases(traced);
     const sequences = new Map<string, number[]>();
     for (const [i, t] of traced.entries())
       sequences.set(t.sequence, [...(sequences.get(t.sequence) ?? []), i]);
@@ -165,7 +196,7 @@ async function main(): Promise<void> {
         workflows: runs.length,
         endToEndP50Ms: round(
           quantile(
-            runs.map((i) => latencies[i] ?? Number.NaN),
+            runs.map((i) => traced[i]?.endToEndMs ?? Number.NaN),
             0.5,
           ),
         ),
@@ -175,6 +206,7 @@ async function main(): Promise<void> {
       traced: traced.length,
       endToEndMs: percentiles(latencies),
       byPhase,
+      slowest,
       requestSequences,
     };
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
