@@ -2,13 +2,14 @@
  * Proves the engine end to end on the real broker: a 3-step workflow completes and its journal, decoded
  * with avsc and schemas/journal.avsc alone (not the engine's codec), reads WorkflowStarted, a StepStarted
  * and a StepCompleted per step, WorkflowCompleted in sequence order; and a duplicate start of one id gives
- * one workflow.
+ * one workflow; the client fetches each event once, with the commit marker after it.
  */
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/index.js';
 import { createKafka, partitionFor, readPartitions, topicNames } from '../../src/kafka/index.js';
+import { kafkajsModule } from '../../src/kafka/kafkajs-internals.js';
 import { Engine, recordsOf } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
@@ -28,6 +29,39 @@ const order = workflow('order', async (ctx, input: { sku: string }) => {
 
 let engine: Engine;
 afterEach(async () => engine.closeAll());
+
+/** What a Fetch response holds, as far as the test reads it. */
+interface FetchData {
+  readonly responses?: readonly {
+    readonly topicName: string;
+    readonly partitions: readonly {
+      readonly partition: number;
+      readonly messages: readonly { readonly offset: string; readonly isControlRecord?: boolean }[];
+    }[];
+  }[];
+}
+
+/**
+ * Reports every record (as `topic:partition:offset:event|marker`) that a Fetch of the client's returns,
+ * by wrapping KafkaJS's Connection.send; returns the unwrap.
+ */
+function watchClientFetches(seen: (record: string) => void): () => void {
+  type Send = (this: { clientId: string }, args: { request: { apiName: string } }) => Promise<unknown>;
+  const connection = kafkajsModule<{ prototype: { send: Send } }>('network/connection.js');
+  const send = connection.prototype.send;
+  connection.prototype.send = async function (this: { clientId: string }, args) {
+    const data = await send.call(this, args);
+    if (this.clientId === 'logbook-client' && args.request.apiName === 'Fetch')
+      for (const topic of (data as FetchData).responses ?? [])
+        for (const p of topic.partitions)
+          for (const m of p.messages)
+            seen(`${topic.topicName}:${p.partition}:${m.offset}:${m.isControlRecord ? 'marker' : 'event'}`);
+    return data;
+  };
+  return () => {
+    connection.prototype.send = send;
+  };
+}
 
 describe('a workflow on the real broker', () => {
   it('completes, and its journal decodes with avsc and schemas/journal.avsc alone', async () => {
@@ -163,6 +197,24 @@ describe('a workflow on the real broker', () => {
     } finally {
       await admin.disconnect();
     }
+  });
+
+  it('the client fetches each event once, with the commit marker after it', async () => {
+    engine = new Engine(uniqueNamespace('eventfetch'));
+    await engine.executor({ workflows: [order], partitions: 2 });
+    const client = engine.client();
+    const fetched: string[] = [];
+    const unwatch = watchClientFetches((record) => fetched.push(record));
+    try {
+      for (let i = 0; i < 6; i++)
+        await (await client.start(order, { id: `f-${i}`, input: { sku: 'F' } })).result({ timeout: '30s' });
+    } finally {
+      unwatch();
+    }
+    const markers = fetched.filter((r) => r.endsWith(':marker'));
+    expect(fetched.length - markers.length).toBeGreaterThanOrEqual(6); // the terminal events
+    expect(markers.length).toBeGreaterThanOrEqual(6); // each in a committed transaction
+    expect(fetched.filter((r, i) => fetched.indexOf(r) !== i)).toEqual([]); // nothing fetched twice (client.ts I10)
   });
 
   it('a redelivered start of the same id does not create a second workflow', async () => {
