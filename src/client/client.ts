@@ -20,6 +20,8 @@
  * I10. Events are taken a fetched batch at a time, and the batch's position resolved past its last record,
  *     commit markers included. Taken a message at a time, KafkaJS resolves the last event's offset, so the
  *     commit marker after it was fetched a second time, alone: one extra fetch per committed tick.
+ * I11. A record on the events topic that is not a Logbook event is logged (warn, with its partition and
+ *     offset) and skipped: thrown into the consumer, it would have stopped every event after it.
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
@@ -28,7 +30,7 @@ import { ErrorCode, errorMessage, LogbookError } from '../errors.js';
 import { defaultBrokers, defaultNamespace } from '../executor/executor-options.js';
 import type { JsonValue } from '../journal/index.js';
 import { createKafka, parseBrokers, type TopicNames, topicNames } from '../kafka/index.js';
-import type { Logger } from '../logging/index.js';
+import { type Logger, stderrLogger } from '../logging/index.js';
 import type { WorkflowEvent } from '../machine/index.js';
 import { outgoingTraceHeaders, type TraceOptions } from '../tracing/index.js';
 import {
@@ -52,7 +54,7 @@ export interface ClientOptions {
   readonly requeryMs?: number;
   /** Result and describe waits at once, at most (I6). Default 100,000. */
   readonly waitersMax?: number;
-  /** Where Kafka client log lines go; stderr JSON lines by default. */
+  /** Where the client's and its Kafka client's log lines go; stderr JSON lines by default. */
   readonly logger?: Logger;
   /** Largest command this client sends, in bytes (the executors' commandBytesMax). Default 256 KiB. */
   readonly commandBytesMax?: number;
@@ -78,6 +80,7 @@ export class Client {
   readonly topics: TopicNames;
   private readonly kafka: Kafka;
   private readonly waiter: EventWaiter;
+  private readonly logger: Logger;
   private readonly requeryMs: number;
   private readonly commandBytesMax: number;
   private closed = false;
@@ -98,6 +101,7 @@ export class Client {
       clientId: 'logbook-client',
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
+    this.logger = options.logger ?? stderrLogger();
     this.requeryMs = options.requeryMs ?? 5_000;
     this.waiter = new EventWaiter(options.waitersMax ?? 100_000);
     this.commandBytesMax = options.commandBytesMax ?? 256 * 1024;
@@ -139,10 +143,7 @@ export class Client {
         autoCommit: false,
         eachBatchAutoResolve: true, // I10
         eachBatch: async ({ batch }) => {
-          for (const message of batch.messages) {
-            if (message.value === null) continue;
-            this.waiter.dispatch(JSON.parse(message.value.toString()) as WorkflowEvent);
-          }
+          for (const message of batch.messages) this.take(message.value, batch.partition, message.offset);
         },
       });
       await positioned;
@@ -157,6 +158,29 @@ export class Client {
       const message = `could not connect to Kafka for namespace topics ${this.topics.commands}, ${this.topics.events}: ${errorMessage(error)}`;
       throw new LogbookError(ErrorCode.Kafka, message, { retriable: true, cause: error }); // I5
     }
+  }
+
+  /**
+   * Hands one record of the events topic to its waiters; a record that is not a Logbook event (another
+   * producer's, say) is logged and skipped, never thrown into the consumer (I11).
+   */
+  private take(value: Buffer | null, partition: number, offset: string): void {
+    if (value === null) return;
+    let event: unknown;
+    try {
+      event = JSON.parse(value.toString());
+    } catch {
+      event = undefined;
+    }
+    if (typeof event === 'object' && event !== null && typeof (event as { id?: unknown }).id === 'string') {
+      this.waiter.dispatch(event as WorkflowEvent);
+      return;
+    }
+    this.logger.log('warn', 'skipped a record of the events topic that is not a Logbook event', {
+      topic: this.topics.events,
+      partition,
+      offset,
+    });
   }
 
   /** Sends one command, keyed by its workflow id (so Kafka's partitioner routes it to its owner). */

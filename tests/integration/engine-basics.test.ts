@@ -2,14 +2,17 @@
  * Proves the engine end to end on the real broker: a 3-step workflow completes and its journal, decoded
  * with avsc and schemas/journal.avsc alone (not the engine's codec), reads WorkflowStarted, a StepStarted
  * and a StepCompleted per step, WorkflowCompleted in sequence order; and a duplicate start of one id gives
- * one workflow; the client fetches each event once, with the commit marker after it.
+ * one workflow; the client fetches each event once, with the commit marker after it, and logs and skips a
+ * record of the events topic that is not an event.
  */
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '../../src/client/index.js';
 import { workflow } from '../../src/index.js';
 import { createKafka, partitionFor, readPartitions, topicNames } from '../../src/kafka/index.js';
 import { kafkajsModule } from '../../src/kafka/kafkajs-internals.js';
+import type { LogFields, Logger } from '../../src/logging/index.js';
 import { Engine, recordsOf } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
@@ -215,6 +218,35 @@ describe('a workflow on the real broker', () => {
     expect(fetched.length - markers.length).toBeGreaterThanOrEqual(6); // the terminal events
     expect(markers.length).toBeGreaterThanOrEqual(6); // each in a committed transaction
     expect(fetched.filter((r, i) => fetched.indexOf(r) !== i)).toEqual([]); // nothing fetched twice (client.ts I10)
+  });
+
+  it('the client logs and skips a record on the events topic that is not an event; results still arrive', async () => {
+    engine = new Engine(uniqueNamespace('eventjunk'));
+    await engine.executor({ workflows: [order], partitions: 1 });
+    const lines: { level: string; message: string; fields: LogFields | undefined }[] = [];
+    const logger: Logger = { log: (level, message, fields) => lines.push({ level, message, fields }) };
+    const client = new Client({
+      brokers: engine.brokers,
+      namespace: engine.namespace,
+      logger,
+      requeryMs: 1_000,
+    });
+    try {
+      await (await client.start(order, { id: 'j-1', input: { sku: 'J' } })).result({ timeout: '30s' }); // positioned
+      const producer = await engine.rawProducer();
+      const junk = ['not json', 'null', '{"no":"id"}'];
+      await producer.send({
+        topic: topicNames(engine.namespace).events,
+        messages: junk.map((value) => ({ key: 'j-2', value, partition: 0 })),
+      });
+      const handle = await client.start(order, { id: 'j-2', input: { sku: 'J' } });
+      expect(await handle.result({ timeout: '15s' })).toMatchObject({ shipment: { tracking: 'T-J' } });
+      const skipped = lines.filter((l) => l.message.includes('not a Logbook event'));
+      expect(skipped.map((l) => l.level)).toEqual(['warn', 'warn', 'warn']);
+      expect(skipped[0]?.fields).toMatchObject({ topic: topicNames(engine.namespace).events, partition: 0 });
+    } finally {
+      await client.close();
+    }
   });
 
   it('a redelivered start of the same id does not create a second workflow', async () => {
