@@ -24,7 +24,7 @@ import { Client } from '../src/client/index.js';
 import { type LocalBroker, startLocalBroker } from '../src/dev/index.js';
 import { Executor } from '../src/executor/index.js';
 import { parseBrokers } from '../src/kafka/index.js';
-import { kafkajsModule } from '../src/kafka/kafkajs-internals.js';
+import { type ConnectionInternals, kafkajsConnection } from '../src/kafka/kafkajs-internals.js';
 import { percentiles, quantile, round } from './stats.js';
 import { w1 } from './w1.js';
 
@@ -40,16 +40,11 @@ interface Request {
   readonly doneMs: number;
 }
 
-interface Connection {
-  readonly clientId: string;
-  send(args: { request: { apiName: string } }): Promise<unknown>;
-}
-
 /** Times every request of every KafkaJS connection into `sink()` while it returns an array. */
 function timeRequests(sink: () => Request[] | undefined): void {
-  const connection = kafkajsModule<{ prototype: Connection }>('network/connection.js');
+  const connection = kafkajsConnection();
   const send = connection.prototype.send;
-  connection.prototype.send = async function (this: Connection, args) {
+  connection.prototype.send = async function (this: ConnectionInternals, args) {
     const sentMs = performance.now();
     try {
       return await send.call(this, args);

@@ -95,13 +95,13 @@ export class Client {
       typeof options.brokers === 'string'
         ? parseBrokers(options.brokers)
         : [...(options.brokers ?? defaultBrokers())];
+    this.logger = options.logger ?? stderrLogger('debug'); // for its Kafka client too, as kafka-client.ts would
     this.topics = topicNames(options.namespace ?? defaultNamespace());
     this.kafka = createKafka({
       brokers,
       clientId: 'logbook-client',
-      ...(options.logger === undefined ? {} : { logger: options.logger }),
+      logger: this.logger,
     });
-    this.logger = options.logger ?? stderrLogger();
     this.requeryMs = options.requeryMs ?? 5_000;
     this.waiter = new EventWaiter(options.waitersMax ?? 100_000);
     this.commandBytesMax = options.commandBytesMax ?? 256 * 1024;

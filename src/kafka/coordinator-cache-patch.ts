@@ -21,22 +21,13 @@
  *     transaction's own request (11 % of sequential W1 workflows waited one, +1.5 ms).
  * I3. Applied through kafkajs-patches.ts (once, only on the version it was written for).
  */
-import { kafkajsModule } from './kafkajs-internals.js';
+import { isMovedCoordinatorError } from './kafka-errors.js';
+import { type ConnectionInternals, kafkajsConnection, kafkajsModule } from './kafkajs-internals.js';
 
 /** How long a coordinator lookup is reused without asking again (I1, I2). */
 export const COORDINATOR_CACHE_MS = 60_000;
 /** How long a coordinator lookup may be served while a newer one is asked for in the background (I1). */
 export const COORDINATOR_STALE_MAX_MS = 600_000;
-/** Error types of a request sent to a broker that is not (or no longer) the coordinator (I2). */
-const MOVED_COORDINATOR_ERRORS = new Set([
-  'NOT_COORDINATOR',
-  'NOT_COORDINATOR_FOR_GROUP',
-  'COORDINATOR_NOT_AVAILABLE',
-  'GROUP_COORDINATOR_NOT_AVAILABLE',
-]);
-/** KafkaJS's errors for a connection that failed or closed (I2). */
-const CONNECTION_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError']);
-
 interface Entry {
   atMs: number;
   /** The value of `generation` when it was asked for; an older one is not served (I2). */
@@ -66,26 +57,6 @@ export function forgetCoordinators(): void {
   generation++;
 }
 
-/** True when a request failed the way requests to a moved coordinator fail (I2). */
-export function isMovedCoordinatorError(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { type, name } = error as { type?: unknown; name?: unknown };
-  return (
-    (typeof type === 'string' && MOVED_COORDINATOR_ERRORS.has(type)) ||
-    (typeof name === 'string' && CONNECTION_ERRORS.has(name))
-  );
-}
-
-/** The member of KafkaJS's Connection the patch wraps (I2). */
-export interface ConnectionInternals {
-  send(request: unknown): Promise<unknown>;
-}
-
-/** KafkaJS's Connection class, as KafkaJS loads it. */
-export function kafkajsConnection(): { prototype: ConnectionInternals } {
-  return kafkajsModule('network/connection.js');
-}
-
 /** KafkaJS's Cluster class, as KafkaJS loads it. */
 export function kafkajsCluster(): { prototype: ClusterInternals } {
   return kafkajsModule('cluster/index.js');
@@ -95,7 +66,7 @@ export function kafkajsCluster(): { prototype: ClusterInternals } {
 export function patchCoordinatorLookup(): void {
   const connection = kafkajsConnection().prototype;
   const send = connection.send;
-  connection.send = function (this: object, request: unknown): Promise<unknown> {
+  connection.send = function (this: ConnectionInternals, request): Promise<unknown> {
     return send.call(this, request).catch((error: unknown) => {
       if (isMovedCoordinatorError(error)) forgetCoordinators(); // I2
       throw error;

@@ -42,6 +42,30 @@ function causes(error: unknown): unknown[] {
   return chain;
 }
 
+/** Error types of a request sent to a broker that is not (or no longer) the coordinator. */
+const MOVED_COORDINATOR_TYPES: ReadonlySet<string> = new Set([
+  'NOT_COORDINATOR',
+  'NOT_COORDINATOR_FOR_GROUP',
+  'COORDINATOR_NOT_AVAILABLE',
+  'GROUP_COORDINATOR_NOT_AVAILABLE',
+]);
+/** KafkaJS's errors for a connection that failed or closed. */
+const CONNECTION_ERROR_NAMES: ReadonlySet<string> = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+]);
+
+/**
+ * True when a request failed the way requests to a moved coordinator fail: answered NOT_COORDINATOR or
+ * COORDINATOR_NOT_AVAILABLE, or lost with its connection (coordinator-cache-patch.ts I2).
+ */
+export function isMovedCoordinatorError(error: unknown): boolean {
+  const type = typeOf(error);
+  if (type !== undefined && MOVED_COORDINATOR_TYPES.has(type)) return true;
+  const name = error instanceof Error ? error.name : undefined;
+  return name !== undefined && CONNECTION_ERROR_NAMES.has(name);
+}
+
 /** Classifies a KafkaJS error thrown by a transactional write (I1–I3). */
 export function classifyKafkaError(error: unknown): WriteFailure {
   const message = error instanceof Error ? error.message : String(error);

@@ -8,6 +8,22 @@ export function kafkajsModule<T>(path: string): T {
   return require(`kafkajs/src/${path}`) as T;
 }
 
+/** What a request through KafkaJS's Connection.send carries, as far as Logbook reads it. */
+export interface KafkaRequest {
+  readonly request: { readonly apiName: string };
+}
+
+/** The members of KafkaJS's Connection that the patch and the request timing of bench:trace wrap. */
+export interface ConnectionInternals {
+  readonly clientId: string;
+  send(this: ConnectionInternals, request: KafkaRequest): Promise<unknown>;
+}
+
+/** KafkaJS's Connection class, as KafkaJS loads it: every request of every client goes through its send. */
+export function kafkajsConnection(): { prototype: ConnectionInternals } {
+  return kafkajsModule('network/connection.js');
+}
+
 /** The installed KafkaJS version. */
 export function kafkajsVersion(): string {
   return (require('kafkajs/package.json') as { version: string }).version;

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/index.js';
 import { workflow } from '../../src/index.js';
 import { createKafka, partitionFor, readPartitions, topicNames } from '../../src/kafka/index.js';
-import { kafkajsModule } from '../../src/kafka/kafkajs-internals.js';
+import { type ConnectionInternals, kafkajsConnection } from '../../src/kafka/kafkajs-internals.js';
 import type { LogFields, Logger } from '../../src/logging/index.js';
 import { Engine, recordsOf } from '../support/engine.js';
 import { uniqueNamespace } from '../support/kafka.js';
@@ -49,10 +49,9 @@ interface FetchData {
  * by wrapping KafkaJS's Connection.send; returns the unwrap.
  */
 function watchClientFetches(seen: (record: string) => void): () => void {
-  type Send = (this: { clientId: string }, args: { request: { apiName: string } }) => Promise<unknown>;
-  const connection = kafkajsModule<{ prototype: { send: Send } }>('network/connection.js');
+  const connection = kafkajsConnection();
   const send = connection.prototype.send;
-  connection.prototype.send = async function (this: { clientId: string }, args) {
+  connection.prototype.send = async function (this: ConnectionInternals, args) {
     const data = await send.call(this, args);
     if (this.clientId === 'logbook-client' && args.request.apiName === 'Fetch')
       for (const topic of (data as FetchData).responses ?? [])

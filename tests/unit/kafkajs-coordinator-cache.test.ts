@@ -11,8 +11,12 @@ import {
   COORDINATOR_CACHE_MS,
   COORDINATOR_STALE_MAX_MS,
   kafkajsCluster,
-  kafkajsConnection,
 } from '../../src/kafka/coordinator-cache-patch.js';
+import {
+  type ConnectionInternals,
+  type KafkaRequest,
+  kafkajsConnection,
+} from '../../src/kafka/kafkajs-internals.js';
 import { patchKafkaJs } from '../../src/kafka/kafkajs-patches.js';
 
 /** A stand-in for a KafkaJS Cluster: its broker answers FindCoordinator, failing when told to. */
@@ -55,11 +59,14 @@ function fakeCluster() {
 /** A request through KafkaJS's (patched) Connection.send on a connection that fails it with `error`. */
 async function failRequest(error: object): Promise<void> {
   const connection = {
+    clientId: 'test',
     isAuthenticated: () => {
       throw error; // the first thing send() asks: the request fails as if the broker had answered so
     },
   };
-  await expect(kafkajsConnection().prototype.send.call(connection, {})).rejects.toBe(error);
+  const request: KafkaRequest = { request: { apiName: 'Produce' } };
+  const stranded = connection as unknown as ConnectionInternals; // only what send() reads before it fails
+  await expect(kafkajsConnection().prototype.send.call(stranded, request)).rejects.toBe(error);
 }
 
 /** Runs `test` with a fake `Date` (the cache's clock) and KafkaJS patched; real timers again after. */
