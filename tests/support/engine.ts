@@ -9,6 +9,7 @@ import { Executor, type ExecutorOptions } from '../../src/executor/index.js';
 import type { JournalRecord } from '../../src/journal/index.js';
 import { createKafka, scanJournal, topicNames } from '../../src/kafka/index.js';
 import { testBrokers } from './kafka.js';
+import { LogRing } from './log-ring.js';
 import { tempDir } from './temp-dirs.js';
 import { waitFor } from './wait-for.js';
 
@@ -35,13 +36,15 @@ export class Engine {
     options: Omit<ExecutorOptions, 'brokers' | 'namespace'>,
     owning?: number,
   ): Promise<Executor> {
+    const ring = new LogRing(`executor ${this.executors.length + 1} of ${this.namespace}`);
+    ring.dumpOnFailure();
     const executor = new Executor({
       brokers: this.brokers,
       namespace: this.namespace,
       stateDir: tempDir('state'),
       partitions: 1,
       sessionTimeoutMs: 6_000,
-      logger: { log: () => undefined },
+      logger: ring.logger(),
       ...options,
     });
     this.executors.push(executor);
