@@ -308,6 +308,7 @@ export class PartitionOwner {
     this.inbox.wake();
     await this.starting.catch(() => undefined); // never return while a catch-up still writes the cache
     await this.loopDone;
+    if (this.phase !== 'stopping') return; // the open tick failed meanwhile: `fail` shut it down (failed is final)
     this.shutdownLocal();
     this.phase = ownerTransition(this.phase, 'stopped', this.partition);
   }

@@ -9,6 +9,7 @@
  *   - with no newer claim among them, the unconfirmed records are trusted and the cache is kept;
  *   - a single produce that failed with its outcome unknown stops the owner with UnconfirmedWriteError
  *     (owner-failure.ts I4), and the journal keeps no record of the failed tick's workflow twice;
+ *   - `stop()` called while a tick is in flight that then fails resolves, and leaves the owner failed;
  *   - a node cache built from another journal (a new cluster under the same state dir) is cleared before it
  *     is used (claim.ts I5): a workflow id it remembers as done starts and runs in the new journal.
  */
@@ -225,6 +226,29 @@ describe('single-produce ticks (no broker)', () => {
       completions.length,
     );
     await second.owner.stop();
+  });
+
+  it('stop() while a tick is in flight that then fails: stop resolves, and the owner ends failed', async () => {
+    const world = new World();
+    let release: (() => void) | undefined;
+    const { owner, writer } = await world.owner(await world.node());
+    world.start('a', 50);
+    world.feed(owner);
+    await until(() => world.journal().some((r) => r.body.kind === 'StepCompleted'));
+    const append = writer.append.bind(writer);
+    writer.append = async (messages) => {
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      return append(messages);
+    };
+    await until(() => release !== undefined); // the next step tick is in flight, held
+    world.kafka.faults.set(`${SIM_NS}.p${P}`, 'landed-then-failed');
+    const stopping = owner.stop();
+    release?.();
+    await expect(stopping).resolves.toBeUndefined(); // it threw an InvariantError (failed → stopped) before
+    expect(owner.currentPhase).toBe('failed');
+    expect(world.failures[0]).toBeInstanceOf(UnconfirmedWriteError);
   });
 
   it('stops the owner with UnconfirmedWriteError when a single produce fails with its outcome unknown', async () => {
