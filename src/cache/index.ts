@@ -8,6 +8,7 @@ export {
   type CachedWorkflow,
   type ListedWorkflow,
   PartitionCache,
+  SYNC_READ_IDS_MAX,
   type WorkflowEntryKinds,
 } from './partition-cache.js';
 export type { DoneEntry } from './state-codec.js';

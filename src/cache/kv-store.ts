@@ -7,6 +7,9 @@
  * I3. Writes use `sync: false`: a crash of the machine may lose the latest batches, which catch-up from
  *     the journal re-applies (the cache is disposable, DESIGN §6).
  * I4. LevelDB's bytes come back as Buffers sharing their memory, never copied.
+ * I5. `getManySync` reads on the calling thread: no trip through libuv's pool, so a read of a few keys
+ *     answers in microseconds instead of a loop turn or two. It blocks the event loop for as long as
+ *     LevelDB takes, so callers keep it to a few keys (partition-cache.ts I5).
  */
 import { ClassicLevel } from 'classic-level';
 
@@ -29,6 +32,8 @@ export interface KvStore {
   close(): Promise<void>;
   get(key: Buffer): Promise<Buffer | undefined>;
   getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]>;
+  /** `getMany` on the calling thread (I5). */
+  getManySync(keys: readonly Buffer[]): (Buffer | undefined)[];
   /** Entries in `range`, in key order (reverse order with `reverse`). */
   entries(range: KvRange): AsyncIterable<readonly [Buffer, Buffer]>;
   /** Applies `ops` atomically (I2, I3). */
@@ -73,6 +78,13 @@ export class LevelKvStore implements KvStore {
   async getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
     if (keys.length === 0) return [];
     return (await this.db.getMany([...keys])).map((v) => (v === undefined ? undefined : asBuffer(v)));
+  }
+
+  getManySync(keys: readonly Buffer[]): (Buffer | undefined)[] {
+    return keys.map((key) => {
+      const value = this.db.getSync(key);
+      return value === undefined ? undefined : asBuffer(value);
+    });
   }
 
   async *entries(range: KvRange): AsyncIterable<readonly [Buffer, Buffer]> {
@@ -126,6 +138,14 @@ export class MemoryKvStore implements KvStore {
   }
 
   async getMany(keys: readonly Buffer[]): Promise<(Buffer | undefined)[]> {
+    return this.read(keys);
+  }
+
+  getManySync(keys: readonly Buffer[]): (Buffer | undefined)[] {
+    return this.read(keys);
+  }
+
+  private read(keys: readonly Buffer[]): (Buffer | undefined)[] {
     return keys.map((k) => this.map.get(k.toString('latin1')));
   }
 

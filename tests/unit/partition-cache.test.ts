@@ -8,7 +8,8 @@
  * number of keys a round, in one write, reading only the queue; a timer armed and fired in one batch leaves
  * nothing; `expire` shrinks old summaries to tombstones that still say how the workflow ended; `clear`
  * forgets one partition only; and NodeCache.open keeps a store of today's format and clears ('rebuilt')
- * one of another format.
+ * one of another format; `workflows` reads a few ids on the calling thread only while no write is in
+ * flight (partition-cache.ts I5).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -20,6 +21,7 @@ import {
   MemoryKvStore,
   NodeCache,
   PartitionCache,
+  SYNC_READ_IDS_MAX,
 } from '../../src/cache/index.js';
 import { FORMAT_KEY, partitionRange, Tag } from '../../src/cache/keys.js';
 import {
@@ -238,6 +240,37 @@ describe.each(STORES)('PartitionCache on %s', (_name, makeStore) => {
     expect(await cache.purge(1_000)).toBe(143);
     expect(await keysOf(store, Tag.history)).toEqual([]);
     expect(await keysOf(store, Tag.purge)).toEqual([]);
+  });
+
+  it('reads a few ids on the calling thread only while no write is in flight, and sees a write not yet awaited', async () => {
+    const cache = await open();
+    const calls = { sync: 0, async: 0 };
+    const getManySync = store.getManySync.bind(store);
+    const getMany = store.getMany.bind(store);
+    store.getManySync = (keys) => {
+      calls.sync++;
+      return getManySync(keys);
+    };
+    store.getMany = (keys) => {
+      calls.async++;
+      return getMany(keys);
+    };
+    const b = new Batcher();
+    const checkpoint = { journalOffset: 1, commandOffset: 1, epoch: 1 };
+    void cache.write(b.batch([['n', started]]), checkpoint); // made, not awaited (owner-tick.ts I9)
+    expect((await cache.workflows(['n'])).get('n')).toEqual({ kind: 'running', state: b.state.get('n') });
+    expect(calls).toEqual({ sync: 0, async: 1 }); // waited for the write (I4), one read for 'w' and 'd'
+
+    await cache.write(b.batch([['n', { kind: 'WorkflowCompleted', result: 1 }]]), checkpoint);
+    const few = await cache.workflows(['n', 'absent']);
+    expect(few.get('n')).toMatchObject({ kind: 'done', state: { status: 'completed', result: 1 } });
+    expect(few.has('absent')).toBe(false);
+    expect(calls).toEqual({ sync: 1, async: 1 }); // I5
+
+    const many = Array.from({ length: SYNC_READ_IDS_MAX + 1 }, (_, i) => `m${i}`);
+    await cache.write(b.batch(many.map((id) => [id, started] as const)), checkpoint);
+    expect([...(await cache.workflows(['n', ...many])).keys()]).toEqual(['n', ...many]);
+    expect(calls).toEqual({ sync: 1, async: 2 }); // over the limit: off the event loop
   });
 
   it('a workflow that starts and ends in one batch writes no history; a timer armed and fired in it leaves nothing', async () => {
