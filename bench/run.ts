@@ -41,6 +41,7 @@ import { workflow } from '../src/workflow/index.js';
 import { cpuMeter, cpuPer } from './cpu.js';
 import { type Floor, measureFloor } from './floor.js';
 import { percentiles, quantile, round } from './stats.js';
+import { deleteTopicsOf } from './topics.js';
 import { payload, w1 } from './w1.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -336,6 +337,7 @@ async function main(): Promise<void> {
   } finally {
     await setup.client.close();
     await Promise.all(executors.map((e) => e.stop()));
+    if (broker === undefined) await deleteTopicsOf(brokers, ns); // its namespaces all start with `ns`
     await broker?.stop();
     for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
   }

@@ -26,6 +26,7 @@ import { Executor } from '../src/executor/index.js';
 import { parseBrokers } from '../src/kafka/index.js';
 import { type ConnectionInternals, kafkajsConnection } from '../src/kafka/kafkajs-internals.js';
 import { percentiles, quantile, round } from './stats.js';
+import { deleteTopicsOf } from './topics.js';
 import { w1 } from './w1.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
@@ -209,6 +210,7 @@ async function main(): Promise<void> {
     await client.close();
     await executor.stop();
     rmSync(stateDir, { recursive: true, force: true });
+    if (broker === undefined) await deleteTopicsOf(brokers, namespace);
     await broker?.stop();
   }
 }
