@@ -14,15 +14,15 @@
  *     nothing a body does then leaves the process, since every intent is a record of the same tick and
  *     attempts start only after the commit. A failed commit drops those runs (hot-set.ts I2).
  * I5. A body reacts to a record in microtasks (its awaited call resolves, it runs to its next call), so
- *     waiting for bodies is waiting for the microtask queue to drain: `bodiesSettled` resolves from a
- *     `process.nextTick` queued from a microtask, which Node runs only once the microtask queue is empty.
- *     No turn of the event loop, which cost ~0.05 ms and a poll of every socket each time.
+ *     waiting for bodies is waiting for the microtask queue to drain (microtasks.ts), not for a turn of
+ *     the event loop, which cost ~0.05 ms and a poll of every socket each time.
  *     A round that handed no record waits for nothing. A replay, whose length is its history's, takes a
  *     loop turn every `REPLAY_RECORDS_PER_TURN` records, so fetches and heartbeats still get their turn.
  */
 import type { PartitionCache } from '../cache/index.js';
 import { decodeRecord, type JournalRecord } from '../journal/index.js';
 import type { Intent, StepAttempt, WorkflowState } from '../machine/index.js';
+import { microtasksDrained } from '../microtasks.js';
 import { type RunLimits, runFromHistory, WorkflowRun } from '../replay/index.js';
 import type { AttemptTags, StepRunner } from '../steps/index.js';
 import type { AnyWorkflowDefinition } from '../workflow/index.js';
@@ -32,8 +32,7 @@ import { deliverTo, type RunEntry } from './run-entry.js';
 
 const attemptKey = (workflowId: string, callSeq: number): string => `${callSeq}\u0000${workflowId}`;
 /** Resolves once the bodies woken so far have run to their next call (I5). */
-const bodiesSettled = (): Promise<void> =>
-  new Promise<void>((resolve) => queueMicrotask(() => process.nextTick(resolve))); // right outside a microtask too
+const bodiesSettled = microtasksDrained;
 /** Resolves after one turn of the event loop. */
 const loopTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 /** Records a replay hands its run between two turns of the event loop (I5). */

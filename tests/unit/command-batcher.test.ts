@@ -1,9 +1,11 @@
 /**
- * The client's command batcher (src/client/command-batcher.ts): concurrent commands share a produce, each
- * produce keeps to its limits, each caller learns its own produce's outcome, and the queue is bounded.
+ * The client's command batcher (src/client/command-batcher.ts): concurrent commands share a produce (one
+ * that goes out once the microtask queue drains, before the next loop turn), each produce keeps to its
+ * limits, each caller learns its own produce's outcome, and the queue is bounded.
  */
 import { describe, expect, it } from 'vitest';
 import { type BatchedMessage, CommandBatcher } from '../../src/client/command-batcher.js';
+import { microtasksDrained } from '../../src/microtasks.js';
 import { LimitError } from '../../src/workflow/index.js';
 
 const message = (i: number, bytes = 10): BatchedMessage => ({ key: `k${i}`, value: Buffer.alloc(bytes, i) });
@@ -51,6 +53,25 @@ describe('CommandBatcher', () => {
     r.release();
     await Promise.all(second);
     expect(batcher.queued).toBe(0);
+  });
+
+  it('sends once the microtask queue drains, without a loop turn, with every command asked for in the drain', async () => {
+    const r = recorder();
+    const batcher = new CommandBatcher(r.produce);
+    let turned = false;
+    setImmediate(() => {
+      turned = true;
+    });
+    // Callers woken together (say by one event batch) reach send() after different numbers of awaits.
+    const sends = [0, 1, 2].map(async (depth) => {
+      for (let i = 0; i < depth * 50; i++) await null;
+      return batcher.send(message(depth));
+    });
+    await microtasksDrained();
+    expect(r.batches).toEqual([['k0', 'k1', 'k2']]);
+    expect(turned).toBe(false);
+    r.release();
+    await Promise.all(sends);
   });
 
   it('keeps each produce within batchMax commands and batchBytesMax bytes, never splitting one', async () => {
