@@ -5,9 +5,11 @@
  *     every promise job queued before it, and every one those queue, has run. Queuing it from a microtask
  *     makes that hold wherever the caller runs (in a timer or I/O callback, nextTick jobs would otherwise
  *     run before the microtasks queued there).
- * I2. Nothing waits for I/O: a socket that became readable meanwhile is read in the next loop turn, as
- *     before. A turn of the loop (`setImmediate`) cost ~0.05 ms here, and ran whatever other I/O callbacks
- *     that turn had first.
+ * I2. It waits for promise jobs only. Work that goes through another `process.nextTick` queued ahead of
+ *     it (and the promise jobs that one then queues), a timer or I/O may still be pending; a loop turn
+ *     (`setImmediate`, ~0.05 ms here, and a poll of every socket) caught the first kind too. Callers use it
+ *     where late work only costs batching: a body call that comes late goes into the next tick, a command
+ *     into the next produce.
  */
 
 /** Runs `fn` once the microtask queue has drained (I1). */

@@ -18,6 +18,9 @@
  *     record per retry: the new owner keeps the old claim unless the journal shows another (claim.ts I3).
  *     A fenced owner waits `fencedBackoffMs` and retakes the partition only if still assigned here.
  * I4. The next owner of a partition starts only after the previous one has stopped.
+ * I5. An owner that fails while it is being stopped (its open tick's write failed) is no longer the slot's,
+ *     so its failure does not back the slot off; it is logged, and the claim is forgotten by I3's rule, so
+ *     a later owner here claims anew after a fence or a write whose outcome is unknown.
  */
 import type { Clock } from '../clock.js';
 import { errorMessage, FencedError, UnconfirmedWriteError } from '../errors.js';
@@ -155,6 +158,7 @@ export class PartitionSlot {
     }
     if (owner.currentPhase !== 'running' || !this.wanted) {
       await owner.stop();
+      this.failedWhileStopping(owner); // I5
       await this.host.disposeOwner(owner);
       this.current = undefined;
       this.to('stopping');
@@ -185,9 +189,26 @@ export class PartitionSlot {
     this.to('stopping');
     if (owner !== undefined) {
       await owner.stop();
+      this.failedWhileStopping(owner); // I5
       await this.host.disposeOwner(owner);
     }
     this.to('idle');
+  }
+
+  /** I5: a failure during `stop` is logged, and forgets the claim as a backoff would. */
+  private failedWhileStopping(owner: PartitionOwner): void {
+    if (owner.currentPhase !== 'failed') return;
+    const error = owner.failedWith;
+    this.forgetClaimAfter(error, error instanceof FencedError);
+    this.host.log('warn', 'partition owner failed while stopping', {
+      partition: this.partition,
+      error: errorMessage(error),
+    });
+  }
+
+  /** Forgets the claim a next owner would keep when the failure leaves it in doubt (owner-failure.ts I4). */
+  private forgetClaimAfter(error: unknown, fenced: boolean): void {
+    if (fenced || error instanceof UnconfirmedWriteError) this.prior = undefined;
   }
 
   /** I3: waits before the next try; a fenced owner's next one claims anew. */
@@ -199,7 +220,7 @@ export class PartitionSlot {
     if (healthy) this.failures = 0; // a failure after a long healthy run starts the doubling afresh (I3)
     this.failures++;
     this.lastError = errorMessage(error);
-    if (fenced || error instanceof UnconfirmedWriteError) this.prior = undefined; // owner-failure.ts I4
+    this.forgetClaimAfter(error, fenced);
     const { failedBackoffMs, failedBackoffMaxMs, fencedBackoffMs } = this.backoff;
     const waitMs = fenced
       ? fencedBackoffMs

@@ -46,6 +46,7 @@ import { RunRegistry } from './run-registry.js';
 /** Owner of one partition. */
 export class PartitionOwner {
   private phase: OwnerPhase = 'starting';
+  private failure: unknown;
   private readonly inbox = new Inbox();
   private readonly hot: HotSet;
   private readonly runner: StepRunner;
@@ -152,6 +153,11 @@ export class PartitionOwner {
   /** Where the owner is in its life. */
   get currentPhase(): OwnerPhase {
     return this.phase;
+  }
+
+  /** What the owner failed with, once it is `failed` (also when that happened while it stopped). */
+  get failedWith(): unknown {
+    return this.failure;
   }
 
   /** Where the owner stands in the journal and the command topic (positions.ts), for the admin surface. */
@@ -280,6 +286,7 @@ export class PartitionOwner {
   private fail(error: unknown): void {
     if (this.phase === 'stopped' || this.phase === 'failed') return;
     this.phase = ownerTransition(this.phase, 'failed', this.partition);
+    this.failure = error;
     this.shutdownLocal();
     const fenced = error instanceof FencedError;
     this.deps.logger.log(

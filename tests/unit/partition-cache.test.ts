@@ -271,6 +271,13 @@ describe.each(STORES)('PartitionCache on %s', (_name, makeStore) => {
     await cache.write(b.batch(many.map((id) => [id, started] as const)), checkpoint);
     expect([...(await cache.workflows(['n', ...many])).keys()]).toEqual(['n', ...many]);
     expect(calls).toEqual({ sync: 1, async: 2 }); // over the limit: off the event loop
+
+    const write = store.write.bind(store);
+    store.write = () => Promise.reject(new Error('disk full'));
+    await expect(cache.write(b.batch([['f', started]]), checkpoint)).rejects.toThrow('disk full');
+    store.write = write;
+    expect((await cache.workflows(['n'])).get('n')?.kind).toBe('done');
+    expect(calls).toEqual({ sync: 2, async: 2 }); // a failed write is settled too: nothing is in flight
   });
 
   it('a workflow that starts and ends in one batch writes no history; a timer armed and fired in it leaves nothing', async () => {

@@ -9,11 +9,13 @@
  *     one's stop() resolved and disposeOwner ran (I4);
  *   - a failed owner is disposed and replaced after a backoff that doubles up to failedBackoffMaxMs, the
  *     new owner keeping the old claim; a fenced one waits fencedBackoffMs and claims anew (I3);
- *   - a revoke during a backoff ends the wait at once; a repeated assignment does not cut it short.
+ *   - a revoke during a backoff ends the wait at once; a repeated assignment does not cut it short;
+ *   - an owner that fails while it stops is logged, and the next owner claims anew after a fence or a
+ *     write whose outcome is unknown (I5).
  */
 import { describe, expect, it } from 'vitest';
 import type { Clock, TimerHandle } from '../../src/clock.js';
-import { FencedError } from '../../src/errors.js';
+import { FencedError, UnconfirmedWriteError } from '../../src/errors.js';
 import { PartitionSlot, type SlotHost } from '../../src/ownership/index.js';
 import type { OwnerPhase, PartitionOwner, PriorClaim } from '../../src/partition/index.js';
 
@@ -120,8 +122,11 @@ class FakeOwner {
   /** The owner fails on its own (its loop threw), as PartitionOwner.fail reports it. */
   fail(error: unknown): void {
     this.currentPhase = 'failed';
+    this.failedWith = error;
     this.onFailure(this as unknown as PartitionOwner, error);
   }
+
+  failedWith: unknown;
 }
 
 /** A SlotHost whose owners are FakeOwners; every call is logged in `events`. */
@@ -366,4 +371,36 @@ describe('PartitionSlot: failures and backoff (I3)', () => {
     expect(slot.status.state).toBe('idle');
     expect(host.owners).toHaveLength(1);
   });
+
+  it.each([
+    ['a write whose outcome is unknown', new UnconfirmedWriteError('produce timed out'), undefined],
+    ['a fence', new FencedError('fenced'), undefined],
+    ['any other failure', new Error('broke'), { offset: 10 }],
+  ])(
+    'an owner that fails with %s while it stops is logged, and a later owner keeps the claim only when it may (I5)',
+    async (_what, error, prior) => {
+      const { host, clock, slot } = setup();
+      void slot.want(true);
+      const first = await ownedBy(host, slot, 1);
+      host.holdStops = true;
+      const released = track(slot.want(false));
+      await flush();
+      expect(slot.status.state).toBe('stopping');
+      first.fail(error); // its open tick's write failed while stop() waited for it
+      first.stopped.resolve();
+      await flush();
+      expect(released.settled).toBe(true);
+      expect(slot.status).toEqual({ state: 'idle' }); // revoked: no backoff
+      expect(clock.pending).toBe(0);
+      expect(host.logs).toContainEqual({
+        level: 'warn',
+        message: 'partition owner failed while stopping',
+        fields: { partition: P, error: error.message },
+      });
+      host.holdStops = false;
+      void slot.want(true);
+      await flush();
+      expect(host.owner(2).priorClaim).toEqual(prior);
+    },
+  );
 });

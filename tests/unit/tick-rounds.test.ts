@@ -9,7 +9,7 @@
  *     node's cache) replays it whole, across the loop turns it takes, runs no step again, and finishes with
  *     the right result.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryKvStore, NodeCache } from '../../src/cache/index.js';
 import { decodeRecord, EpochFilter } from '../../src/journal/index.js';
 import { PartitionOwner } from '../../src/partition/index.js';
@@ -82,6 +82,7 @@ class World {
       clock: this.clock,
     });
     const owner = new PartitionOwner(deps, (_owner, error) => this.failures.push(error));
+    started.push(owner);
     await owner.start();
     return owner;
   }
@@ -114,6 +115,12 @@ class World {
     return undefined;
   }
 }
+
+/** Every owner a test made, stopped after it whatever its outcome (stopping twice is a no-op). */
+const started: PartitionOwner[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((owner) => owner.stop()));
+});
 
 async function until(condition: () => boolean, turns = 5_000): Promise<void> {
   for (let i = 0; i < turns && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
@@ -149,6 +156,7 @@ describe('waiting for bodies (no broker)', () => {
     const world = new World();
     const cache = await node();
     const steps = REPLAY_RECORDS_PER_TURN * 2;
+    longStepRuns = 0;
     const first = await world.owner(cache, [long]);
     world.send({ type: 'start', workflow: 'long', id: 'l', input: { steps } }, 'l');
     world.feed(first);
