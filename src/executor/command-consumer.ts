@@ -11,6 +11,11 @@
  *     an earlier owner took but never committed are read again.
  * I4. Nothing here lets a promise reject unhandled: a consumer that crashes for good is replaced after a
  *     backoff, and `seek` or `resume` on a consumer that is restarting is skipped or retried.
+ * I7. A consumer that crashes while the executor stops is not restarted. KafkaJS decides to restart a
+ *     crashed consumer after its own disconnect and arms the restart after that, so a `disconnect()` made
+ *     while a crash was being handled (a broker outage during a stop) was followed by a restart: a
+ *     stopped executor's consumer rejoined the group and held partitions it never served.
+ *     `restartOnFailure` answers no once stopping.
  * I5. Idle costs next to nothing: the resume check runs only while a partition is paused, and fetches wait
  *     up to COMMAND_FETCH_WAIT_MS on the broker (which answers as soon as a record arrives, so this adds
  *     no latency).
@@ -91,6 +96,7 @@ export class CommandConsumer {
       heartbeatInterval: 1_000,
       maxWaitTimeInMs: COMMAND_FETCH_WAIT_MS, // I5
       allowAutoTopicCreation: false,
+      retry: { restartOnFailure: async () => !this.stopping }, // I7
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {

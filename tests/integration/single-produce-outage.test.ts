@@ -6,6 +6,11 @@
  * outcome unknown: the owners stop with UnconfirmedWriteError and claim anew. It proves that path ran
  * (the log says so), and that every workflow then completes with exactly one StepCompleted per step and
  * one WorkflowCompleted: nothing lost, nothing recorded twice.
+ *
+ * Then the same while the executor is being stopped (partition-slot.ts I5, owner.ts `stop`): the broker is
+ * killed, and while a step tick's produce is still retrying, the executor is stopped; the tick fails with
+ * its outcome unknown while its owner stops. The stop resolves (it threw an InvariantError before), the slot
+ * logs the failure, and once the broker runs again a new executor completes every workflow exactly once.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalBroker, startLocalBroker } from '../../src/dev/index.js';
@@ -77,5 +82,43 @@ describe('single-produce ticks through a broker outage', () => {
     }
     // The owners that lost a produce claimed anew: more claims than the two first ones.
     expect(journal.filter((r) => r.body.kind === 'OwnerClaimed').length).toBeGreaterThan(2);
+  }, 240_000);
+
+  it('a produce that fails while its owner stops: the stop resolves, and every workflow completes once', async () => {
+    engine = new Engine(uniqueNamespace('sp-stop'), [broker.bootstrap]);
+    const logs: { level: string; message: string }[] = [];
+    const executor = await engine.executor({
+      workflows: [stepper],
+      partitions: 2,
+      limits: { confirmIntervalMs: 3_600_000 },
+      logger: { log: (level, message) => void logs.push({ level, message }) },
+    });
+    const client = engine.client();
+    const ids = Array.from({ length: 10 }, (_, n) => `st-${n}`);
+    const handles = await Promise.all(ids.map((id, n) => client.start(stepper, { id, input: { n } })));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // steps are running: their ticks produce
+
+    await broker.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // a step tick's produce is in flight, retrying
+    const stopped = executor.stop();
+    await waitFor(() => logs.some((l) => l.message === 'partition owner failed while stopping'), {
+      timeoutMs: 90_000,
+      message: 'no owner failed while it stopped',
+    });
+    await broker.restart();
+    await expect(stopped).resolves.toBeUndefined();
+    expect(logs.find((l) => l.message === 'partition owner failed while stopping')?.level).toBe('warn');
+
+    await engine.executor({ workflows: [stepper], partitions: 2 }); // a new node takes over
+    const results = await Promise.all(handles.map((h) => h.result({ timeout: '120s' })));
+    expect(results).toEqual(ids.map((_, n) => STEPS * n + (STEPS * (STEPS - 1)) / 2));
+    const journal = await engine.journal();
+    for (const id of ids) {
+      const mine = journal.filter((r) => r.workflowId === id);
+      const names = mine.flatMap((r) => (r.body.kind === 'StepCompleted' ? [r.body.name] : []));
+      expect(names).toHaveLength(STEPS);
+      expect(new Set(names)).toHaveProperty('size', STEPS);
+      expect(mine.filter((r) => r.body.kind === 'WorkflowCompleted')).toHaveLength(1);
+    }
   }, 240_000);
 });
