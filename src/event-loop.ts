@@ -1,5 +1,5 @@
 /**
- * Waiting for the microtask queue to drain, without a turn of the event loop.
+ * Waiting on the event loop: for the microtask queue to drain (no turn of the loop), or for one turn.
  *
  * I1. A `process.nextTick` callback queued from a microtask runs only once the microtask queue is empty:
  *     every promise job queued before it, and every one those queue, has run. Queuing it from a microtask
@@ -20,4 +20,9 @@ export function afterMicrotasks(fn: () => void): void {
 /** Resolves once the microtask queue has drained (I1). */
 export function microtasksDrained(): Promise<void> {
   return new Promise<void>((resolve) => afterMicrotasks(resolve));
+}
+
+/** Resolves after one turn of the event loop: I/O that became ready meanwhile has been handled. */
+export function loopTurn(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }

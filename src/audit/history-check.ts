@@ -12,6 +12,7 @@
  *     another way (completes where the journal failed, say). A body still waiting when a history ends
  *     that had not ended is fine: the workflow is still running (or stuck) there.
  */
+import { loopTurn as turn } from '../event-loop.js';
 import type { JournalRecord, JsonValue, RecordKind } from '../journal/index.js';
 import type { Intent } from '../machine/index.js';
 import { defaultRunLimits, recordedCall, runFromHistory } from '../replay/index.js';
@@ -31,8 +32,6 @@ export interface Divergence {
 
 /** Macrotask turns a body gets after the last record, to report its next call or its ending (I2). */
 export const SETTLE_TURNS = 3;
-
-const turn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 
 const ENDINGS: Partial<Record<RecordKind, Intent['type']>> = {
   WorkflowCompleted: 'complete',

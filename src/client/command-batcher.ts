@@ -4,7 +4,7 @@
  * batched, they are one or two.
  *
  * I1. A command asked for while no produce is in flight goes out once the microtask queue has drained
- *     (microtasks.ts), with every other command asked for meanwhile: the callers woken by one event batch,
+ *     (event-loop.ts), with every other command asked for meanwhile: the callers woken by one event batch,
  *     or started by one `Promise.all`, share it. Commands asked for while a produce is in flight go out
  *     together in the next one, right after it. So a lone command waits a few microseconds (not the rest
  *     of the loop turn, ~0.15 ms of a sequential workflow here), and a busy client sends as many commands
@@ -16,7 +16,7 @@
  *     once Kafka acknowledged it (acks=all), rejected with that produce's error.
  * I4. At most `queuedMax` commands wait at once; one more is refused at once with a LimitError.
  */
-import { afterMicrotasks } from '../microtasks.js';
+import { afterMicrotasks } from '../event-loop.js';
 import { LimitError } from '../workflow/index.js';
 
 /** One command to send. */

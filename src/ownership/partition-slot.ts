@@ -199,7 +199,7 @@ export class PartitionSlot {
   private failedWhileStopping(owner: PartitionOwner): void {
     if (owner.currentPhase !== 'failed') return;
     const error = owner.failedWith;
-    this.forgetClaimAfter(error, error instanceof FencedError);
+    this.forgetClaimAfter(error);
     this.host.log('warn', 'partition owner failed while stopping', {
       partition: this.partition,
       error: errorMessage(error),
@@ -207,8 +207,8 @@ export class PartitionSlot {
   }
 
   /** Forgets the claim a next owner would keep when the failure leaves it in doubt (owner-failure.ts I4). */
-  private forgetClaimAfter(error: unknown, fenced: boolean): void {
-    if (fenced || error instanceof UnconfirmedWriteError) this.prior = undefined;
+  private forgetClaimAfter(error: unknown): void {
+    if (error instanceof FencedError || error instanceof UnconfirmedWriteError) this.prior = undefined;
   }
 
   /** I3: waits before the next try; a fenced owner's next one claims anew. */
@@ -220,7 +220,7 @@ export class PartitionSlot {
     if (healthy) this.failures = 0; // a failure after a long healthy run starts the doubling afresh (I3)
     this.failures++;
     this.lastError = errorMessage(error);
-    this.forgetClaimAfter(error, fenced);
+    this.forgetClaimAfter(error); // owner-failure.ts I4
     const { failedBackoffMs, failedBackoffMaxMs, fencedBackoffMs } = this.backoff;
     const waitMs = fenced
       ? fencedBackoffMs

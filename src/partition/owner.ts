@@ -24,6 +24,7 @@
 import { sleepOn } from '../clock.js';
 import type { Command } from '../commands/index.js';
 import { errorMessage, FencedError } from '../errors.js';
+import { loopTurn } from '../event-loop.js';
 import { childLogger, levelEnabled, workflowFields } from '../logging/index.js';
 import { StepRunner } from '../steps/index.js';
 import { TimerQueue } from '../timers/index.js';
@@ -277,7 +278,7 @@ export class PartitionOwner {
 
   /** Lets bodies woken by the last commit report in, and waits `tickLingerMs` for fuller ticks. */
   private async linger(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await loopTurn();
     const lingerMs = this.deps.limits.tickLingerMs;
     if (lingerMs > 0 && this.inbox.size < this.deps.limits.tickInputsMax)
       await sleepOn(this.deps.clock, lingerMs, this.abort.signal);

@@ -14,15 +14,15 @@
  *     nothing a body does then leaves the process, since every intent is a record of the same tick and
  *     attempts start only after the commit. A failed commit drops those runs (hot-set.ts I2).
  * I5. A body reacts to a record in microtasks (its awaited call resolves, it runs to its next call), so
- *     waiting for bodies is waiting for the microtask queue to drain (microtasks.ts), not for a turn of
+ *     waiting for bodies is waiting for the microtask queue to drain (event-loop.ts), not for a turn of
  *     the event loop, which cost ~0.05 ms and a poll of every socket each time.
  *     A round that handed no record waits for nothing. A replay, whose length is its history's, takes a
  *     loop turn every `REPLAY_RECORDS_PER_TURN` records, so fetches and heartbeats still get their turn.
  */
 import type { PartitionCache } from '../cache/index.js';
+import { loopTurn, microtasksDrained } from '../event-loop.js';
 import { decodeRecord, type JournalRecord } from '../journal/index.js';
 import type { Intent, StepAttempt, WorkflowState } from '../machine/index.js';
-import { microtasksDrained } from '../microtasks.js';
 import { type RunLimits, runFromHistory, WorkflowRun } from '../replay/index.js';
 import type { AttemptTags, StepRunner } from '../steps/index.js';
 import type { AnyWorkflowDefinition } from '../workflow/index.js';
@@ -31,10 +31,6 @@ import type { Queued } from './inbox.js';
 import { deliverTo, type RunEntry } from './run-entry.js';
 
 const attemptKey = (workflowId: string, callSeq: number): string => `${callSeq}\u0000${workflowId}`;
-/** Resolves once the bodies woken so far have run to their next call (I5). */
-const bodiesSettled = microtasksDrained;
-/** Resolves after one turn of the event loop. */
-const loopTurn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
 /** Records a replay hands its run between two turns of the event loop (I5). */
 export const REPLAY_RECORDS_PER_TURN = 64;
 
@@ -148,7 +144,7 @@ export class RunRegistry {
     for (const [i, record] of history.entries()) {
       entry.lastSeq = record.seq;
       run.deliver(record);
-      await (i % REPLAY_RECORDS_PER_TURN === REPLAY_RECORDS_PER_TURN - 1 ? loopTurn() : bodiesSettled()); // I1, I5
+      await (i % REPLAY_RECORDS_PER_TURN === REPLAY_RECORDS_PER_TURN - 1 ? loopTurn() : microtasksDrained()); // I1, I5
     }
     entry.replaying = false;
     for (const record of entry.queue.splice(0)) deliverTo(entry, record);
@@ -216,7 +212,7 @@ export class RunRegistry {
           handed = true;
         }
       }
-      if (handed) await bodiesSettled(); // I5
+      if (handed) await microtasksDrained(); // I5
     }
   }
 

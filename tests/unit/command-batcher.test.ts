@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type BatchedMessage, CommandBatcher } from '../../src/client/command-batcher.js';
-import { microtasksDrained } from '../../src/microtasks.js';
+import { microtasksDrained } from '../../src/event-loop.js';
 import { LimitError } from '../../src/workflow/index.js';
 
 const message = (i: number, bytes = 10): BatchedMessage => ({ key: `k${i}`, value: Buffer.alloc(bytes, i) });
