@@ -23,8 +23,8 @@
  * broker's CPU), BENCH_FLUSH_EVERY_WRITE=1 (a started broker flushes every write:
  * `log.flush.interval.messages=1`), BENCH_PARTITIONS (6), BENCH_ROUNDS (3), BENCH_LATENCY_RUNS (300),
  * BENCH_THROUGHPUT_RUNS (2000), BENCH_IN_FLIGHT (100), BENCH_WIDE_IN_FLIGHT (1000; 0 skips the wide
- * runs), BENCH_WARMUP_RUNS (5000), BENCH_IDLE_SECONDS (25; read in 5 s windows, the median one
- * counts), BENCH_IDLE_SETTLE_MS (15000), BENCH_LONG_RUNS (20), BENCH_LIMITS (executor
+ * runs), BENCH_WARMUP_RUNS (5000), BENCH_IDLE_SECONDS (25; read in whole 5 s windows, the median
+ * one counts), BENCH_IDLE_SETTLE_MS (15000), BENCH_LONG_RUNS (20), BENCH_LIMITS (executor
  * limits as JSON, e.g. `{"singleProduceTicks":false}` for the transactional path), BENCH_BROKER_JFR (a file:
  * the started broker records a JDK Flight Recording there, for docs/decisions.md "Where the time goes").
  */
@@ -41,7 +41,7 @@ import { createKafka, parseBrokers, scanJournal } from '../src/kafka/index.js';
 import { workflow } from '../src/workflow/index.js';
 import { cpuMeter, cpuPer } from './cpu.js';
 import { type Floor, measureFloor } from './floor.js';
-import { percentiles, quantile, round } from './stats.js';
+import { percentiles, quantile, quantileBy, round } from './stats.js';
 import { deleteTopicsOf } from './topics.js';
 import { payload, w1 } from './w1.js';
 
@@ -165,14 +165,13 @@ async function idleExecutor(setup: Setup, dir: string) {
     await executor.start();
     await allRunning([executor]);
     await settle();
-    progress(`idle: an executor owning ${PARTITIONS} partitions, no workflows, ${IDLE_SECONDS} s`);
-    const executorAndBroker = await idleCpu(idle, IDLE_SECONDS);
-    progress(`idle: ${JSON.stringify(executorAndBroker)} ms of CPU a second`);
+    const executorAndBroker = await idleCpu(
+      idle,
+      `an executor owning ${PARTITIONS} partitions, no workflows`,
+    );
     await idle.client.describe('nobody', { timeout: '30s' }).catch(() => undefined); // connects the client
     await settle();
-    progress(`idle: the same and a connected client, ${IDLE_SECONDS} s`);
-    const withClient = await idleCpu(idle, IDLE_SECONDS);
-    progress(`idle: ${JSON.stringify(withClient)} ms of CPU a second`);
+    const withClient = await idleCpu(idle, 'the same and a connected client');
     return { executorAndBroker, withClient };
   } finally {
     await idle.client.close();
@@ -186,21 +185,23 @@ function collectGarbage(): void {
 }
 
 /**
- * CPU per second over `seconds` of doing nothing, in windows of IDLE_WINDOW_SECONDS: the window with the
- * median total is the figure (a broker's JIT compiles in bursts for minutes after a load), and every
- * window is printed so the bursts stay visible.
+ * CPU per second of doing nothing (`what`), over IDLE_SECONDS in whole windows of IDLE_WINDOW_SECONDS: the
+ * window with the median total is the figure (a broker's JIT compiles in bursts for minutes after a
+ * load), and every window is printed so the bursts stay visible.
  */
-async function idleCpu(setup: Setup, seconds: number) {
+async function idleCpu(setup: Setup, what: string) {
+  const count = Math.max(1, Math.round(IDLE_SECONDS / IDLE_WINDOW_SECONDS));
+  progress(`idle: ${what}, ${count} windows of ${IDLE_WINDOW_SECONDS} s`);
   const windows: ReturnType<typeof cpuPer>[] = [];
-  for (let left = seconds; left > 0; left -= IDLE_WINDOW_SECONDS) {
-    const window = Math.min(left, IDLE_WINDOW_SECONDS);
+  for (let i = 0; i < count; i++) {
     const meter = cpuMeter(setup.brokerPid);
-    await sleep(window * 1000);
-    windows.push(cpuPer(meter(), window));
+    await sleep(IDLE_WINDOW_SECONDS * 1000);
+    windows.push(cpuPer(meter(), IDLE_WINDOW_SECONDS));
   }
-  progress(`idle windows of ${IDLE_WINDOW_SECONDS} s: ${JSON.stringify(windows)}`);
-  const byTotal = [...windows].sort((a, b) => (a.total ?? a.node) - (b.total ?? b.node));
-  return byTotal[Math.floor((byTotal.length - 1) / 2)] ?? { node: 0 };
+  const figure = quantileBy(windows, 0.5, (w) => w.total ?? w.node);
+  if (figure === undefined) throw new Error('idleCpu: no window was measured');
+  progress(`idle: ${JSON.stringify(figure)} ms of CPU a second (windows: ${JSON.stringify(windows)})`);
+  return figure;
 }
 
 /** Per-step gaps and journal start-to-completed times of the workflows `ids`, from the journal. */
@@ -324,8 +325,7 @@ async function main(): Promise<void> {
     await Promise.all(executors.map((e) => e.stop()));
     await sleep(10_000); // the broker settles after the load (group leaves, transactions expire)
     collectGarbage();
-    progress(`idle: the broker alone, ${IDLE_SECONDS} s`);
-    const brokerAlone = await idleCpu(setup, IDLE_SECONDS);
+    const brokerAlone = await idleCpu(setup, 'the broker alone');
     const withExecutor = await idleExecutor(setup, stateDir());
     const idle = {
       brokerAloneMsPerSec: brokerAlone,

@@ -1,11 +1,14 @@
 /** Percentiles and rounding for benchmark output. */
 
+/** The q-quantile (0..1) of `items` ordered by `key`, by nearest rank; undefined for none. */
+export function quantileBy<T>(items: readonly T[], q: number, key: (item: T) => number): T | undefined {
+  const sorted = [...items].sort((a, b) => key(a) - key(b));
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
 /** The q-quantile (0..1) of `values` by nearest rank; NaN for none. */
 export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index] ?? Number.NaN;
+  return quantileBy(values, q, (v) => v) ?? Number.NaN;
 }
 
 /** Rounds to 2 decimals. */
