@@ -7,7 +7,9 @@
  * run before the replayed body has re-made their call settle it when it is made, and behave as live.
  * The limit the design documents (call-origin.ts I1) is stated as it is: branches that await I/O before
  * their first ctx call share their parent's context, so their calls are matched in arrival order.
- * Randomised delays are seeded (LOGBOOK_TEST_SEED to repeat a run); the seed is printed.
+ * Randomised delays are seeded (LOGBOOK_TEST_SEED to repeat a run); the seed is printed. The live run's
+ * order comes from its timers; a replay that must finish in another order gets it from the test (`inTurn`),
+ * not from timers, which a loaded machine can fire in any order.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,14 +50,35 @@ interface Branch {
   readonly saved: string;
 }
 
-/** The fan-out body; `delays` is its own I/O timing, `saves` logs the order branches reach `save`. */
-function fanOut(delays: readonly number[], saves: string[]) {
+/** Before `save`, branch `i` awaits `wait(i)`: its own I/O, whose timing decides the order branches save in. */
+type BranchWait = (i: number) => Promise<void>;
+
+/** Branch `i` sleeps `delays[i]` ms. */
+function sleeps(delays: readonly number[]): BranchWait {
+  return (i) => new Promise((resolve) => setTimeout(resolve, delays[i]));
+}
+
+/** Branches pass one at a time in `order`; each opens the next a timer tick after its own turn. */
+function inTurn(order: readonly string[]): BranchWait {
+  const gates = new Map(order.map((branch) => [branch, gate()]));
+  const open = (k: number) => gates.get(order[k] ?? '')?.open();
+  open(0);
+  return async (i) => {
+    const branch = BRANCHES[i] ?? '';
+    await new Promise((resolve) => setTimeout(resolve, 1)); // the branch's own I/O first
+    await gates.get(branch)?.promise;
+    setTimeout(() => open(order.indexOf(branch) + 1), 1);
+  };
+}
+
+/** The fan-out body; `wait` is its own I/O timing, `saves` logs the order branches reach `save`. */
+function fanOut(wait: BranchWait, saves: string[]) {
   return workflow('fan-out', async (ctx) => {
     const branches = await Promise.all(
       BRANCHES.map(async (branch, i) => {
         const loaded = await ctx.step('load', () => `loaded:${branch}`);
         const text = await fs.promises.readFile(file, 'utf8');
-        await new Promise((resolve) => setTimeout(resolve, delays[i]));
+        await wait(i);
         saves.push(branch);
         const saved = await ctx.step('save', () => `saved:${branch}:${text.trim()}`);
         return { branch, loaded, saved };
@@ -84,14 +107,14 @@ describe('replay identity: parallel branches with their own I/O (issue 6)', () =
       const delays = delaysFor(random);
       const why = `seed ${SEED}, round ${round}, live delays ${delays.join(',')}`;
       const liveSaves: string[] = [];
-      const live = await Journal.live(fanOut(delays, liveSaves));
+      const live = await Journal.live(fanOut(sleeps(delays), liveSaves));
       await live.settle(true);
       const result = endingOf(live.sink.intents);
       if (result?.type !== 'complete') throw new Error(`${why}: live ended ${JSON.stringify(result)}`);
 
       const replaySaves: string[] = [];
       const history = live.records.slice(0, -1); // every call journaled, the ending not yet
-      const replay = await Journal.replay(fanOut([...delays].reverse(), replaySaves), history);
+      const replay = await Journal.replay(fanOut(inTurn([...liveSaves].reverse()), replaySaves), history);
       await replay.settle(true);
       expect(replaySaves, `${why}: the replay's I/O must finish in another order`).not.toEqual(liveSaves);
       const liveIds = identities(live.sink.intents, liveSaves);
@@ -112,12 +135,12 @@ describe('replay identity: parallel branches with their own I/O (issue 6)', () =
 
   it('a takeover at any point of the journal resumes with reversed I/O timing to the same result', async () => {
     const delays = delaysFor(new DeterministicRandom(`takeover/${SEED}`));
-    const live = await Journal.live(fanOut(delays, []));
+    const live = await Journal.live(fanOut(sleeps(delays), []));
     await live.settle(true);
     const result = endingOf(live.sink.intents);
     for (let cut = 1; cut < live.records.length - 1; cut++) {
       const why = `seed ${SEED}, delays ${delays.join(',')}, cut after record ${cut}`;
-      const j = await Journal.replay(fanOut([...delays].reverse(), []), live.records.slice(0, cut));
+      const j = await Journal.replay(fanOut(sleeps([...delays].reverse()), []), live.records.slice(0, cut));
       await j.settle(true);
       expect(endingOf(j.sink.intents), why).toEqual(result);
       const completed = j.records.filter((r) => r.body.kind === 'StepCompleted').map((r) => r.body);
