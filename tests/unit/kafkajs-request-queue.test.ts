@@ -1,11 +1,14 @@
 /**
  * The KafkaJS request-queue fix (src/kafka/request-queue-patch.ts): an idle connection schedules no timer,
  * a throttled one still checks its pending requests, and the shared ticker still times requests out.
+ * The ticker runs on fake timers and a fake Date moved by hand, one tick at a time, not raced against a
+ * wall-clock wait.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { patchKafkaJs } from '../../src/kafka/kafkajs-patches.js';
 import {
   kafkajsRequestQueue,
+  REQUEST_TIMEOUT_CHECK_MS,
   type RequestQueueInternals,
   watchedRequestQueues,
 } from '../../src/kafka/request-queue-patch.js';
@@ -35,7 +38,14 @@ function newQueue(connected: { value: boolean }): RequestQueueInternals {
 const queues: RequestQueueInternals[] = [];
 afterEach(() => {
   for (const q of queues.splice(0)) q.destroy();
+  vi.useRealTimers();
 });
+
+/** Fakes the ticker's interval and clock (Date); no queue is watched, so the ticker starts on them. */
+function fakeTickerTime(): void {
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+  expect(watchedRequestQueues(), 'no queue watched: the ticker starts on the fake timers').toBe(0);
+}
 
 describe('KafkaJS request queue, patched', () => {
   it('is patched for the installed KafkaJS version', () => {
@@ -60,32 +70,32 @@ describe('KafkaJS request queue, patched', () => {
     expect(queue.throttleCheckTimeoutId).not.toBeNull();
   });
 
-  it('times an overdue in-flight request out on the shared ticker, and forgets a destroyed queue', async () => {
+  it('times an overdue in-flight request out on the shared ticker, and forgets a destroyed queue', () => {
     patchKafkaJs();
-    const before = watchedRequestQueues();
+    fakeTickerTime();
     const queue = newQueue({ value: true });
     queues.push(queue);
     queue.scheduleRequestTimeoutCheck();
-    expect(watchedRequestQueues()).toBe(before + 1);
+    expect(watchedRequestQueues()).toBe(1);
     let timedOut = 0;
     queue.inflight.set(1, { sentAt: Date.now(), requestTimeout: 50, timeoutRequest: () => void timedOut++ });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    vi.advanceTimersByTime(REQUEST_TIMEOUT_CHECK_MS); // one tick, 100 ms after the send: overdue
     expect(timedOut).toBeGreaterThan(0);
     queue.inflight.clear();
     queue.destroy();
-    expect(watchedRequestQueues()).toBe(before);
+    expect(watchedRequestQueues()).toBe(0);
   });
 
-  it('drops a queue whose connection closed', async () => {
+  it('drops a queue whose connection closed', () => {
     patchKafkaJs();
-    const before = watchedRequestQueues();
+    fakeTickerTime();
     const connected = { value: true };
     const queue = newQueue(connected);
     queues.push(queue);
     queue.scheduleRequestTimeoutCheck();
-    expect(watchedRequestQueues()).toBe(before + 1);
+    expect(watchedRequestQueues()).toBe(1);
     connected.value = false;
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(watchedRequestQueues()).toBe(before);
+    vi.advanceTimersByTime(REQUEST_TIMEOUT_CHECK_MS); // one tick
+    expect(watchedRequestQueues()).toBe(0);
   });
 });
