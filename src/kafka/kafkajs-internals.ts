@@ -8,6 +8,16 @@ export function kafkajsModule<T>(path: string): T {
   return require(`kafkajs/src/${path}`) as T;
 }
 
+/** The file a module of KafkaJS's source loads from. */
+export function kafkajsResolve(path: string): string {
+  return require.resolve(`kafkajs/src/${path}`);
+}
+
+/** Every CommonJS module loaded so far, by file: KafkaJS's among them, as KafkaJS uses them. */
+export function kafkajsModuleCache(): [string, { require(id: string): unknown }][] {
+  return Object.entries(require.cache).flatMap(([file, mod]) => (mod === undefined ? [] : [[file, mod]]));
+}
+
 /** What a request through KafkaJS's Connection.send carries, as far as Logbook reads it. */
 export interface KafkaRequest {
   readonly request: { readonly apiName: string };

@@ -1,12 +1,14 @@
 /**
  * Fixes applied to KafkaJS's own classes, once, when the first client is made (kafka-client.ts I4):
- * its request queue (request-queue-patch.ts) and its coordinator lookups (coordinator-cache-patch.ts).
+ * its request queue (request-queue-patch.ts), its coordinator lookups (coordinator-cache-patch.ts) and
+ * its request lookups (request-lookup-patch.ts).
  *
  * I1. Patches change the classes KafkaJS itself loads (the same CommonJS modules), at most once per
  *     process, and only on the version they were written for; another version is left as it is.
  */
 import { patchCoordinatorLookup } from './coordinator-cache-patch.js';
 import { kafkajsVersion } from './kafkajs-internals.js';
+import { patchRequestLookup } from './request-lookup-patch.js';
 import { patchRequestQueue } from './request-queue-patch.js';
 
 /** The KafkaJS version the patches were written against (I1). */
@@ -21,6 +23,7 @@ export function patchKafkaJs(): boolean {
   if (applied) {
     patchRequestQueue();
     patchCoordinatorLookup();
+    patchRequestLookup();
   }
   return applied;
 }

@@ -1,0 +1,52 @@
+/**
+ * A fix for KafkaJS 2.2.4's request lookup, applied once when the first client is made.
+ *
+ * Every request KafkaJS makes is built by a version function in `protocol/requests/<api>/index.js`, and
+ * each of those calls `require('./vN/request')` and `require('./vN/response')` every time it runs. Node
+ * answers a repeated require from its cache, but only after resolving the path again (`Module._load`):
+ * ~7 µs for the two here, against ~0.2 µs to build the request itself, on every produce, fetch, EndTxn,
+ * AddPartitionsToTxn and heartbeat. A profile at 100 workflows in flight put more than 40 µs a workflow
+ * under EndTxn's lookup alone (docs/decisions.md D31).
+ *
+ * I1. Each `protocol/requests/<api>/index.js` module's `require` remembers what it returned for each
+ *     path: the first call loads as Node would, every later one returns that same module object, which is
+ *     what Node's cache would return (a loaded module's exports are never replaced). Only those modules'
+ *     own `require` changes; Node's loader and every other module are left as they are.
+ * I2. Applied through kafkajs-patches.ts (once, only on the version it was written for).
+ */
+import { dirname, sep } from 'node:path';
+import { kafkajsModule, kafkajsModuleCache, kafkajsResolve } from './kafkajs-internals.js';
+
+/** A CommonJS module as far as the patch touches it: CommonJS's `require` inside it calls this one. */
+export interface RequiringModule {
+  require(id: string): unknown;
+}
+
+/** The api modules under `protocol/requests/`, as KafkaJS loaded them (requests/index.js loads them all). */
+export function requestLookupModules(): Map<string, RequiringModule> {
+  kafkajsModule('protocol/requests/index.js');
+  const root = dirname(kafkajsResolve('protocol/requests/index.js')) + sep;
+  const modules = new Map<string, RequiringModule>();
+  for (const [file, mod] of kafkajsModuleCache()) {
+    if (!file.startsWith(root) || !file.endsWith(`${sep}index.js`)) continue;
+    const api = file.slice(root.length, -`${sep}index.js`.length);
+    if (api !== '' && !api.includes(sep)) modules.set(api, mod);
+  }
+  return modules;
+}
+
+/** Makes each api module's `require` remember what it loaded (I1); returns how many it patched. */
+export function patchRequestLookup(): number {
+  const modules = requestLookupModules();
+  for (const mod of modules.values()) {
+    const load = mod.require.bind(mod);
+    const loaded = new Map<string, unknown>();
+    mod.require = (id: string): unknown => {
+      if (loaded.has(id)) return loaded.get(id);
+      const exports = load(id);
+      loaded.set(id, exports);
+      return exports;
+    };
+  }
+  return modules.size;
+}
