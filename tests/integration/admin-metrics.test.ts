@@ -55,6 +55,13 @@ const nap = workflow('nap', async (ctx, input: { ms: number }) => {
   return input.ms;
 });
 
+/** Waits for `wake` (a pending signal-timeout timer an hour out until it comes), then naps `ms`. */
+const wakeThenNap = workflow('wake-then-nap', async (ctx, input: { ms: number }) => {
+  await ctx.signal('wake', { timeout: '1h' });
+  await ctx.sleep(input.ms);
+  return input.ms;
+});
+
 let engine: Engine;
 afterEach(async () => engine.closeAll());
 
@@ -399,7 +406,13 @@ describe('the admin server on the real broker', () => {
   it('logbook_timers_pending counts every pending timer, past timerHeapMax, after fires and after a restart', async () => {
     engine = new Engine(uniqueNamespace('admin-timers'));
     const stateDir = tempDir('timers-state');
-    const options = { workflows: [nap], partitions: 1, stateDir, adminPort: 0, limits: { timerHeapMax: 4 } };
+    const options = {
+      workflows: [nap, wakeThenNap],
+      partitions: 1,
+      stateDir,
+      adminPort: 0,
+      limits: { timerHeapMax: 4 },
+    };
     const pending = async (executor: Executor): Promise<number> => {
       const text = (await get(`${executor.adminAddress?.url}/metrics`)).text;
       return promValue(parsePrometheus(text), 'logbook_timers_pending', { partition: '0' });
@@ -409,8 +422,9 @@ describe('the admin server on the real broker', () => {
     const long = Array.from({ length: 10 }, (_, i) =>
       client.start(nap, { id: `long-${i}`, input: { ms: 3_600_000 } }),
     );
+    // No timer here can come due while the test looks: the short naps start only when the test wakes them.
     const short = Array.from({ length: 3 }, (_, i) =>
-      client.start(nap, { id: `short-${i}`, input: { ms: 300 } }),
+      client.start(wakeThenNap, { id: `short-${i}`, input: { ms: 300 } }),
     );
     await Promise.all([...long, ...short]);
     await waitFor(async () => (await pending(first)) === 13, {
@@ -418,6 +432,7 @@ describe('the admin server on the real broker', () => {
       message: 'never 13 pending',
     });
     expect(first.ownerOf(0)?.stats.timersInMemory).toBeLessThanOrEqual(4); // most wait in the cache only
+    for (let i = 0; i < 3; i++) await client.signal(`short-${i}`, 'wake', null); // their 300 ms naps fire
     for (const handle of await Promise.all(short)) await handle.result({ timeout: '30s' });
     await waitFor(async () => (await pending(first)) === 10, {
       timeoutMs: 20_000,

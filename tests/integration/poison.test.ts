@@ -158,8 +158,17 @@ describe('bad input fails its own call or workflow, never the partition', () => 
 
   it('a signal over commandBytesMax goes to the DLQ, and a flood over mailboxMax too, each with its code', async () => {
     engine = new Engine(uniqueNamespace('poison-signals'));
+    // The body stays inside `held` until the test has seen every signal decided, so none is consumed
+    // meanwhile and the mailbox holds exactly the first mailboxMax of them.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const waiter = workflow('waiter', async (ctx) => {
-      await ctx.sleep('2s'); // signals pile up in the mailbox meanwhile
+      await ctx.step('held', async () => {
+        await gate;
+        return 'released';
+      });
       return ctx.signal<number>('go');
     });
     const { result } = await behindTheBadOne(
@@ -181,12 +190,14 @@ describe('bad input fails its own call or workflow, never the partition', () => 
       },
       { limits: { machine: { mailboxMax: 10 } } },
     );
-    expect(await result()).toBe(0); // the first signal that fit
+    // 1 oversize + 5 over the 10-signal mailbox: with the body held, these are all the signals decided
+    // before it can take one (the last signal sent is the last dead letter).
     const dlq = await consumeUntil({
       brokers: engine.brokers,
       topic: topicNames(engine.namespace).dlq,
       until: (r) => r.length >= 6,
-    });
+    }).finally(release);
+    expect(await result()).toBe(0); // the first signal that fit
     const codes = dlq.map((d) => d.message.headers?.['logbook-error-code']?.toString());
     expect(codes.filter((c) => c === ErrorCode.CommandOversize)).toHaveLength(1);
     expect(codes.filter((c) => c === ErrorCode.CommandMailboxFull)).toHaveLength(5);
