@@ -24,7 +24,9 @@ describe('graceful stop', () => {
     engine = new Engine(uniqueNamespace('graceful'));
     const stepLog = join(tempDir('steps'), 'steps.log');
     writeFileSync(stepLog, '');
-    const env = { LOGBOOK_TEST_STEP_LOG: stepLog, LOGBOOK_TEST_STEP_DELAY_MS: '20' };
+    // Each step takes 200 ms, so once every workflow has started its first step, the last of the 300 is
+    // at least 400 ms away: the SIGTERM below lands under load even on a loaded machine.
+    const env = { LOGBOOK_TEST_STEP_LOG: stepLog, LOGBOOK_TEST_STEP_DELAY_MS: '200' };
     const worker = engine.worker(
       'tests/fixtures/workflows/steps-log.ts',
       ['--partitions', String(PARTITIONS), '--state-dir', tempDir('w')],
