@@ -8,14 +8,18 @@ export function kafkajsModule<T>(path: string): T {
   return require(`kafkajs/src/${path}`) as T;
 }
 
-/** The file a module of KafkaJS's source loads from. */
-export function kafkajsResolve(path: string): string {
-  return require.resolve(`kafkajs/src/${path}`);
+/** A loaded CommonJS module, as far as the patches touch it: the `require` its own code calls. */
+export interface LoadedModule {
+  require(id: string): unknown;
 }
 
-/** Every CommonJS module loaded so far, by file: KafkaJS's among them, as KafkaJS uses them. */
-export function kafkajsModuleCache(): [string, { require(id: string): unknown }][] {
-  return Object.entries(require.cache).flatMap(([file, mod]) => (mod === undefined ? [] : [[file, mod]]));
+/** KafkaJS's modules loaded so far from the folder `dir` of its source, by path under that folder. */
+export function kafkajsLoadedModules(dir: string): Map<string, LoadedModule> {
+  const root = require.resolve(`kafkajs/src/${dir}/index.js`).slice(0, -'index.js'.length);
+  const modules = new Map<string, LoadedModule>();
+  for (const [file, mod] of Object.entries(require.cache))
+    if (mod !== undefined && file.startsWith(root)) modules.set(file.slice(root.length), mod);
+  return modules;
 }
 
 /** What a request through KafkaJS's Connection.send carries, as far as Logbook reads it. */

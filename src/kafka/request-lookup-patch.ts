@@ -14,39 +14,30 @@
  *     own `require` changes; Node's loader and every other module are left as they are.
  * I2. Applied through kafkajs-patches.ts (once, only on the version it was written for).
  */
-import { dirname, sep } from 'node:path';
-import { kafkajsModule, kafkajsModuleCache, kafkajsResolve } from './kafkajs-internals.js';
+import { sep } from 'node:path';
+import { kafkajsLoadedModules, kafkajsModule, type LoadedModule } from './kafkajs-internals.js';
 
-/** A CommonJS module as far as the patch touches it: CommonJS's `require` inside it calls this one. */
-export interface RequiringModule {
-  require(id: string): unknown;
-}
+const INDEX = `${sep}index.js`;
 
-/** The api modules under `protocol/requests/`, as KafkaJS loaded them (requests/index.js loads them all). */
-export function requestLookupModules(): Map<string, RequiringModule> {
+/** The api modules under `protocol/requests/`, by api (requests/index.js loads them all). */
+export function requestLookupModules(): Map<string, LoadedModule> {
   kafkajsModule('protocol/requests/index.js');
-  const root = dirname(kafkajsResolve('protocol/requests/index.js')) + sep;
-  const modules = new Map<string, RequiringModule>();
-  for (const [file, mod] of kafkajsModuleCache()) {
-    if (!file.startsWith(root) || !file.endsWith(`${sep}index.js`)) continue;
-    const api = file.slice(root.length, -`${sep}index.js`.length);
+  const modules = new Map<string, LoadedModule>();
+  for (const [path, mod] of kafkajsLoadedModules('protocol/requests')) {
+    const api = path.endsWith(INDEX) ? path.slice(0, -INDEX.length) : '';
     if (api !== '' && !api.includes(sep)) modules.set(api, mod);
   }
   return modules;
 }
 
-/** Makes each api module's `require` remember what it loaded (I1); returns how many it patched. */
-export function patchRequestLookup(): number {
-  const modules = requestLookupModules();
-  for (const mod of modules.values()) {
+/** Makes each api module's `require` remember what it loaded (I1). */
+export function patchRequestLookup(): void {
+  for (const mod of requestLookupModules().values()) {
     const load = mod.require.bind(mod);
     const loaded = new Map<string, unknown>();
     mod.require = (id: string): unknown => {
-      if (loaded.has(id)) return loaded.get(id);
-      const exports = load(id);
-      loaded.set(id, exports);
-      return exports;
+      if (!loaded.has(id)) loaded.set(id, load(id));
+      return loaded.get(id);
     };
   }
-  return modules.size;
 }

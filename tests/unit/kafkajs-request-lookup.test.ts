@@ -35,6 +35,8 @@ describe('KafkaJS request lookup patch', () => {
       expect.arrayContaining(['produce', 'fetch', 'endTxn', 'addPartitionsToTxn', 'heartbeat']),
     );
     expect(apis.length).toBeGreaterThan(30);
+    for (const [api, mod] of requestLookupModules())
+      expect(Object.hasOwn(mod, 'require'), `${api}/index.js has its own require`).toBe(true);
   });
 
   it('a repeated lookup resolves no module again', () => {
