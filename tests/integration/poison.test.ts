@@ -9,6 +9,7 @@ import { ErrorCode, type WorkflowDefinition, workflow } from '../../src/index.js
 import { createKafka, topicNames } from '../../src/kafka/index.js';
 import { consumeUntil } from '../support/consume.js';
 import { Engine, recordsOf } from '../support/engine.js';
+import { gate } from '../support/gate.js';
 import { uniqueNamespace } from '../support/kafka.js';
 
 const ORDINARY = 20;
@@ -160,13 +161,10 @@ describe('bad input fails its own call or workflow, never the partition', () => 
     engine = new Engine(uniqueNamespace('poison-signals'));
     // The body stays inside `held` until the test has seen every signal decided, so none is consumed
     // meanwhile and the mailbox holds exactly the first mailboxMax of them.
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const held = gate();
     const waiter = workflow('waiter', async (ctx) => {
       await ctx.step('held', async () => {
-        await gate;
+        await held.promise;
         return 'released';
       });
       return ctx.signal<number>('go');
@@ -196,7 +194,7 @@ describe('bad input fails its own call or workflow, never the partition', () => 
       brokers: engine.brokers,
       topic: topicNames(engine.namespace).dlq,
       until: (r) => r.length >= 6,
-    }).finally(release);
+    }).finally(held.open);
     expect(await result()).toBe(0); // the first signal that fit
     const codes = dlq.map((d) => d.message.headers?.['logbook-error-code']?.toString());
     expect(codes.filter((c) => c === ErrorCode.CommandOversize)).toHaveLength(1);

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CancelledError, TimeoutError, workflow } from '../../src/index.js';
 import type { JournalRecord } from '../../src/journal/index.js';
 import { Engine, recordsOf } from '../support/engine.js';
+import { gate } from '../support/gate.js';
 import { uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -68,13 +69,10 @@ describe('signals', () => {
     engine = new Engine(uniqueNamespace('earlysignal'));
     // The body is held inside `busy` until the signal is journaled, so it is in the mailbox before the
     // body asks for it.
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const busy = gate();
     const later = workflow('later', async (ctx) => {
       await ctx.step('busy', async () => {
-        await gate;
+        await busy.promise;
         return 'done';
       });
       const payload = await ctx.signal('approval');
@@ -88,7 +86,7 @@ describe('signals', () => {
       await client.signal('l-1', 'approval', { ok: 'early' });
       await journalUntil(engine, 'l-1', 'SignalReceived');
     } finally {
-      release();
+      busy.open();
     }
 
     expect(await handle.result({ timeout: '20s' })).toEqual({ payload: { ok: 'early' } });

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Intent } from '../../src/machine/index.js';
 import { DeterministicRandom } from '../../src/replay/index.js';
 import { TerminalError, workflow } from '../../src/workflow/index.js';
+import { gate } from '../support/gate.js';
 import { endingOf, Journal } from './run-journal.js';
 
 const SEED = Number(process.env.LOGBOOK_TEST_SEED ?? Date.now() % 1_000_000_000);
@@ -150,15 +151,6 @@ describe('replay identity: parallel branches with their own I/O (issue 6)', () =
     }
   });
 });
-
-/** A promise the test resolves: I/O whose finishing order the test chooses. */
-function gate(): { promise: Promise<void>; open: () => void } {
-  let open = (): void => undefined;
-  const promise = new Promise<void>((resolve) => {
-    open = resolve;
-  });
-  return { promise, open };
-}
 
 describe('replay identity: the documented limit (call-origin.ts I1)', () => {
   /** Two branches that await I/O before any ctx call, opened in `order`; returns its journal. */
