@@ -1,0 +1,63 @@
+/**
+ * A fix for KafkaJS 2.2.4's produce request encoding, applied once when the first client is made.
+ *
+ * KafkaJS builds every record of a produce in its own `Encoder` (a zero-filled 512-byte buffer), each of
+ * its varints in a buffer of its own, and then copies the records into the batch, the batch into its
+ * frame, the frame into the partition's and the partition's into the topic's: a profile at 100 workflows
+ * in flight put 13 % of Node's main thread under the produce request's encoding (docs/decisions.md D32).
+ *
+ * I1. Produce versions 3 to 7 (one layout) get their body from `encodeProduceBody`, written once into a
+ *     buffer of its exact size: the same bytes (produce-encoding.ts I1). Whatever it does not take
+ *     (produce-encoding.ts I2) and every other version keep KafkaJS's own encoder.
+ * I2. The request KafkaJS builds is otherwise untouched (its api key, version, response, expectResponse);
+ *     only its `encode` is replaced, and it still answers a KafkaJS `Encoder`, which the framing reads.
+ * I3. Applied through kafkajs-patches.ts, after the request-lookup patch (whose `require` it wraps).
+ */
+import { kafkajsModule } from './kafkajs-internals.js';
+import { encodeProduceBody, type Int64, type ProduceRequestArgs } from './produce-encoding.js';
+import { requestLookupModules } from './request-lookup-patch.js';
+
+interface KafkaEncoder {
+  buf: Buffer;
+  offset: number;
+}
+interface ProduceRequest {
+  encode(): Promise<KafkaEncoder>;
+}
+type ProduceRequestModule = (args: ProduceRequestArgs) => ProduceRequest;
+
+const ON_PATH = /^\.\/v[3-7]\/request$/;
+
+/** Wraps produce's request modules v3–v7 so their requests encode through `encodeProduceBody` (I1). */
+export function patchProduceEncoding(): void {
+  const produce = requestLookupModules().get('produce');
+  if (produce === undefined) throw new Error('KafkaJS produce request module not loaded');
+  const Encoder = kafkajsModule<{ prototype: KafkaEncoder }>('protocol/encoder.js');
+  const Long = kafkajsModule<{ fromValue(v: unknown): Int64 }>('utils/long.js');
+  const crc32c = kafkajsModule<(bytes: Buffer) => number>('protocol/recordBatch/crc32C/index.js');
+  const deps = { int64: (v: unknown) => Long.fromValue(v), crc32c, now: () => Date.now() };
+
+  const load = produce.require.bind(produce);
+  const wrapped = new Map<string, unknown>();
+  produce.require = (id: string): unknown => {
+    if (!ON_PATH.test(id)) return load(id);
+    if (!wrapped.has(id)) {
+      const original = load(id) as ProduceRequestModule;
+      const module: ProduceRequestModule = (args) => {
+        const request = original(args);
+        const encodeOwn = request.encode;
+        request.encode = async () => {
+          const body = encodeProduceBody(args, deps);
+          if (body === undefined) return encodeOwn();
+          const encoder = Object.create(Encoder.prototype) as KafkaEncoder;
+          encoder.buf = body;
+          encoder.offset = body.length;
+          return encoder;
+        };
+        return request;
+      };
+      wrapped.set(id, module);
+    }
+    return wrapped.get(id);
+  };
+}

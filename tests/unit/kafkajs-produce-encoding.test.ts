@@ -1,0 +1,134 @@
+/**
+ * The produce-encoding patch (src/kafka/produce-encoding-patch.ts, produce-encoding.ts): a produce
+ * request built through KafkaJS's own `protocol/requests/produce/index.js` encodes to exactly the bytes
+ * KafkaJS's own v3 encoder writes, over seeded random requests, and anything off the fast path goes to
+ * KafkaJS's encoder.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { kafkajsModule } from '../../src/kafka/kafkajs-internals.js';
+import { patchKafkaJs } from '../../src/kafka/kafkajs-patches.js';
+import {
+  encodeProduceBody,
+  type Int64,
+  type ProduceMessage,
+  type ProduceRequestArgs,
+} from '../../src/kafka/produce-encoding.js';
+import { DeterministicRandom } from '../../src/replay/deterministic-random.js';
+
+interface Encoded {
+  readonly buf: Buffer;
+  readonly offset: number;
+  readonly buffer: Buffer;
+}
+interface Request {
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  encode(): Promise<Encoded>;
+}
+interface Definitions {
+  protocol(v: { version: number }): (args: ProduceRequestArgs) => { request: Request };
+}
+const Long = kafkajsModule<{ fromValue(v: unknown): Int64 }>('utils/long.js');
+const crc32c = kafkajsModule<(b: Buffer) => number>('protocol/recordBatch/crc32C/index.js');
+const kafkajsV3 = kafkajsModule<(args: ProduceRequestArgs) => Request>(
+  'protocol/requests/produce/v3/request.js',
+);
+const NOW = 1_796_400_000_123;
+
+function viaPatchedKafkaJs(version: number, args: ProduceRequestArgs): Request {
+  expect(patchKafkaJs()).toBe(true);
+  const produce = kafkajsModule<Definitions>('protocol/requests/produce/index.js');
+  return produce.protocol({ version })(args).request;
+}
+
+/** A random request: the shapes KafkaJS's producers send, and the odd ones a user's might. */
+function randomRequest(random: DeterministicRandom): ProduceRequestArgs {
+  const int = (n: number) => Math.floor(random.next() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
+  const text = () => pick(['', 'order-1', 'é✓', 'x'.repeat(int(200)), `wf-${int(1e9)}`]);
+  const bytes = () => Buffer.alloc(pick([0, 1, 63, 64, 200, 8191, 8192, 20_000]), int(256));
+  const header = () => pick<unknown>([text(), bytes(), [text(), bytes()], []]);
+  const message = (): ProduceMessage => ({
+    key: pick([text(), bytes(), null, undefined]),
+    value: pick([bytes(), text(), null]),
+    ...(random.next() < 0.3 ? { headers: { traceparent: header(), b: header() } } : {}),
+    ...(random.next() < 0.3 ? { timestamp: NOW + pick([-(2 ** 40), -5, 0, 7, 2 ** 33]) } : {}),
+  });
+  const partition = () => ({
+    partition: int(64),
+    messages: Array.from({ length: 1 + int(30) }, message),
+    ...(random.next() < 0.5 ? { firstSequence: int(2 ** 31) } : {}),
+  });
+  return {
+    acks: pick([-1, 1]),
+    timeout: pick([30_000, 5]),
+    transactionalId: pick([null, undefined, '', 'logbook.p3']),
+    producerId: pick([undefined, 4242, Long.fromValue(2 ** 40 + 3)]),
+    producerEpoch: pick([undefined, 0, 17]),
+    topicData: Array.from({ length: 1 + int(3) }, (_, i) => ({
+      topic: `logbook.journal-${i}`,
+      partitions: Array.from({ length: 1 + int(4) }, partition),
+    })),
+  };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('KafkaJS produce encoding patch', () => {
+  it('writes the bytes KafkaJS writes, for every produce version it takes (seeded)', async () => {
+    const seed = process.env.FUZZ_SEED ?? String(Date.now() % 1_000_000);
+    console.log(`produce encoding seed: ${seed} (rerun with FUZZ_SEED=${seed})`);
+    vi.spyOn(Date, 'now').mockReturnValue(NOW);
+    const random = new DeterministicRandom(seed);
+    for (let i = 0; i < 300; i++) {
+      const args = randomRequest(random);
+      const version = 3 + (i % 5);
+      const own = (await kafkajsV3(args).encode()).buffer;
+      const fast = encodeProduceBody(args, { int64: (v) => Long.fromValue(v), crc32c, now: Date.now });
+      expect(fast, `request ${i} is on the fast path`).toBeInstanceOf(Buffer);
+      expect(fast?.equals(own), `request ${i}, seed ${seed}`).toBe(true);
+      const request = viaPatchedKafkaJs(version, args);
+      expect(request.apiVersion).toBe(version);
+      const encoded = await request.encode();
+      expect(encoded.buffer.equals(own), `request ${i} through KafkaJS`).toBe(true);
+      expect(encoded.buf.length, 'one buffer of the exact size').toBe(encoded.offset);
+    }
+  });
+
+  it('leaves what it does not take to KafkaJS’s own encoder, with its bytes or its error', async () => {
+    vi.spyOn(Date, 'now').mockReturnValue(NOW);
+    const base = { acks: -1, timeout: 30_000, transactionalId: 'logbook.p1', producerId: 9 };
+    const messages: ProduceMessage[] = [{ key: 'k', value: Buffer.from('v') }];
+    const withMessages = (m: readonly ProduceMessage[], compression = 0): ProduceRequestArgs => ({
+      ...base,
+      compression,
+      topicData: [{ topic: 't', partitions: [{ partition: 0, messages: m }] }],
+    });
+    const offPath: ProduceRequestArgs[] = [
+      withMessages(messages, 1), // gzip
+      withMessages([{ key: 12, value: Buffer.from('v') }]),
+      withMessages([{ key: 'k', value: 'v', timestamp: '1796400000000' }]),
+      withMessages([{ key: 'k', value: 'v', headers: { n: 5 } }]),
+      { ...withMessages(messages), producerId: null },
+      { ...withMessages(messages), acks: undefined as unknown as number },
+      { ...base, topicData: [{ topic: null as unknown as string, partitions: [] }] },
+    ];
+    const deps = { int64: (v: unknown) => Long.fromValue(v), crc32c, now: Date.now };
+    for (const [i, args] of offPath.entries()) {
+      expect(encodeProduceBody(args, deps), `case ${i} is off the fast path`).toBeUndefined();
+      const own = await kafkajsV3(args)
+        .encode()
+        .then(
+          (e) => e.buffer,
+          (error: unknown) => error,
+        );
+      const patched = await viaPatchedKafkaJs(7, args)
+        .encode()
+        .then(
+          (e) => e.buffer,
+          (error: unknown) => error,
+        );
+      expect(patched, `case ${i}`).toEqual(own);
+    }
+  });
+});
