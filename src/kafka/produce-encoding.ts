@@ -4,11 +4,14 @@
  * arguments, without the dozen buffers it makes and copies for every record (produce-encoding-patch.ts).
  *
  * I1. `encodeProduceBody` returns KafkaJS's bytes exactly (the test compares them over random requests),
- *     including its quirks: one `Date.now()` per partition for records without a timestamp, timestamps
- *     ordered as `Array.prototype.sort` orders them, 64-bit fields through KafkaJS's own `Long.fromValue`.
- * I2. It answers `undefined` for anything off its path — compression, a key, value or header that is not a
- *     string or a Buffer (KafkaJS stringifies some, throws on others), a timestamp that is not a safe
- *     integer — and the caller then uses KafkaJS's own encoder, so no input is treated differently.
+ *     including its quirks: one `Date.now()` per partition, in partition order, whether or not a record
+ *     uses it; timestamps ordered as `Array.prototype.sort` orders them; 64-bit fields through KafkaJS's
+ *     own `Long.fromValue`, converted where KafkaJS converts them.
+ * I2. It answers `undefined` for anything off its path, and the caller then uses KafkaJS's own encoder, so
+ *     no input gets other bytes or another error: compression (a null one too); a key, value or header that
+ *     is not a string or a Buffer (KafkaJS stringifies some, throws on others); null headers; a timestamp
+ *     that is not a safe integer within 2^50; a null or coercible field; arrays with holes. All of it is
+ *     checked before the first `Date.now()`, so KafkaJS's encoder then makes the calls it always makes.
  */
 
 /** A message as KafkaJS hands it to the request. */
@@ -57,6 +60,8 @@ const MAGIC = 2;
 const TRANSACTIONAL = 16;
 /** Beyond this a delta's zigzag no longer fits a double exactly; such a request goes to KafkaJS (I2). */
 const MAX_DELTA = 2 ** 51;
+/** Timestamps within this of 0 (year 37,000) keep every delta within MAX_DELTA, so none is found late. */
+const MAX_TIMESTAMP = 2 ** 50;
 const RECORD_BATCH_HEADER = 8 + 4 + 4 + 1 + 4; // first offset, length, leader epoch, magic, crc
 const BATCH_BODY_HEADER = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4; // attributes … first sequence, record count
 
@@ -82,7 +87,7 @@ interface PartitionPlan {
 
 /** The request body's bytes, or undefined when KafkaJS's own encoder must write it (I2). */
 export function encodeProduceBody(args: ProduceRequestArgs, deps: ProduceEncodingDeps): Buffer | undefined {
-  if ((args.compression ?? 0) !== 0 || !fieldsOnPath(args)) return undefined;
+  if (!requestOnPath(args)) return undefined; // before the first now(): KafkaJS would call it again
   const transactionalId = args.transactionalId ?? null;
   let size = nullableStringBytes(transactionalId) + 2 + 4 + 4;
   const topics: { topic: string; partitions: PartitionPlan[] }[] = [];
@@ -104,7 +109,7 @@ export function encodeProduceBody(args: ProduceRequestArgs, deps: ProduceEncodin
   w.int32(args.timeout);
   w.int32(topics.length);
   const attributes = transactionalId ? TRANSACTIONAL : 0;
-  const producerId = deps.int64(args.producerId ?? -1);
+  let producerId: Int64 | undefined; // converted where KafkaJS converts it: at a partition's batch
   for (const { topic, partitions } of topics) {
     w.string(topic);
     w.int32(partitions.length);
@@ -121,6 +126,7 @@ export function encodeProduceBody(args: ProduceRequestArgs, deps: ProduceEncodin
       w.int32(p.records.length - 1);
       w.int64(deps.int64(p.firstTimestamp));
       w.int64(deps.int64(p.maxTimestamp));
+      producerId ??= deps.int64(args.producerId ?? -1);
       w.int64(producerId);
       w.int16(args.producerEpoch ?? 0);
       w.int32(p.firstSequence);
@@ -132,24 +138,50 @@ export function encodeProduceBody(args: ProduceRequestArgs, deps: ProduceEncodin
   return w.buf;
 }
 
-/** Fields KafkaJS would write as something else than they say (a null, a coerced value) go to KafkaJS (I2). */
-function fieldsOnPath(args: ProduceRequestArgs): boolean {
+/**
+ * Whether every field is one KafkaJS writes as it is (I2): not compressed, no null where KafkaJS defaults
+ * only undefined, no value it would coerce, arrays without holes. Checked before anything is written.
+ */
+function requestOnPath(args: ProduceRequestArgs): boolean {
   return (
+    (args.compression === undefined || args.compression === 0) &&
     Number.isInteger(args.acks) &&
     Number.isInteger(args.timeout) &&
     args.producerId !== null &&
     (args.producerEpoch === undefined || Number.isInteger(args.producerEpoch)) &&
+    dense(args.topicData) &&
     args.topicData.every(
       (t) =>
         typeof t.topic === 'string' &&
+        dense(t.partitions) &&
         t.partitions.every(
           (p) =>
             Number.isInteger(p.partition) &&
-            Array.isArray(p.messages) &&
-            (p.firstSequence === undefined || Number.isInteger(p.firstSequence)),
+            (p.firstSequence === undefined || Number.isInteger(p.firstSequence)) &&
+            dense(p.messages) &&
+            p.messages.every(messageOnPath),
         ),
     )
   );
+}
+
+function messageOnPath(m: ProduceMessage): boolean {
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    bytesOf(m.key) !== undefined &&
+    bytesOf(m.value) !== undefined &&
+    headersOf(m.headers) !== undefined &&
+    (m.timestamp == null ||
+      (Number.isSafeInteger(m.timestamp) && Math.abs(m.timestamp as number) <= MAX_TIMESTAMP))
+  );
+}
+
+/** A real array with no holes: KafkaJS iterates some with `for…of` and counts others by `length`. */
+function dense(xs: unknown): xs is readonly unknown[] {
+  if (!Array.isArray(xs)) return false;
+  for (let i = 0; i < xs.length; i++) if (!(i in xs)) return false;
+  return true;
 }
 
 function planPartition(data: ProducePartitionData, now: number): PartitionPlan | undefined {
@@ -159,8 +191,7 @@ function planPartition(data: ProducePartitionData, now: number): PartitionPlan |
   const timestamps = stamps.length === 0 ? [now] : stamps;
   const firstTimestamp = timestamps[0];
   const maxTimestamp = timestamps[timestamps.length - 1];
-  if (!Number.isSafeInteger(firstTimestamp) || !Number.isSafeInteger(maxTimestamp)) return undefined;
-  const first = firstTimestamp as number;
+  const first = firstTimestamp as number; // a safe integer: requestOnPath checked every timestamp
   const records: RecordPlan[] = [];
   let bodyBytes = BATCH_BODY_HEADER;
   for (let i = 0; i < data.messages.length; i++) {
@@ -185,13 +216,11 @@ function planRecord(
   now: number,
   firstTimestamp: number,
 ): RecordPlan | undefined {
-  const key = bytesOf(m.key);
-  const value = bytesOf(m.value);
-  const headers = headersOf(m.headers);
-  const stamp = m.timestamp || now;
-  if (key === undefined || value === undefined || headers === undefined) return undefined;
-  if (!Number.isSafeInteger(stamp)) return undefined;
-  const timestampDelta = (stamp as number) - firstTimestamp;
+  // requestOnPath checked the key, value, headers and timestamp
+  const key = bytesOf(m.key) as string | Buffer | null;
+  const value = bytesOf(m.value) as string | Buffer | null;
+  const headers = headersOf(m.headers) ?? [];
+  const timestampDelta = ((m.timestamp as number | undefined) || now) - firstTimestamp;
   if (Math.abs(timestampDelta) > MAX_DELTA) return undefined;
   const keyBytes = key === null ? -1 : byteLength(key);
   const valueBytes = value === null ? -1 : byteLength(value);
@@ -228,8 +257,8 @@ function bytesOf(v: unknown): string | Buffer | null | undefined {
 
 /** Headers in KafkaJS's order (keys in object order, array values flattened), undefined if off path. */
 function headersOf(headers: unknown): (readonly [string, number, string | Buffer, number])[] | undefined {
-  if (headers == null) return [];
-  if (typeof headers !== 'object') return undefined;
+  if (headers === undefined) return []; // KafkaJS's default; it throws on null
+  if (typeof headers !== 'object' || headers === null) return undefined;
   const out: [string, number, string | Buffer, number][] = [];
   for (const [key, raw] of Object.entries(headers)) {
     for (const v of Array.isArray(raw) ? (raw as unknown[]) : [raw]) {

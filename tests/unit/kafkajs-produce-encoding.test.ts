@@ -35,6 +35,20 @@ const kafkajsV3 = kafkajsModule<(args: ProduceRequestArgs) => Request>(
 );
 const NOW = 1_796_400_000_123;
 
+/** A clock that moves 1 ms a call from NOW, restarted before each encoder: equal bytes then mean equal calls. */
+function steppingClock(): { restart(): void; readonly calls: number } {
+  let calls = 0;
+  vi.spyOn(Date, 'now').mockImplementation(() => NOW + calls++);
+  return {
+    restart: () => {
+      calls = 0;
+    },
+    get calls() {
+      return calls;
+    },
+  };
+}
+
 function viaPatchedKafkaJs(version: number, args: ProduceRequestArgs): Request {
   expect(patchKafkaJs()).toBe(true);
   const produce = kafkajsModule<Definitions>('protocol/requests/produce/index.js');
@@ -48,26 +62,29 @@ function randomRequest(random: DeterministicRandom): ProduceRequestArgs {
   const text = () => pick(['', 'order-1', 'é✓', 'x'.repeat(int(200)), `wf-${int(1e9)}`]);
   const bytes = () => Buffer.alloc(pick([0, 1, 63, 64, 200, 8191, 8192, 20_000]), int(256));
   const header = () => pick<unknown>([text(), bytes(), [text(), bytes()], []]);
+  const headers = () => ({ traceparent: header(), [pick(['b', 'ключ', '✓'])]: header() });
+  // 0, 999 and 1000 beside NOW-sized ones: KafkaJS orders timestamps as strings ('1000' before '999')
+  const timestamp = () => pick([NOW - 2 ** 40, NOW - 5, NOW, NOW + 7, NOW + 2 ** 33, 0, 999, 1000, 2 ** 50]);
   const message = (): ProduceMessage => ({
     key: pick([text(), bytes(), null, undefined]),
     value: pick([bytes(), text(), null]),
-    ...(random.next() < 0.3 ? { headers: { traceparent: header(), b: header() } } : {}),
-    ...(random.next() < 0.3 ? { timestamp: NOW + pick([-(2 ** 40), -5, 0, 7, 2 ** 33]) } : {}),
+    ...(random.next() < 0.3 ? { headers: headers() } : {}),
+    ...(random.next() < 0.3 ? { timestamp: timestamp() } : {}),
   });
   const partition = () => ({
     partition: int(64),
-    messages: Array.from({ length: 1 + int(30) }, message),
+    messages: Array.from({ length: int(30) }, message),
     ...(random.next() < 0.5 ? { firstSequence: int(2 ** 31) } : {}),
   });
   return {
     acks: pick([-1, 1]),
     timeout: pick([30_000, 5]),
     transactionalId: pick([null, undefined, '', 'logbook.p3']),
-    producerId: pick([undefined, 4242, Long.fromValue(2 ** 40 + 3)]),
+    producerId: pick<unknown>([undefined, 4242, Long.fromValue(2 ** 40 + 3), 2n ** 62n, '77']),
     producerEpoch: pick([undefined, 0, 17]),
-    topicData: Array.from({ length: 1 + int(3) }, (_, i) => ({
-      topic: `logbook.journal-${i}`,
-      partitions: Array.from({ length: 1 + int(4) }, partition),
+    topicData: Array.from({ length: int(4) }, (_, i) => ({
+      topic: pick([`logbook.journal-${i}`, 'журнал']),
+      partitions: Array.from({ length: int(5) }, partition),
     })),
   };
 }
@@ -78,17 +95,23 @@ describe('KafkaJS produce encoding patch', () => {
   it('writes the bytes KafkaJS writes, for every produce version it takes (seeded)', async () => {
     const seed = process.env.FUZZ_SEED ?? String(Date.now() % 1_000_000);
     console.log(`produce encoding seed: ${seed} (rerun with FUZZ_SEED=${seed})`);
-    vi.spyOn(Date, 'now').mockReturnValue(NOW);
+    const clock = steppingClock();
     const random = new DeterministicRandom(seed);
     for (let i = 0; i < 300; i++) {
       const args = randomRequest(random);
       const version = 3 + (i % 5);
+      clock.restart();
       const own = (await kafkajsV3(args).encode()).buffer;
+      const partitions = args.topicData.reduce((n, t) => n + t.partitions.length, 0);
+      expect(clock.calls, 'KafkaJS reads the clock once a partition').toBe(partitions);
+      clock.restart();
       const fast = encodeProduceBody(args, { int64: (v) => Long.fromValue(v), crc32c, now: Date.now });
+      expect(clock.calls, `request ${i} reads the clock as KafkaJS does`).toBe(partitions);
       expect(fast, `request ${i} is on the fast path`).toBeInstanceOf(Buffer);
       expect(fast?.equals(own), `request ${i}, seed ${seed}`).toBe(true);
       const request = viaPatchedKafkaJs(version, args);
       expect(request.apiVersion).toBe(version);
+      clock.restart();
       const encoded = await request.encode();
       expect(encoded.buffer.equals(own), `request ${i} through KafkaJS`).toBe(true);
       expect(encoded.buf.length, 'one buffer of the exact size').toBe(encoded.offset);
@@ -96,16 +119,33 @@ describe('KafkaJS produce encoding patch', () => {
   });
 
   it('leaves what it does not take to KafkaJS’s own encoder, with its bytes or its error', async () => {
-    vi.spyOn(Date, 'now').mockReturnValue(NOW);
+    const clock = steppingClock();
     const base = { acks: -1, timeout: 30_000, transactionalId: 'logbook.p1', producerId: 9 };
     const messages: ProduceMessage[] = [{ key: 'k', value: Buffer.from('v') }];
-    const withMessages = (m: readonly ProduceMessage[], compression = 0): ProduceRequestArgs => ({
+    const withMessages = (
+      m: readonly ProduceMessage[],
+      compression: number | null = 0,
+    ): ProduceRequestArgs => ({
       ...base,
-      compression,
-      topicData: [{ topic: 't', partitions: [{ partition: 0, messages: m }] }],
+      compression: compression as number,
+      // a good partition first: whatever is found off the path, it is found before the clock is read
+      topicData: [
+        {
+          topic: 't',
+          partitions: [
+            { partition: 1, messages },
+            { partition: 0, messages: m },
+          ],
+        },
+      ],
     });
     const offPath: ProduceRequestArgs[] = [
       withMessages(messages, 1), // gzip
+      withMessages(messages, null),
+      withMessages([{ key: 'k', value: 'v', headers: null }]),
+      // biome-ignore lint/suspicious/noSparseArray: a hole is what the case is about
+      withMessages([, { key: 'k', value: 'v' }] as ProduceMessage[]),
+      withMessages([{ key: 'k', value: 'v', timestamp: -(2 ** 51) }]),
       withMessages([{ key: 12, value: Buffer.from('v') }]),
       withMessages([{ key: 'k', value: 'v', timestamp: '1796400000000' }]),
       withMessages([{ key: 'k', value: 'v', headers: { n: 5 } }]),
@@ -115,13 +155,18 @@ describe('KafkaJS produce encoding patch', () => {
     ];
     const deps = { int64: (v: unknown) => Long.fromValue(v), crc32c, now: Date.now };
     for (const [i, args] of offPath.entries()) {
+      clock.restart();
       expect(encodeProduceBody(args, deps), `case ${i} is off the fast path`).toBeUndefined();
+      expect(clock.calls, `case ${i} was found before the clock was read`).toBe(0);
+      clock.restart();
       const own = await kafkajsV3(args)
         .encode()
         .then(
           (e) => e.buffer,
           (error: unknown) => error,
         );
+      const ownCalls = clock.calls;
+      clock.restart();
       const patched = await viaPatchedKafkaJs(7, args)
         .encode()
         .then(
@@ -129,6 +174,7 @@ describe('KafkaJS produce encoding patch', () => {
           (error: unknown) => error,
         );
       expect(patched, `case ${i}`).toEqual(own);
+      expect(clock.calls, `case ${i}: KafkaJS alone read the clock`).toBe(ownCalls);
     }
   });
 });
