@@ -118,6 +118,24 @@ describe('KafkaJS produce encoding patch', () => {
     }
   });
 
+  it('converts the producer id only where KafkaJS does: at a partition’s batch', async () => {
+    const deps = { int64: (v: unknown) => Long.fromValue(v), crc32c, now: () => NOW };
+    const noPartitions = {
+      acks: -1,
+      timeout: 5,
+      producerId: 1.5,
+      topicData: [{ topic: 't', partitions: [] }],
+    };
+    const own = (await kafkajsV3(noPartitions).encode()).buffer;
+    expect(encodeProduceBody(noPartitions, deps)?.equals(own)).toBe(true);
+    const withPartition = {
+      ...noPartitions,
+      topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [{ value: 'v' }] }] }],
+    };
+    await expect(kafkajsV3(withPartition).encode()).rejects.toThrow(RangeError);
+    expect(() => encodeProduceBody(withPartition, deps)).toThrow(RangeError);
+  });
+
   it('leaves what it does not take to KafkaJS’s own encoder, with its bytes or its error', async () => {
     const clock = steppingClock();
     const base = { acks: -1, timeout: 30_000, transactionalId: 'logbook.p1', producerId: 9 };
