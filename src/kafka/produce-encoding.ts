@@ -64,49 +64,51 @@ export interface ProduceEncodingDeps {
 
 const MAGIC = 2;
 const TRANSACTIONAL = 16;
-/** Beyond this a delta's zigzag no longer fits a double exactly; such a request goes to KafkaJS (I2). */
-const MAX_DELTA = 2 ** 51;
-/** Timestamps within this of 0 (year 37,000) keep every delta within MAX_DELTA, so none is found late. */
+/**
+ * Timestamps within this of 0 (year 37,000), the clock's among them, keep every delta within 2^51, where
+ * the writer's varlongs are exact (wire-writer.ts I1); a request with another goes to KafkaJS (I2).
+ */
 const MAX_TIMESTAMP = 2 ** 50;
 const RECORD_BATCH_HEADER = 8 + 4 + 4 + 1 + 4; // first offset, length, leader epoch, magic, crc
 const BATCH_BODY_HEADER = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4; // attributes … first sequence, record count
 
+type Bytes = string | Buffer | null;
+type Header = readonly [key: string, keyBytes: number, value: string | Buffer, valueBytes: number];
+
+/** A record as it will be written; its delta and size wait for its partition's clock read. */
 interface RecordPlan {
-  readonly key: string | Buffer | null;
+  readonly key: Bytes;
   readonly keyBytes: number;
-  readonly value: string | Buffer | null;
+  readonly value: Bytes;
   readonly valueBytes: number;
-  readonly headers: readonly (readonly [string, number, string | Buffer, number])[];
-  readonly timestampDelta: number;
-  readonly offsetDelta: number;
-  readonly bodyBytes: number;
+  readonly headers: readonly Header[];
+  readonly timestamp: number | null;
+  timestampDelta: number;
+  bodyBytes: number;
 }
 
 interface PartitionPlan {
-  readonly partition: number;
+  readonly data: ProducePartitionData;
   readonly records: readonly RecordPlan[];
-  readonly firstTimestamp: number;
-  readonly maxTimestamp: number;
-  readonly firstSequence: number;
-  readonly bodyBytes: number;
+  firstTimestamp: number;
+  maxTimestamp: number;
+  bodyBytes: number;
+}
+
+interface TopicPlan {
+  readonly topic: string;
+  readonly partitions: readonly PartitionPlan[];
 }
 
 /** The request body's bytes, or undefined when KafkaJS's own encoder must write it (I2). */
 export function encodeProduceBody(args: ProduceRequestArgs, deps: ProduceEncodingDeps): Buffer | undefined {
-  if (!requestOnPath(args)) return undefined; // before the first now(): KafkaJS would call it again
+  const topics = planRequest(args); // before the first now(): KafkaJS would call it again (I2)
+  if (topics === undefined) return undefined;
   const transactionalId = args.transactionalId ?? null;
   let size = nullableStringBytes(transactionalId) + 2 + 4 + 4;
-  const topics: { topic: string; partitions: PartitionPlan[] }[] = [];
-  for (const data of args.topicData) {
-    const partitions: PartitionPlan[] = [];
-    size += 2 + Buffer.byteLength(data.topic, 'utf8') + 4;
-    for (const p of data.partitions) {
-      const plan = planPartition(p, deps.now());
-      if (plan === undefined) return undefined;
-      partitions.push(plan);
-      size += 4 + 4 + RECORD_BATCH_HEADER + plan.bodyBytes;
-    }
-    topics.push({ topic: data.topic, partitions });
+  for (const { topic, partitions } of topics) {
+    size += 2 + Buffer.byteLength(topic, 'utf8') + 4;
+    for (const p of partitions) size += 4 + 4 + RECORD_BATCH_HEADER + sizePartition(p, deps.now());
   }
 
   const w = new Writer(Buffer.allocUnsafe(size));
@@ -115,16 +117,17 @@ export function encodeProduceBody(args: ProduceRequestArgs, deps: ProduceEncodin
   w.int32(args.timeout);
   w.int32(topics.length);
   const attributes = transactionalId ? TRANSACTIONAL : 0;
+  const firstOffset = deps.int64(0);
   let producerId: Int64 | undefined; // converted where KafkaJS converts it: at a partition's batch
   for (const { topic, partitions } of topics) {
     w.string(topic);
     w.int32(partitions.length);
     for (const p of partitions) {
-      w.int32(p.partition);
+      w.int32(p.data.partition);
       w.int32(RECORD_BATCH_HEADER + p.bodyBytes);
-      w.int64(deps.int64(0));
+      w.int64(firstOffset);
       w.int32(4 + 1 + 4 + p.bodyBytes);
-      w.int32(0);
+      w.int32(0); // partition leader epoch
       w.int8(MAGIC);
       const crcAt = w.skip(4);
       const bodyAt = w.offset;
@@ -135,9 +138,9 @@ export function encodeProduceBody(args: ProduceRequestArgs, deps: ProduceEncodin
       producerId ??= deps.int64(args.producerId ?? -1);
       w.int64(producerId);
       w.int16(args.producerEpoch ?? 0);
-      w.int32(p.firstSequence);
+      w.int32(p.data.firstSequence ?? 0);
       w.int32(p.records.length);
-      for (const r of p.records) writeRecord(w, r);
+      for (const [offsetDelta, r] of p.records.entries()) writeRecord(w, r, offsetDelta);
       w.buf.writeUInt32BE(deps.crc32c(w.buf.subarray(bodyAt, w.offset)), crcAt);
     }
   }
@@ -145,42 +148,100 @@ export function encodeProduceBody(args: ProduceRequestArgs, deps: ProduceEncodin
 }
 
 /**
- * Whether every field is one KafkaJS writes as it is (I2): not compressed, no null where KafkaJS defaults
- * only undefined, no value it would coerce, arrays without holes. Checked before anything is written.
+ * Every record of the request with its key, value and headers measured, or undefined if any field is one
+ * KafkaJS would not write as it is (I2): compressed, null where KafkaJS defaults only undefined, a value it
+ * would coerce, an array with holes. Reads no clock.
  */
-function requestOnPath(args: ProduceRequestArgs): boolean {
-  return (
+function planRequest(args: ProduceRequestArgs): TopicPlan[] | undefined {
+  const fieldsOnPath =
     (args.compression === undefined || args.compression === 0) &&
     Number.isInteger(args.acks) &&
     Number.isInteger(args.timeout) &&
     args.producerId !== null &&
     (args.producerEpoch === undefined || Number.isInteger(args.producerEpoch)) &&
-    dense(args.topicData) &&
-    args.topicData.every(
-      (t) =>
-        typeof t.topic === 'string' &&
-        dense(t.partitions) &&
-        t.partitions.every(
-          (p) =>
-            Number.isInteger(p.partition) &&
-            (p.firstSequence === undefined || Number.isInteger(p.firstSequence)) &&
-            dense(p.messages) &&
-            p.messages.every(messageOnPath),
-        ),
-    )
-  );
+    dense(args.topicData);
+  if (!fieldsOnPath) return undefined;
+  const topics: TopicPlan[] = [];
+  for (const { topic, partitions: data } of args.topicData) {
+    if (typeof topic !== 'string' || !dense(data)) return undefined;
+    const partitions: PartitionPlan[] = [];
+    for (const p of data) {
+      const partitionOnPath =
+        Number.isInteger(p.partition) &&
+        (p.firstSequence === undefined || Number.isInteger(p.firstSequence)) &&
+        dense(p.messages);
+      if (!partitionOnPath) return undefined;
+      const records: RecordPlan[] = [];
+      for (const m of p.messages) {
+        const record = planRecord(m);
+        if (record === undefined) return undefined;
+        records.push(record);
+      }
+      partitions.push({ data: p, records, firstTimestamp: 0, maxTimestamp: 0, bodyBytes: 0 });
+    }
+    topics.push({ topic, partitions });
+  }
+  return topics;
 }
 
-function messageOnPath(m: ProduceMessage): boolean {
-  return (
-    typeof m === 'object' &&
-    m !== null &&
-    bytesOf(m.key) !== undefined &&
-    bytesOf(m.value) !== undefined &&
-    headersOf(m.headers) !== undefined &&
-    (m.timestamp == null ||
-      (Number.isSafeInteger(m.timestamp) && Math.abs(m.timestamp as number) <= MAX_TIMESTAMP))
-  );
+function planRecord(m: unknown): RecordPlan | undefined {
+  if (typeof m !== 'object' || m === null) return undefined;
+  const { key, value, headers: rawHeaders, timestamp } = m as ProduceMessage;
+  const k = bytesOf(key);
+  const v = bytesOf(value);
+  const headers = headersOf(rawHeaders);
+  if (k === undefined || v === undefined || headers === undefined) return undefined;
+  const stampOnPath =
+    timestamp == null || (Number.isSafeInteger(timestamp) && Math.abs(timestamp as number) <= MAX_TIMESTAMP);
+  if (!stampOnPath) return undefined;
+  return {
+    key: k,
+    keyBytes: k === null ? -1 : byteLength(k),
+    value: v,
+    valueBytes: v === null ? -1 : byteLength(v),
+    headers,
+    timestamp: (timestamp as number | null | undefined) ?? null,
+    timestampDelta: 0,
+    bodyBytes: 0,
+  };
+}
+
+/** Fills in the partition's timestamps, deltas and sizes from its clock read `now` (I1); its body's bytes. */
+function sizePartition(p: PartitionPlan, now: number): number {
+  const stamps: number[] = [];
+  for (const r of p.records) if (r.timestamp !== null) stamps.push(r.timestamp);
+  stamps.sort(); // as KafkaJS does: as strings (I1)
+  p.firstTimestamp = stamps[0] ?? now;
+  p.maxTimestamp = stamps.at(-1) ?? now;
+  p.bodyBytes = BATCH_BODY_HEADER;
+  for (const [offsetDelta, r] of p.records.entries()) {
+    r.timestampDelta = (r.timestamp || now) - p.firstTimestamp; // a 0 timestamp takes the clock, as in KafkaJS
+    r.bodyBytes =
+      1 +
+      varLongBytes(r.timestampDelta) +
+      varIntBytes(offsetDelta) +
+      lengthPrefixed(r.keyBytes) +
+      lengthPrefixed(r.valueBytes) +
+      varIntBytes(r.headers.length);
+    for (const [, keyBytes, , valueBytes] of r.headers)
+      r.bodyBytes += lengthPrefixed(keyBytes) + lengthPrefixed(valueBytes);
+    p.bodyBytes += varIntBytes(r.bodyBytes) + r.bodyBytes;
+  }
+  return p.bodyBytes;
+}
+
+function writeRecord(w: Writer, r: RecordPlan, offsetDelta: number): void {
+  w.varInt(r.bodyBytes);
+  w.int8(0); // attributes
+  w.varLong(r.timestampDelta);
+  w.varInt(offsetDelta);
+  w.varBytes(r.key, r.keyBytes);
+  w.varBytes(r.value, r.valueBytes);
+  w.varInt(r.headers.length);
+  for (const [key, keyBytes, value, valueBytes] of r.headers) {
+    w.varBytes(key, keyBytes);
+    w.varBytes(value, valueBytes);
+  }
 }
 
 /** A real array with no holes: KafkaJS iterates some with `for…of` and counts others by `length`. */
@@ -190,82 +251,17 @@ function dense(xs: unknown): xs is readonly unknown[] {
   return true;
 }
 
-function planPartition(data: ProducePartitionData, now: number): PartitionPlan | undefined {
-  const stamps: unknown[] = [];
-  for (const m of data.messages) if (m.timestamp != null) stamps.push(m.timestamp);
-  stamps.sort();
-  const timestamps = stamps.length === 0 ? [now] : stamps;
-  const firstTimestamp = timestamps[0];
-  const maxTimestamp = timestamps[timestamps.length - 1];
-  const first = firstTimestamp as number; // a safe integer: requestOnPath checked every timestamp
-  const records: RecordPlan[] = [];
-  let bodyBytes = BATCH_BODY_HEADER;
-  for (let i = 0; i < data.messages.length; i++) {
-    const record = planRecord(data.messages[i] as ProduceMessage, i, now, first);
-    if (record === undefined) return undefined;
-    records.push(record);
-    bodyBytes += varIntBytes(record.bodyBytes) + record.bodyBytes;
-  }
-  return {
-    partition: data.partition,
-    records,
-    firstTimestamp: first,
-    maxTimestamp: maxTimestamp as number,
-    firstSequence: data.firstSequence ?? 0,
-    bodyBytes,
-  };
-}
-
-function planRecord(
-  m: ProduceMessage,
-  offsetDelta: number,
-  now: number,
-  firstTimestamp: number,
-): RecordPlan | undefined {
-  // requestOnPath checked the key, value, headers and timestamp
-  const key = bytesOf(m.key) as string | Buffer | null;
-  const value = bytesOf(m.value) as string | Buffer | null;
-  const headers = headersOf(m.headers) ?? [];
-  const timestampDelta = ((m.timestamp as number | undefined) || now) - firstTimestamp;
-  if (Math.abs(timestampDelta) > MAX_DELTA) return undefined;
-  const keyBytes = key === null ? -1 : byteLength(key);
-  const valueBytes = value === null ? -1 : byteLength(value);
-  let bodyBytes =
-    1 +
-    varLongBytes(timestampDelta) +
-    varIntBytes(offsetDelta) +
-    lengthPrefixed(keyBytes) +
-    lengthPrefixed(valueBytes) +
-    varIntBytes(headers.length);
-  for (const [, kBytes, , vBytes] of headers) bodyBytes += lengthPrefixed(kBytes) + lengthPrefixed(vBytes);
-  return { key, keyBytes, value, valueBytes, headers, timestampDelta, offsetDelta, bodyBytes };
-}
-
-function writeRecord(w: Writer, r: RecordPlan): void {
-  w.varInt(r.bodyBytes);
-  w.int8(0);
-  w.varLong(r.timestampDelta);
-  w.varInt(r.offsetDelta);
-  w.varBytes(r.key, r.keyBytes);
-  w.varBytes(r.value, r.valueBytes);
-  w.varInt(r.headers.length);
-  for (const [k, kBytes, v, vBytes] of r.headers) {
-    w.varBytes(k, kBytes);
-    w.varBytes(v, vBytes);
-  }
-}
-
 /** A key or value KafkaJS writes as is: null for none, undefined for one it would convert (I2). */
-function bytesOf(v: unknown): string | Buffer | null | undefined {
+function bytesOf(v: unknown): Bytes | undefined {
   if (v == null) return null;
   return typeof v === 'string' || Buffer.isBuffer(v) ? v : undefined;
 }
 
 /** Headers in KafkaJS's order (keys in object order, array values flattened), undefined if off path. */
-function headersOf(headers: unknown): (readonly [string, number, string | Buffer, number])[] | undefined {
+function headersOf(headers: unknown): Header[] | undefined {
   if (headers === undefined) return []; // KafkaJS's default; it throws on null
   if (typeof headers !== 'object' || headers === null) return undefined;
-  const out: [string, number, string | Buffer, number][] = [];
+  const out: Header[] = [];
   for (const [key, raw] of Object.entries(headers)) {
     for (const v of Array.isArray(raw) ? (raw as unknown[]) : [raw]) {
       if (typeof v !== 'string' && !Buffer.isBuffer(v)) return undefined;
