@@ -8,7 +8,7 @@
  */
 import { patchCoordinatorLookup } from './coordinator-cache-patch.js';
 import { kafkajsVersion } from './kafkajs-internals.js';
-import { patchProduceEncoding } from './produce-encoding-patch.js';
+import { produceEncodingWrap } from './produce-encoding-patch.js';
 import { patchRequestLookup } from './request-lookup-patch.js';
 import { patchRequestQueue } from './request-queue-patch.js';
 
@@ -24,8 +24,7 @@ export function patchKafkaJs(): boolean {
   if (applied) {
     patchRequestQueue();
     patchCoordinatorLookup();
-    patchRequestLookup();
-    patchProduceEncoding();
+    patchRequestLookup(produceEncodingWrap());
   }
   return applied;
 }

@@ -11,11 +11,12 @@
  *     (produce-encoding.ts I2) and every other version keep KafkaJS's own encoder.
  * I2. The request KafkaJS builds is otherwise untouched (its api key, version, response, expectResponse);
  *     only its `encode` is replaced, and it still answers a KafkaJS `Encoder`, which the framing reads.
- * I3. Applied through kafkajs-patches.ts, after the request-lookup patch (whose `require` it wraps).
+ * I3. Applied through kafkajs-patches.ts, as the request-lookup patch's `wrap` (request-lookup-patch.ts
+ *     I3): the wrapped module is made once, at the first lookup of its version, and remembered there.
  */
 import { kafkajsModule } from './kafkajs-internals.js';
 import { encodeProduceBody, type Int64, type ProduceRequestArgs } from './produce-encoding.js';
-import { requestLookupModules } from './request-lookup-patch.js';
+import type { LoadedWrap } from './request-lookup-patch.js';
 
 interface KafkaEncoder {
   buf: Buffer;
@@ -28,36 +29,28 @@ type ProduceRequestModule = (args: ProduceRequestArgs) => ProduceRequest;
 
 const ON_PATH = /^\.\/v[3-7]\/request$/;
 
-/** Wraps produce's request modules v3–v7 so their requests encode through `encodeProduceBody` (I1). */
-export function patchProduceEncoding(): void {
-  const produce = requestLookupModules().get('produce');
-  if (produce === undefined) throw new Error('KafkaJS produce request module not loaded');
+/** The request-lookup wrap that gives produce's request modules v3–v7 `encodeProduceBody` (I1, I3). */
+export function produceEncodingWrap(): LoadedWrap {
   const Encoder = kafkajsModule<{ prototype: KafkaEncoder }>('protocol/encoder.js');
   const Long = kafkajsModule<{ fromValue(v: unknown): Int64 }>('utils/long.js');
   const crc32c = kafkajsModule<(bytes: Buffer) => number>('protocol/recordBatch/crc32C/index.js');
   const deps = { int64: (v: unknown) => Long.fromValue(v), crc32c, now: () => Date.now() };
 
-  const load = produce.require.bind(produce);
-  const wrapped = new Map<string, unknown>();
-  produce.require = (id: string): unknown => {
-    if (!ON_PATH.test(id)) return load(id);
-    if (!wrapped.has(id)) {
-      const original = load(id) as ProduceRequestModule;
-      const module: ProduceRequestModule = (args) => {
-        const request = original(args);
-        const encodeOwn = request.encode;
-        request.encode = async () => {
-          const body = encodeProduceBody(args, deps);
-          if (body === undefined) return encodeOwn();
-          const encoder = Object.create(Encoder.prototype) as KafkaEncoder;
-          encoder.buf = body;
-          encoder.offset = body.length;
-          return encoder;
-        };
-        return request;
+  return (api, id, loaded) => {
+    if (api !== 'produce' || !ON_PATH.test(id)) return loaded;
+    const original = loaded as ProduceRequestModule;
+    return (args: ProduceRequestArgs): ProduceRequest => {
+      const request = original(args);
+      const encodeOwn = request.encode;
+      request.encode = async () => {
+        const body = encodeProduceBody(args, deps);
+        if (body === undefined) return encodeOwn();
+        const encoder = Object.create(Encoder.prototype) as KafkaEncoder; // I2: what the framing reads
+        encoder.buf = body;
+        encoder.offset = body.length;
+        return encoder;
       };
-      wrapped.set(id, module);
-    }
-    return wrapped.get(id);
+      return request;
+    };
   };
 }

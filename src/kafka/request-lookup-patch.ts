@@ -13,6 +13,9 @@
  *     what Node's cache would return (a loaded module's exports are never replaced). Only those modules'
  *     own `require` changes; Node's loader and every other module are left as they are.
  * I2. Applied through kafkajs-patches.ts (once, only on the version it was written for).
+ * I3. Another patch may replace what an api module loads (`wrap`, given the api, the path and what Node
+ *     loaded); the replacement is what is remembered and returned from then on
+ *     (produce-encoding-patch.ts). Without one, the module itself is.
  */
 import { sep } from 'node:path';
 import { kafkajsLoadedModules, kafkajsModule, type LoadedModule } from './kafkajs-internals.js';
@@ -30,13 +33,16 @@ export function requestLookupModules(): Map<string, LoadedModule> {
   return modules;
 }
 
-/** Makes each api module's `require` remember what it loaded (I1). */
-export function patchRequestLookup(): void {
-  for (const mod of requestLookupModules().values()) {
+/** What an api module's `require` returns in place of what Node loaded for `id` (I3). */
+export type LoadedWrap = (api: string, id: string, loaded: unknown) => unknown;
+
+/** Makes each api module's `require` remember what it loaded (I1), as `wrap` gives it (I3). */
+export function patchRequestLookup(wrap: LoadedWrap = (_api, _id, loaded) => loaded): void {
+  for (const [api, mod] of requestLookupModules()) {
     const load = mod.require.bind(mod);
     const loaded = new Map<string, unknown>();
     mod.require = (id: string): unknown => {
-      if (!loaded.has(id)) loaded.set(id, load(id));
+      if (!loaded.has(id)) loaded.set(id, wrap(api, id, load(id)));
       return loaded.get(id);
     };
   }

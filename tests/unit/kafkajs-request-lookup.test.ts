@@ -7,7 +7,7 @@ import Module from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { kafkajsModule } from '../../src/kafka/kafkajs-internals.js';
 import { patchKafkaJs } from '../../src/kafka/kafkajs-patches.js';
-import { requestLookupModules } from '../../src/kafka/request-lookup-patch.js';
+import { patchRequestLookup, requestLookupModules } from '../../src/kafka/request-lookup-patch.js';
 
 interface Built {
   readonly request: { apiKey: number; apiVersion: number; encode(): Promise<{ buffer: Buffer }> };
@@ -66,5 +66,25 @@ describe('KafkaJS request lookup patch', () => {
     );
     expect(v0.request.apiVersion).toBe(0);
     expect(v0.response).toBe(kafkajsModule('protocol/requests/endTxn/v0/response.js'));
+  });
+
+  // last: it wraps every api module's require once more, for the rest of this file
+  it('gives what a wrap puts in place of a loaded module, made once for each path', () => {
+    patchKafkaJs();
+    const wrapped: string[] = [];
+    patchRequestLookup((api, id, loaded) => {
+      if (api !== 'heartbeat') return loaded;
+      wrapped.push(id);
+      if (!id.endsWith('/request')) return loaded;
+      const build = loaded as (args: object) => object;
+      return (args: object) => ({ ...build(args), wrappedBy: 'test' });
+    });
+    const heartbeat = kafkajsModule<{
+      protocol(v: { version: number }): (a: object) => { request: { wrappedBy?: string } };
+    }>('protocol/requests/heartbeat/index.js');
+    const args = { groupId: 'g', groupGenerationId: 1, memberId: 'm' };
+    for (let i = 0; i < 3; i++)
+      expect(heartbeat.protocol({ version: 1 })(args).request.wrappedBy).toBe('test');
+    expect(wrapped).toEqual(['./v1/request', './v1/response']);
   });
 });
