@@ -18,6 +18,7 @@ import {
 } from '../../src/journal/index.js';
 import { createKafka, readPartitions, TickWriter } from '../../src/kafka/index.js';
 import { Engine, recordsOf, tempDir } from '../support/engine.js';
+import { gate } from '../support/gate.js';
 import { uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -52,16 +53,13 @@ describe.each([
 ])('fencing, %s ticks', (_path, singleProduceTicks) => {
   it('an old owner whose partition was claimed by a newer one gets no valid record into the journal', async () => {
     engine = new Engine(uniqueNamespace('fence'));
-    let release: (() => void) | undefined;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const held = gate();
     let stepStarted = false;
     const gated = workflow('gated', async (ctx) => {
       await ctx.step('first', () => 'ok');
       const late = await ctx.step('blocked', async () => {
         stepStarted = true;
-        await gate;
+        await held.promise;
         return 'late';
       });
       return ctx.step('after', () => late);
@@ -91,7 +89,7 @@ describe.each([
       };
       const topic = `${engine.namespace}.journal`;
       await newOwner.write([{ topic, partition: 0, key: null, value: encodeRecord(claim) }]);
-      release?.();
+      held.open();
       await waitFor(() => logs.includes('partition fenced by a newer owner'), { timeoutMs: 20_000 });
       const zombieEpoch = recordsOf(await engine.journal(), 'g-1')[0]?.writerEpoch;
       expect(zombieEpoch).toBeGreaterThan(0);

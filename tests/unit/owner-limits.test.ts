@@ -17,6 +17,7 @@ import { type OwnerLimits, PartitionOwner } from '../../src/partition/index.js';
 import { Intake } from '../../src/partition/intake.js';
 import type * as TickModule from '../../src/partition/tick.js';
 import { type AnyWorkflowDefinition, workflow } from '../../src/workflow/index.js';
+import { gate } from '../support/gate.js';
 import { VirtualClock } from './simulation/sim-clock.js';
 import { SimKafka } from './simulation/sim-kafka.js';
 import { SIM_TOPICS, simOwnerDeps } from './simulation/sim-owner.js';
@@ -144,10 +145,7 @@ describe('owner bounds (owner.ts I5)', () => {
   });
 
   it('stepQueueMax 2, stepsInFlightMax 1: at most one attempt runs and two wait; all complete after release', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    const held = gate();
     let running = 0;
     let mostRunning = 0;
     let begun = 0;
@@ -156,7 +154,7 @@ describe('owner bounds (owner.ts I5)', () => {
         begun++;
         running++;
         mostRunning = Math.max(mostRunning, running);
-        await gate;
+        await held.promise;
         running--;
         return 'ok';
       }),
@@ -183,7 +181,7 @@ describe('owner bounds (owner.ts I5)', () => {
     tickStarts.mockRestore();
     const waiting = started() - begun; // attempts handed to the runner, not yet begun
     expect.soft(waiting, 'attempts waiting in the step runner').toBeLessThanOrEqual(2);
-    release();
+    held.open();
     await until(() => sim.completed() === 10);
     expect(mostRunning).toBe(1);
     expect(begun).toBe(10);
