@@ -74,6 +74,7 @@ const BATCH_BODY_HEADER = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4; // attributes … first
 
 type Bytes = string | Buffer | null;
 type Header = readonly [key: string, keyBytes: number, value: string | Buffer, valueBytes: number];
+const NO_HEADERS: readonly Header[] = [];
 
 /** A record as it will be written; its delta and size wait for its partition's clock read. */
 interface RecordPlan {
@@ -258,8 +259,8 @@ function bytesOf(v: unknown): Bytes | undefined {
 }
 
 /** Headers in KafkaJS's order (keys in object order, array values flattened), undefined if off path. */
-function headersOf(headers: unknown): Header[] | undefined {
-  if (headers === undefined) return []; // KafkaJS's default; it throws on null
+function headersOf(headers: unknown): readonly Header[] | undefined {
+  if (headers === undefined) return NO_HEADERS; // KafkaJS's default; it throws on null
   if (typeof headers !== 'object' || headers === null) return undefined;
   const out: Header[] = [];
   for (const [key, raw] of Object.entries(headers)) {
