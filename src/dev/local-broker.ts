@@ -35,7 +35,7 @@ import {
   jvmBaseArgs,
   processRssMb,
 } from './broker-process.js';
-import { freePort } from './free-port.js';
+import { freePorts } from './free-port.js';
 import {
   checkJava,
   ensureBrokerJars,
@@ -219,8 +219,7 @@ export async function startLocalBroker(options: LocalBrokerOptions = {}): Promis
   const distribution = options.distribution ?? resolveDistribution();
   await checkJava();
   const libDir = await ensureBrokerJars(distribution);
-  const port = options.port ?? (await freePort());
-  const controllerPort = options.controllerPort ?? (await freePort());
+  const [port = 0, controllerPort = 0] = await freePorts([options.port, options.controllerPort]); // distinct
   const ownsRunDir = options.runDir === undefined;
   const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), 'logbook-kafka-'));
   mkdirSync(runDir, { recursive: true });
