@@ -7,8 +7,12 @@
  *   idle:       at the end, with the benchmark's executors stopped: the (warm) broker alone; an executor
  *               owning every partition of a namespace where no workflow ever ran, beside it (the issue's
  *               figure); then a connected client too: CPU ms per second of each.
- *   warm-up:    BENCH_WARMUP_RUNS workflows, 100 in flight, then BENCH_LATENCY_RUNS one at a time, before any
- *               figure (the broker's JIT compiles both paths; a fresh broker's CPU per workflow halves).
+ *   warm-up:    before any figure, on the measured executor: the floor once, then each path until the
+ *               broker's JIT compiler is quiet on it (under 5 % of the broker's CPU in a chunk): chunks
+ *               of BENCH_WARMUP_RUNS workflows 100 in flight, then chunks of 1,000 one at a time, at most
+ *               BENCH_WARMUP_MAX_CHUNKS (8) of each; every chunk is printed. A fresh broker's JIT took
+ *               half its CPU for the first 10,000 workflows; each figure's CPU gives `brokerJit`, the
+ *               part of the broker's that was its JIT compiler.
  *   rounds:     BENCH_ROUNDS times: the floor; BENCH_LATENCY_RUNS workflows started and awaited one at a
  *               time (end to end, client → result, and CPU per workflow of node and broker together);
  *               BENCH_THROUGHPUT_RUNS workflows with BENCH_IN_FLIGHT in flight (workflows/s, CPU each).
@@ -21,7 +25,7 @@
  *
  * Env: LOGBOOK_BROKERS (else a local broker is started; then BENCH_BROKER_PID gives its PID for the
  * broker's CPU), BENCH_FLUSH_EVERY_WRITE=1 (a started broker flushes every write:
- * `log.flush.interval.messages=1`), BENCH_PARTITIONS (6), BENCH_ROUNDS (3), BENCH_LATENCY_RUNS (300),
+ * `log.flush.interval.messages=1`), BENCH_PARTITIONS (6), BENCH_ROUNDS (5), BENCH_LATENCY_RUNS (300),
  * BENCH_THROUGHPUT_RUNS (2000), BENCH_IN_FLIGHT (100), BENCH_WIDE_IN_FLIGHT (1000; 0 skips the wide
  * runs), BENCH_WARMUP_RUNS (5000), BENCH_IDLE_SECONDS (25; read in whole 5 s windows, the median
  * one counts), BENCH_IDLE_SETTLE_MS (15000), BENCH_LONG_RUNS (20), BENCH_LIMITS (executor
@@ -35,174 +39,42 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../src/client/index.js';
 import { type LocalBroker, startLocalBroker } from '../src/dev/index.js';
-import { Executor, type LimitOptions } from '../src/executor/index.js';
+import type { LimitOptions } from '../src/executor/index.js';
 import type { JournalRecord } from '../src/journal/index.js';
 import { createKafka, parseBrokers, scanJournal } from '../src/kafka/index.js';
-import { workflow } from '../src/workflow/index.js';
-import { cpuMeter, cpuPer } from './cpu.js';
 import { type Floor, measureFloor } from './floor.js';
-import { percentiles, quantile, quantileBy, round } from './stats.js';
+import { collectGarbage, idleCpu, idleExecutor } from './idle.js';
+import { percentiles, quantile, round } from './stats.js';
 import { deleteTopicsOf } from './topics.js';
-import { payload, w1 } from './w1.js';
+import {
+  allRunning,
+  LONG_STEPS,
+  longSequential,
+  newExecutor,
+  progress,
+  type Setup,
+  sequential,
+  sleep,
+  throughput,
+} from './w1-runs.js';
+import { warmBroker } from './warm-up.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const PARTITIONS = env('BENCH_PARTITIONS', 6);
-const ROUNDS = env('BENCH_ROUNDS', 3);
+const ROUNDS = env('BENCH_ROUNDS', 5);
 const LATENCY_RUNS = env('BENCH_LATENCY_RUNS', 300);
 const THROUGHPUT_RUNS = env('BENCH_THROUGHPUT_RUNS', 2_000);
 const IN_FLIGHT = env('BENCH_IN_FLIGHT', 100);
 const WIDE_IN_FLIGHT = env('BENCH_WIDE_IN_FLIGHT', 1_000);
 const WARMUP_RUNS = env('BENCH_WARMUP_RUNS', 5_000);
+/** Each path warms in chunks, at most this many (warm-up.ts). */
+const WARMUP_MAX_CHUNKS = env('BENCH_WARMUP_MAX_CHUNKS', 8);
 const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 25);
-/** Idle CPU is read in windows this long; the median window is the figure (idleCpu). */
-const IDLE_WINDOW_SECONDS = 5;
 const LONG_RUNS = env('BENCH_LONG_RUNS', 20);
 const IDLE_SETTLE_MS = env('BENCH_IDLE_SETTLE_MS', 15_000);
 const FLUSH_EVERY_WRITE = process.env.BENCH_FLUSH_EVERY_WRITE === '1';
 /** Executor limits over the defaults, as JSON (experiments: `{"singleProduceTicks":false}`, say). */
 const LIMITS = JSON.parse(process.env.BENCH_LIMITS ?? '{}') as LimitOptions;
-
-/** W1 with 50 steps: per-step cost is (its end-to-end p50 − W1's) / 47, free of the ms-resolution of atMs. */
-const LONG_STEPS = 50;
-const wLong = workflow('w-long', async (ctx) => {
-  let v = payload;
-  for (let i = 0; i < LONG_STEPS; i++) v = (await ctx.step(`s${i}`, () => ({ v }))).v;
-  return v;
-});
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
-
-interface Setup {
-  readonly brokers: string[];
-  readonly ns: string;
-  readonly brokerPid: number | undefined;
-  readonly client: Client;
-}
-
-function newExecutor(setup: Setup, stateDir: string): Executor {
-  return new Executor({
-    brokers: setup.brokers,
-    namespace: setup.ns,
-    workflows: [w1, wLong],
-    stateDir,
-    partitions: PARTITIONS,
-    logger: { log: () => undefined },
-    limits: LIMITS,
-  });
-}
-
-async function allRunning(executors: readonly Executor[]): Promise<void> {
-  const running = (): number =>
-    executors.reduce(
-      (n, e) => n + [...e.partitionStats().values()].filter((s) => s.phase === 'running').length,
-      0,
-    );
-  while (running() < PARTITIONS) await sleep(50);
-}
-
-/** `runs` workflows, `inFlight` at a time: seconds, workflows/s and CPU per workflow. */
-async function throughput(setup: Setup, prefix: string, runs: number, inFlight: number) {
-  const meter = cpuMeter(setup.brokerPid);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < runs) {
-      const id = `${prefix}-${next++}`;
-      await (await setup.client.start(w1, { id })).result({ timeout: '300s' });
-    }
-  };
-  await Promise.all(Array.from({ length: inFlight }, () => lane()));
-  const spent = meter();
-  return {
-    workflows: runs,
-    inFlight,
-    seconds: round(spent.wallMs / 1000),
-    workflowsPerSec: round(runs / (spent.wallMs / 1000)),
-    cpuMsPerWorkflow: cpuPer(spent, runs),
-  };
-}
-
-/** `runs` workflows started and awaited one at a time: latencies and CPU per workflow. */
-async function sequential(setup: Setup, prefix: string, runs: number) {
-  const meter = cpuMeter(setup.brokerPid);
-  const latencies: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await (await setup.client.start(w1, { id: `${prefix}-${i}` })).result({ timeout: '30s' });
-    latencies.push(performance.now() - t);
-  }
-  return { latencies, cpuMsPerWorkflow: cpuPer(meter(), runs) };
-}
-
-/** Median end-to-end ms of `runs` long workflows, one at a time. */
-async function longSequential(setup: Setup, prefix: string, runs: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await (await setup.client.start(wLong, { id: `${prefix}-${i}` })).result({ timeout: '60s' });
-    times.push(performance.now() - t);
-  }
-  return quantile(times, 0.5);
-}
-
-/**
- * Idle CPU of a warm broker with an executor owning every partition of a namespace of its own (the
- * issue's figure), then with a connected client beside it: no workflow ever ran there, so no cleanup of
- * finished ones (their history is purged in bounded rounds after a burst) is counted as idle.
- */
-async function idleExecutor(setup: Setup, dir: string) {
-  const idle = {
-    ...setup,
-    ns: `${setup.ns}-idle`,
-    client: new Client({ brokers: setup.brokers, namespace: `${setup.ns}-idle` }),
-  };
-  const executor = newExecutor(idle, dir);
-  const settle = async (): Promise<void> => {
-    await sleep(IDLE_SETTLE_MS);
-    collectGarbage(); // the earlier phases' garbage is not the idle executor's cost
-  };
-  try {
-    await executor.start();
-    await allRunning([executor]);
-    await settle();
-    const executorAndBroker = await idleCpu(
-      idle,
-      `an executor owning ${PARTITIONS} partitions, no workflows`,
-    );
-    await idle.client.describe('nobody', { timeout: '30s' }).catch(() => undefined); // connects the client
-    await settle();
-    const withClient = await idleCpu(idle, 'the same and a connected client');
-    return { executorAndBroker, withClient };
-  } finally {
-    await idle.client.close();
-    await executor.stop();
-  }
-}
-
-/** A full GC now, when Node runs with --expose-gc (npm run bench does). */
-function collectGarbage(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
-/**
- * CPU per second of doing nothing (`what`), over IDLE_SECONDS in whole windows of IDLE_WINDOW_SECONDS: the
- * window with the median total is the figure (a broker's JIT compiles in bursts for minutes after a
- * load), and every window is printed so the bursts stay visible.
- */
-async function idleCpu(setup: Setup, what: string) {
-  const count = Math.max(1, Math.round(IDLE_SECONDS / IDLE_WINDOW_SECONDS));
-  progress(`idle: ${what}, ${count} windows of ${IDLE_WINDOW_SECONDS} s`);
-  const windows: ReturnType<typeof cpuPer>[] = [];
-  for (let i = 0; i < count; i++) {
-    const meter = cpuMeter(setup.brokerPid);
-    await sleep(IDLE_WINDOW_SECONDS * 1000);
-    windows.push(cpuPer(meter(), IDLE_WINDOW_SECONDS));
-  }
-  const figure = quantileBy(windows, 0.5, (w) => w.total ?? w.node);
-  if (figure === undefined) throw new Error('idleCpu: no window was measured');
-  progress(`idle: ${JSON.stringify(figure)} ms of CPU a second (windows: ${JSON.stringify(windows)})`);
-  return figure;
-}
 
 /** Per-step gaps and journal start-to-completed times of the workflows `ids`, from the journal. */
 function journalFigures(journal: Map<string, number[][]>, ids: readonly string[]) {
@@ -233,7 +105,13 @@ function indexJournal(records: readonly JournalRecord[]): Map<string, number[][]
   return journal;
 }
 
-const median = (values: readonly number[]): number => round(quantile(values, 0.5));
+/** The median of the rounds' figures: the mean of the middle two when there are an even number. */
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const upper = sorted[mid] ?? Number.NaN;
+  return round(sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? Number.NaN) + upper) / 2);
+};
 
 async function main(): Promise<void> {
   let broker: LocalBroker | undefined;
@@ -258,21 +136,31 @@ async function main(): Promise<void> {
     return dir;
   };
   const kafka = createKafka({ brokers, clientId: 'logbook-bench' });
-  const setup: Setup = { brokers, ns, brokerPid, client: new Client({ brokers, namespace: ns }) };
+  const setup: Setup = {
+    brokers,
+    ns,
+    brokerPid,
+    client: new Client({ brokers, namespace: ns }),
+    partitions: PARTITIONS,
+    limits: LIMITS,
+  };
   const executors = [newExecutor(setup, stateDir())];
   try {
     await executors[0]?.start();
-    await allRunning(executors);
-    progress(`warm-up: ${WARMUP_RUNS} workflows, 100 in flight, then ${LATENCY_RUNS} one at a time`);
-    await throughput(setup, 'warm', WARMUP_RUNS, IN_FLIGHT);
-    await sequential(setup, 'warm-seq', LATENCY_RUNS);
+    await allRunning(executors, PARTITIONS);
+    const warmUp = await warmBroker(setup, kafka, {
+      throughputChunk: WARMUP_RUNS,
+      inFlight: IN_FLIGHT,
+      maxChunks: WARMUP_MAX_CHUNKS,
+      floorRuns: Math.min(LATENCY_RUNS, 200),
+    });
 
     const rounds: {
       floor: Floor;
       latencyIds: string[];
       latencies: number[];
       stepMs: number;
-      seqCpu: ReturnType<typeof cpuPer>;
+      seqCpu: Awaited<ReturnType<typeof sequential>>['cpuMsPerWorkflow'];
       tp: Awaited<ReturnType<typeof throughput>>;
     }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -297,7 +185,7 @@ async function main(): Promise<void> {
       progress(`wide: 3 executors, ${IN_FLIGHT} and ${WIDE_IN_FLIGHT} in flight`);
       executors.push(newExecutor(setup, stateDir()), newExecutor(setup, stateDir()));
       await Promise.all(executors.slice(1).map((e) => e.start()));
-      await allRunning(executors);
+      await allRunning(executors, PARTITIONS);
       const threeNarrow = await throughput(setup, 'three', THROUGHPUT_RUNS, IN_FLIGHT);
       const threeWide = await throughput(setup, 'wide3', THROUGHPUT_RUNS * 2, WIDE_IN_FLIGHT);
       wide = { oneExecutor: one, threeExecutors: { narrow: threeNarrow, wide: threeWide } };
@@ -325,8 +213,11 @@ async function main(): Promise<void> {
     await Promise.all(executors.map((e) => e.stop()));
     await sleep(10_000); // the broker settles after the load (group leaves, transactions expire)
     collectGarbage();
-    const brokerAlone = await idleCpu(setup, 'the broker alone');
-    const withExecutor = await idleExecutor(setup, stateDir());
+    const brokerAlone = await idleCpu(setup, 'the broker alone', IDLE_SECONDS);
+    const withExecutor = await idleExecutor(setup, stateDir(), {
+      seconds: IDLE_SECONDS,
+      settleMs: IDLE_SETTLE_MS,
+    });
     const idle = {
       brokerAloneMsPerSec: brokerAlone,
       executorAndBrokerMsPerSec: withExecutor.executorAndBroker,
@@ -341,8 +232,16 @@ async function main(): Promise<void> {
       w1EndToEndP50Ms: { value: pick((r) => r.w1Latency.endToEndMs.p50), max: 5 },
       w1EndToEndP99Ms: { value: pick((r) => r.w1Latency.endToEndMs.p99), max: 15 },
       workflowsPerSec: { value: pick((r) => r.w1Throughput.workflowsPerSec), min: 1_500 },
-      cpuMsPerSequentialWorkflow: { value: pick((r) => r.w1Latency.cpuMsPerWorkflow.total), max: 5 },
-      cpuMsPerWorkflowAtThroughput: { value: pick((r) => r.w1Throughput.cpuMsPerWorkflow.total), max: 1.2 },
+      cpuMsPerSequentialWorkflow: {
+        value: pick((r) => r.w1Latency.cpuMsPerWorkflow.total),
+        max: 5,
+        ofItBrokerJit: pick((r) => r.w1Latency.cpuMsPerWorkflow.brokerJit),
+      },
+      cpuMsPerWorkflowAtThroughput: {
+        value: pick((r) => r.w1Throughput.cpuMsPerWorkflow.total),
+        max: 1.2,
+        ofItBrokerJit: pick((r) => r.w1Throughput.cpuMsPerWorkflow.brokerJit),
+      },
       idleCpuMsPerSec: { value: withExecutor.executorAndBroker.total, max: 20 },
     };
     const report = {
@@ -352,6 +251,7 @@ async function main(): Promise<void> {
       limits: LIMITS,
       partitions: PARTITIONS,
       idle,
+      warmUp,
       rounds: perRound,
       ...(wide === undefined ? {} : { wide }),
       summary,

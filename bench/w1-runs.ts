@@ -1,0 +1,96 @@
+/** The benchmark's workloads: W1 and a 50-step workflow, one at a time or many in flight, with their CPU. */
+import type { Client } from '../src/client/index.js';
+import { Executor, type LimitOptions } from '../src/executor/index.js';
+import { workflow } from '../src/workflow/index.js';
+import { cpuMeter, cpuPer } from './cpu.js';
+import { quantile, round } from './stats.js';
+import { payload, w1 } from './w1.js';
+
+/** W1 with 50 steps: per-step cost is (its end-to-end p50 − W1's) / 47, free of the ms-resolution of atMs. */
+export const LONG_STEPS = 50;
+export const wLong = workflow('w-long', async (ctx) => {
+  let v = payload;
+  for (let i = 0; i < LONG_STEPS; i++) v = (await ctx.step(`s${i}`, () => ({ v }))).v;
+  return v;
+});
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const progress = (line: string): void => void process.stderr.write(`[bench] ${line}\n`);
+
+/** What every phase runs against: the brokers, a namespace with its client, and the executors' shape. */
+export interface Setup {
+  readonly brokers: string[];
+  readonly ns: string;
+  readonly brokerPid: number | undefined;
+  readonly client: Client;
+  readonly partitions: number;
+  /** Executor limits over the defaults. */
+  readonly limits: LimitOptions;
+}
+
+/** An executor of `setup`'s namespace, owning up to all its partitions, with W1 and the long workflow. */
+export function newExecutor(setup: Setup, stateDir: string): Executor {
+  return new Executor({
+    brokers: setup.brokers,
+    namespace: setup.ns,
+    workflows: [w1, wLong],
+    stateDir,
+    partitions: setup.partitions,
+    logger: { log: () => undefined },
+    limits: setup.limits,
+  });
+}
+
+/** Waits until `executors` together run all `partitions`. */
+export async function allRunning(executors: readonly Executor[], partitions: number): Promise<void> {
+  const running = (): number =>
+    executors.reduce(
+      (n, e) => n + [...e.partitionStats().values()].filter((s) => s.phase === 'running').length,
+      0,
+    );
+  while (running() < partitions) await sleep(50);
+}
+
+/** `runs` workflows, `inFlight` at a time: seconds, workflows/s and CPU per workflow. */
+export async function throughput(setup: Setup, prefix: string, runs: number, inFlight: number) {
+  const meter = cpuMeter(setup.brokerPid);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < runs) {
+      const id = `${prefix}-${next++}`;
+      await (await setup.client.start(w1, { id })).result({ timeout: '300s' });
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, () => lane()));
+  const spent = meter();
+  return {
+    workflows: runs,
+    inFlight,
+    seconds: round(spent.wallMs / 1000),
+    workflowsPerSec: round(runs / (spent.wallMs / 1000)),
+    cpuMsPerWorkflow: cpuPer(spent, runs),
+  };
+}
+
+/** `runs` workflows started and awaited one at a time: latencies and CPU per workflow. */
+export async function sequential(setup: Setup, prefix: string, runs: number) {
+  const meter = cpuMeter(setup.brokerPid);
+  const latencies: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await (await setup.client.start(w1, { id: `${prefix}-${i}` })).result({ timeout: '30s' });
+    latencies.push(performance.now() - t);
+  }
+  return { latencies, cpuMsPerWorkflow: cpuPer(meter(), runs) };
+}
+
+/** Median end-to-end ms of `runs` long workflows, one at a time. */
+export async function longSequential(setup: Setup, prefix: string, runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await (await setup.client.start(wLong, { id: `${prefix}-${i}` })).result({ timeout: '60s' });
+    times.push(performance.now() - t);
+  }
+  return quantile(times, 0.5);
+}
