@@ -59,8 +59,8 @@ async function warmUntilQuiet(
 /**
  * Warms the broker before any figure: the raw-Kafka floor once, then each path until the broker's JIT is
  * quiet on it. It runs on the measured namespace and executors, so the rounds run on an executor that has
- * just finished tens of thousands of workflows, as a long-running one has: on a fresh one (a namespace of
- * its own for the warm-up) throughput at 100 in flight was 10–20 % higher (docs/decisions.md D33).
+ * just finished tens of thousands of workflows, as a long-running one has (on a fresh one, throughput at
+ * 100 in flight was up to 20 % higher in one A/B and level in another: docs/decisions.md D33).
  */
 export async function warmBroker(setup: Setup, kafka: Kafka, options: WarmUpOptions) {
   await measureFloor(kafka, `${setup.ns}-warm-floor`, options.floorRuns);
