@@ -5,25 +5,52 @@ import { processCpuMs } from '../src/dev/index.js';
 /** The JVM's JIT compiler threads, by the name Linux shows for them (`C2 CompilerThre`, `C1 CompilerThre`). */
 const JIT_THREAD = /^C[12] CompilerThre/;
 
-/**
- * CPU ms the broker JVM's JIT compiler threads have used (Linux /proc; undefined where unreadable). A
- * fresh broker compiles for minutes, and each path (one request at a time, a hundred in flight) has code
- * of its own to compile: CPU spent here is warm-up, not the cost of a workflow.
- */
-export function jitCpuMs(pid: number): number | undefined {
+/** One compiler thread's CPU ms, or undefined if `tid` is another thread or has exited since listed. */
+function compilerThreadCpuMs(pid: number, tid: string): number | undefined {
   try {
-    let ms = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (!JIT_THREAD.test(name)) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ms += (Number(fields[11]) + Number(fields[12])) * 10;
-    }
-    return ms;
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    if (!JIT_THREAD.test(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) return undefined;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU ms of each of the broker JVM's JIT compiler threads, by thread id (Linux /proc); undefined when none
+ * can be read (no such process, or a JVM whose compiler threads have other names). A fresh broker compiles
+ * for minutes, and each path (one request at a time, a hundred in flight) has code of its own to compile:
+ * CPU spent here is warm-up, not the cost of a workflow.
+ */
+export function jitThreadsCpuMs(pid: number): ReadonlyMap<string, number> | undefined {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  const threads = new Map<string, number>();
+  for (const tid of tids) {
+    const ms = compilerThreadCpuMs(pid, tid);
+    if (ms !== undefined) threads.set(tid, ms);
+  }
+  return threads.size === 0 ? undefined : threads;
+}
+
+/**
+ * JIT CPU between two readings: each thread's growth, a thread that started since counted whole. A thread
+ * that exited in between loses what it used since the first reading: HotSpot removes idle C2 threads only
+ * where it runs more than one (not on 2 cores), so this can only undercount.
+ */
+function jitCpuSince(
+  then: ReadonlyMap<string, number> | undefined,
+  now: ReadonlyMap<string, number> | undefined,
+): number | undefined {
+  if (then === undefined || now === undefined) return undefined;
+  let ms = 0;
+  for (const [tid, cpu] of now) ms += cpu - Math.min(cpu, then.get(tid) ?? 0);
+  return ms;
 }
 
 /** CPU time used since a start, in ms; `broker` is undefined when its PID is unknown. */
@@ -39,7 +66,7 @@ export interface CpuSpent {
 export function cpuMeter(brokerPid: number | undefined): () => CpuSpent {
   const node0 = process.cpuUsage();
   const broker0 = brokerPid === undefined ? undefined : processCpuMs(brokerPid);
-  const jit0 = brokerPid === undefined ? undefined : jitCpuMs(brokerPid);
+  const jit0 = brokerPid === undefined ? undefined : jitThreadsCpuMs(brokerPid);
   const wall0 = performance.now();
   const since = (now: number | undefined, then: number | undefined): number | undefined =>
     now === undefined || then === undefined ? undefined : now - then;
@@ -48,7 +75,7 @@ export function cpuMeter(brokerPid: number | undefined): () => CpuSpent {
     return {
       nodeMs: (node.user + node.system) / 1000,
       brokerMs: since(brokerPid === undefined ? undefined : processCpuMs(brokerPid), broker0),
-      brokerJitMs: since(brokerPid === undefined ? undefined : jitCpuMs(brokerPid), jit0),
+      brokerJitMs: jitCpuSince(jit0, brokerPid === undefined ? undefined : jitThreadsCpuMs(brokerPid)),
       wallMs: performance.now() - wall0,
     };
   };
@@ -68,4 +95,11 @@ export function cpuPer(
     ...jit,
     total: r(spent.nodeMs + spent.brokerMs),
   };
+}
+
+/** The share of the broker's CPU its JIT compiler used, unrounded; undefined when either is unknown or 0. */
+export function jitShare(spent: CpuSpent): number | undefined {
+  if (spent.brokerMs === undefined || spent.brokerJitMs === undefined || spent.brokerMs <= 0)
+    return undefined;
+  return spent.brokerJitMs / spent.brokerMs;
 }

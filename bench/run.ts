@@ -20,15 +20,15 @@
  *               executors in the same group (1 vs 3 executors; all in this one process).
  * Per-step cost: BENCH_LONG_RUNS workflows of 50 no-op steps, one at a time; (their end-to-end p50 − W1's)
  * / 47 is the engine's cost of one durable step, commit included, set against the idempotent-produce floor
- * of the same round. (The journal's gaps between StepCompleted records are printed too, in whole ms.) `summary` holds the medians of the rounds after the
- * first, beside the issue's targets.
+ * of the same round. (The journal's gaps between StepCompleted records are printed too, in whole ms.)
+ * `summary` holds the medians of the rounds after the first, beside the issue's targets (summary.ts).
  *
  * Env: LOGBOOK_BROKERS (else a local broker is started; then BENCH_BROKER_PID gives its PID for the
  * broker's CPU), BENCH_FLUSH_EVERY_WRITE=1 (a started broker flushes every write:
  * `log.flush.interval.messages=1`), BENCH_PARTITIONS (6), BENCH_ROUNDS (5), BENCH_LATENCY_RUNS (300),
  * BENCH_THROUGHPUT_RUNS (2000), BENCH_IN_FLIGHT (100), BENCH_WIDE_IN_FLIGHT (1000; 0 skips the wide
  * runs), BENCH_WARMUP_RUNS (5000), BENCH_IDLE_SECONDS (25; read in whole 5 s windows, the median
- * one counts), BENCH_IDLE_SETTLE_MS (15000), BENCH_LONG_RUNS (20), BENCH_LIMITS (executor
+ * one counts), BENCH_IDLE_SETTLE_MS (15000), BENCH_LONG_RUNS (20), BENCH_WARMUP_MAX_CHUNKS (8), BENCH_LIMITS (executor
  * limits as JSON, e.g. `{"singleProduceTicks":false}` for the transactional path), BENCH_BROKER_JFR (a file:
  * the started broker records a JDK Flight Recording there, for docs/decisions.md "Where the time goes").
  */
@@ -37,14 +37,15 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
 import { Client } from '../src/client/index.js';
 import { type LocalBroker, startLocalBroker } from '../src/dev/index.js';
-import type { LimitOptions } from '../src/executor/index.js';
-import type { JournalRecord } from '../src/journal/index.js';
+import type { Executor, LimitOptions } from '../src/executor/index.js';
 import { createKafka, parseBrokers, scanJournal } from '../src/kafka/index.js';
-import { type Floor, measureFloor } from './floor.js';
+import { measureFloor } from './floor.js';
 import { collectGarbage, idleCpu, idleExecutor } from './idle.js';
 import { percentiles, quantile, round } from './stats.js';
+import { type Round, roundFigures, summarize } from './summary.js';
 import { deleteTopicsOf } from './topics.js';
 import {
   allRunning,
@@ -60,60 +61,32 @@ import {
 import { warmBroker } from './warm-up.js';
 
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
-const PARTITIONS = env('BENCH_PARTITIONS', 6);
-const ROUNDS = env('BENCH_ROUNDS', 5);
-const LATENCY_RUNS = env('BENCH_LATENCY_RUNS', 300);
-const THROUGHPUT_RUNS = env('BENCH_THROUGHPUT_RUNS', 2_000);
-const IN_FLIGHT = env('BENCH_IN_FLIGHT', 100);
-const WIDE_IN_FLIGHT = env('BENCH_WIDE_IN_FLIGHT', 1_000);
-const WARMUP_RUNS = env('BENCH_WARMUP_RUNS', 5_000);
+/** A count from the environment: a whole number of at least `min`, or the run stops before it starts. */
+const count = (name: string, fallback: number, min = 1): number => {
+  const value = env(name, fallback);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be a whole number of at least ${min}, not "${process.env[name]}"`);
+  return value;
+};
+const PARTITIONS = count('BENCH_PARTITIONS', 6);
+const ROUNDS = count('BENCH_ROUNDS', 5);
+const LATENCY_RUNS = count('BENCH_LATENCY_RUNS', 300);
+const THROUGHPUT_RUNS = count('BENCH_THROUGHPUT_RUNS', 2_000);
+const IN_FLIGHT = count('BENCH_IN_FLIGHT', 100);
+const WIDE_IN_FLIGHT = count('BENCH_WIDE_IN_FLIGHT', 1_000, 0);
+const WARMUP_RUNS = count('BENCH_WARMUP_RUNS', 5_000);
 /** Each path warms in chunks, at most this many (warm-up.ts). */
-const WARMUP_MAX_CHUNKS = env('BENCH_WARMUP_MAX_CHUNKS', 8);
-const IDLE_SECONDS = env('BENCH_IDLE_SECONDS', 25);
-const LONG_RUNS = env('BENCH_LONG_RUNS', 20);
-const IDLE_SETTLE_MS = env('BENCH_IDLE_SETTLE_MS', 15_000);
+const WARMUP_MAX_CHUNKS = count('BENCH_WARMUP_MAX_CHUNKS', 8);
+const IDLE_SECONDS = count('BENCH_IDLE_SECONDS', 25);
+const LONG_RUNS = count('BENCH_LONG_RUNS', 20);
+const IDLE_SETTLE_MS = count('BENCH_IDLE_SETTLE_MS', 15_000, 0);
 const FLUSH_EVERY_WRITE = process.env.BENCH_FLUSH_EVERY_WRITE === '1';
 /** Executor limits over the defaults, as JSON (experiments: `{"singleProduceTicks":false}`, say). */
 const LIMITS = JSON.parse(process.env.BENCH_LIMITS ?? '{}') as LimitOptions;
+const FLOOR_RUNS = Math.min(LATENCY_RUNS, 200);
 
-/** Per-step gaps and journal start-to-completed times of the workflows `ids`, from the journal. */
-function journalFigures(journal: Map<string, number[][]>, ids: readonly string[]) {
-  const stepGaps: number[] = [];
-  const startToEnd: number[] = [];
-  for (const id of ids) {
-    const [all = [], steps = []] = journal.get(id) ?? [];
-    for (let s = 1; s < steps.length; s++) stepGaps.push((steps[s] ?? 0) - (steps[s - 1] ?? 0));
-    const first = all[0];
-    const last = all.at(-1);
-    if (first !== undefined && last !== undefined) startToEnd.push(last - first);
-  }
-  return { stepGaps, startToEnd };
-}
-
-/** Record times by workflow id: [all records, StepCompleted records]. */
-function indexJournal(records: readonly JournalRecord[]): Map<string, number[][]> {
-  const journal = new Map<string, number[][]>();
-  for (const r of records) {
-    let entry = journal.get(r.workflowId);
-    if (entry === undefined) {
-      entry = [[], []];
-      journal.set(r.workflowId, entry);
-    }
-    entry[0]?.push(r.atMs);
-    if (r.body.kind === 'StepCompleted') entry[1]?.push(r.atMs);
-  }
-  return journal;
-}
-
-/** The median of the rounds' figures: the mean of the middle two when there are an even number. */
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const upper = sorted[mid] ?? Number.NaN;
-  return round(sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? Number.NaN) + upper) / 2);
-};
-
-async function main(): Promise<void> {
+/** The broker to measure: a local one this run starts, or LOGBOOK_BROKERS (BENCH_BROKER_PID its PID). */
+async function benchBroker() {
   let broker: LocalBroker | undefined;
   if (process.env.LOGBOOK_BROKERS === undefined) {
     const jfr = process.env.BENCH_BROKER_JFR;
@@ -128,6 +101,63 @@ async function main(): Promise<void> {
   const brokers = broker === undefined ? parseBrokers(process.env.LOGBOOK_BROKERS ?? '') : [broker.bootstrap];
   const pidEnv = process.env.BENCH_BROKER_PID;
   const brokerPid = broker?.pid ?? (pidEnv === undefined ? undefined : Number(pidEnv));
+  return { broker, brokers, brokerPid };
+}
+
+/** ROUNDS rounds: the floor, W1 one at a time, the long workflow, W1 at IN_FLIGHT. */
+async function runRounds(setup: Setup, kafka: Kafka): Promise<Round[]> {
+  const rounds: Round[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const floor = await measureFloor(kafka, `${setup.ns}-r${r}`, FLOOR_RUNS);
+    const seq = await sequential(setup, `lat-${r}`, LATENCY_RUNS);
+    const longP50 = await longSequential(setup, `long-${r}`, LONG_RUNS);
+    const stepMs = (longP50 - quantile(seq.latencies, 0.5)) / (LONG_STEPS - 3);
+    const tp = await throughput(setup, `tp-${r}`, THROUGHPUT_RUNS, IN_FLIGHT);
+    const latencyIds = Array.from({ length: LATENCY_RUNS }, (_, i) => `lat-${r}-${i}`);
+    rounds.push({ floor, latencyIds, latencies: seq.latencies, stepMs, seqCpu: seq.cpuMsPerWorkflow, tp });
+    progress(
+      `round ${r + 1}: e2e ${JSON.stringify(percentiles(seq.latencies))} ms, ` +
+        `step ${round(stepMs)} ms, ${tp.workflowsPerSec} wf/s, cpu/wf seq ${JSON.stringify(seq.cpuMsPerWorkflow)}, ` +
+        `at load ${JSON.stringify(tp.cpuMsPerWorkflow)}, idempotent produce p50 ${floor.idempotentProduceMs.p50}`,
+    );
+  }
+  return rounds;
+}
+
+/** WIDE_IN_FLIGHT in flight on one executor, then two more join `executors`: 100 and WIDE_IN_FLIGHT. */
+async function wideRuns(setup: Setup, executors: Executor[], stateDir: () => string) {
+  if (WIDE_IN_FLIGHT === 0) return undefined;
+  progress(`wide: ${WIDE_IN_FLIGHT} in flight, 1 executor`);
+  const one = await throughput(setup, 'wide1', THROUGHPUT_RUNS * 2, WIDE_IN_FLIGHT);
+  progress(`wide: 3 executors, ${IN_FLIGHT} and ${WIDE_IN_FLIGHT} in flight`);
+  executors.push(newExecutor(setup, stateDir()), newExecutor(setup, stateDir()));
+  await Promise.all(executors.slice(1).map((e) => e.start()));
+  await allRunning(executors, PARTITIONS);
+  const threeNarrow = await throughput(setup, 'three', THROUGHPUT_RUNS, IN_FLIGHT);
+  const threeWide = await throughput(setup, 'wide3', THROUGHPUT_RUNS * 2, WIDE_IN_FLIGHT);
+  return { oneExecutor: one, threeExecutors: { narrow: threeNarrow, wide: threeWide } };
+}
+
+/** Idle CPU once the benchmark's executors have stopped: the broker alone, then beside an idle executor. */
+async function idleFigures(setup: Setup, executors: readonly Executor[], stateDir: () => string) {
+  await setup.client.close();
+  await Promise.all(executors.map((e) => e.stop()));
+  await sleep(10_000); // the broker settles after the load (group leaves, transactions expire)
+  collectGarbage();
+  const brokerAlone = await idleCpu(setup, 'the broker alone', IDLE_SECONDS);
+  const withExecutor = await idleExecutor(setup, stateDir(), {
+    seconds: IDLE_SECONDS,
+    settleMs: IDLE_SETTLE_MS,
+  });
+  return {
+    brokerAloneMsPerSec: brokerAlone,
+    executorAndBrokerMsPerSec: withExecutor.executorAndBroker,
+    executorClientAndBrokerMsPerSec: withExecutor.withClient,
+  };
+}
+
+async function main(): Promise<void> {
+  const { broker, brokers, brokerPid } = await benchBroker();
   const ns = `bench-${randomBytes(3).toString('hex')}`;
   const stateDirs: string[] = [];
   const stateDir = (): string => {
@@ -136,114 +166,19 @@ async function main(): Promise<void> {
     return dir;
   };
   const kafka = createKafka({ brokers, clientId: 'logbook-bench' });
-  const setup: Setup = {
-    brokers,
-    ns,
-    brokerPid,
-    client: new Client({ brokers, namespace: ns }),
-    partitions: PARTITIONS,
-    limits: LIMITS,
-  };
+  const client = new Client({ brokers, namespace: ns });
+  const setup: Setup = { brokers, ns, brokerPid, client, partitions: PARTITIONS, limits: LIMITS };
   const executors = [newExecutor(setup, stateDir())];
   try {
     await executors[0]?.start();
     await allRunning(executors, PARTITIONS);
-    const warmUp = await warmBroker(setup, kafka, {
-      throughputChunk: WARMUP_RUNS,
-      inFlight: IN_FLIGHT,
-      maxChunks: WARMUP_MAX_CHUNKS,
-      floorRuns: Math.min(LATENCY_RUNS, 200),
-    });
-
-    const rounds: {
-      floor: Floor;
-      latencyIds: string[];
-      latencies: number[];
-      stepMs: number;
-      seqCpu: Awaited<ReturnType<typeof sequential>>['cpuMsPerWorkflow'];
-      tp: Awaited<ReturnType<typeof throughput>>;
-    }[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const floor = await measureFloor(kafka, `${ns}-r${r}`, Math.min(LATENCY_RUNS, 200));
-      const seq = await sequential(setup, `lat-${r}`, LATENCY_RUNS);
-      const longP50 = await longSequential(setup, `long-${r}`, LONG_RUNS);
-      const stepMs = (longP50 - quantile(seq.latencies, 0.5)) / (LONG_STEPS - 3);
-      const tp = await throughput(setup, `tp-${r}`, THROUGHPUT_RUNS, IN_FLIGHT);
-      const latencyIds = Array.from({ length: LATENCY_RUNS }, (_, i) => `lat-${r}-${i}`);
-      rounds.push({ floor, latencyIds, latencies: seq.latencies, stepMs, seqCpu: seq.cpuMsPerWorkflow, tp });
-      progress(
-        `round ${r + 1}: e2e ${JSON.stringify(percentiles(seq.latencies))} ms, ` +
-          `step ${round(stepMs)} ms, ${tp.workflowsPerSec} wf/s, cpu/wf seq ${JSON.stringify(seq.cpuMsPerWorkflow)}, ` +
-          `at load ${JSON.stringify(tp.cpuMsPerWorkflow)}, idempotent produce p50 ${floor.idempotentProduceMs.p50}`,
-      );
-    }
-
-    let wide: Record<string, unknown> | undefined;
-    if (WIDE_IN_FLIGHT > 0) {
-      progress(`wide: ${WIDE_IN_FLIGHT} in flight, 1 executor`);
-      const one = await throughput(setup, 'wide1', THROUGHPUT_RUNS * 2, WIDE_IN_FLIGHT);
-      progress(`wide: 3 executors, ${IN_FLIGHT} and ${WIDE_IN_FLIGHT} in flight`);
-      executors.push(newExecutor(setup, stateDir()), newExecutor(setup, stateDir()));
-      await Promise.all(executors.slice(1).map((e) => e.start()));
-      await allRunning(executors, PARTITIONS);
-      const threeNarrow = await throughput(setup, 'three', THROUGHPUT_RUNS, IN_FLIGHT);
-      const threeWide = await throughput(setup, 'wide3', THROUGHPUT_RUNS * 2, WIDE_IN_FLIGHT);
-      wide = { oneExecutor: one, threeExecutors: { narrow: threeNarrow, wide: threeWide } };
-    }
-
+    const warmOptions = { throughputChunk: WARMUP_RUNS, inFlight: IN_FLIGHT, maxChunks: WARMUP_MAX_CHUNKS };
+    const warmUp = await warmBroker(setup, kafka, { ...warmOptions, floorRuns: FLOOR_RUNS });
+    const rounds = await runRounds(setup, kafka);
+    const wide = await wideRuns(setup, executors, stateDir);
     progress('reading the journal');
-    const journal = indexJournal(await scanJournal(kafka, `${ns}.journal`, ns, 300_000));
-    const perRound = rounds.map((r) => {
-      const { stepGaps, startToEnd } = journalFigures(journal, r.latencyIds);
-      return {
-        floor: r.floor,
-        w1Latency: {
-          endToEndMs: percentiles(r.latencies),
-          journalStartToCompletedMs: percentiles(startToEnd),
-          perStepMs: round(r.stepMs),
-          perStepJournalGapMs: percentiles(stepGaps),
-          perStepOverIdempotentProduce: round(r.stepMs / r.floor.idempotentProduceMs.p50),
-          perStepOverRawTxnCommit: round(r.stepMs / r.floor.rawTxnWithOffsetsMs.p50),
-          cpuMsPerWorkflow: r.seqCpu,
-        },
-        w1Throughput: r.tp,
-      };
-    });
-    await setup.client.close();
-    await Promise.all(executors.map((e) => e.stop()));
-    await sleep(10_000); // the broker settles after the load (group leaves, transactions expire)
-    collectGarbage();
-    const brokerAlone = await idleCpu(setup, 'the broker alone', IDLE_SECONDS);
-    const withExecutor = await idleExecutor(setup, stateDir(), {
-      seconds: IDLE_SECONDS,
-      settleMs: IDLE_SETTLE_MS,
-    });
-    const idle = {
-      brokerAloneMsPerSec: brokerAlone,
-      executorAndBrokerMsPerSec: withExecutor.executorAndBroker,
-      executorClientAndBrokerMsPerSec: withExecutor.withClient,
-    };
-    const settled = perRound.length > 1 ? perRound.slice(1) : perRound;
-    const pick = (f: (r: (typeof perRound)[number]) => number | undefined): number =>
-      median(settled.map(f).filter((v): v is number => v !== undefined));
-    const summary = {
-      rounds: settled.length,
-      perStepOverIdempotentProduce: { value: pick((r) => r.w1Latency.perStepOverIdempotentProduce), max: 2 },
-      w1EndToEndP50Ms: { value: pick((r) => r.w1Latency.endToEndMs.p50), max: 5 },
-      w1EndToEndP99Ms: { value: pick((r) => r.w1Latency.endToEndMs.p99), max: 15 },
-      workflowsPerSec: { value: pick((r) => r.w1Throughput.workflowsPerSec), min: 1_500 },
-      cpuMsPerSequentialWorkflow: {
-        value: pick((r) => r.w1Latency.cpuMsPerWorkflow.total),
-        max: 5,
-        ofItBrokerJit: pick((r) => r.w1Latency.cpuMsPerWorkflow.brokerJit),
-      },
-      cpuMsPerWorkflowAtThroughput: {
-        value: pick((r) => r.w1Throughput.cpuMsPerWorkflow.total),
-        max: 1.2,
-        ofItBrokerJit: pick((r) => r.w1Throughput.cpuMsPerWorkflow.brokerJit),
-      },
-      idleCpuMsPerSec: { value: withExecutor.executorAndBroker.total, max: 20 },
-    };
+    const perRound = roundFigures(rounds, await scanJournal(kafka, `${ns}.journal`, ns, 300_000));
+    const idle = await idleFigures(setup, executors, stateDir);
     const report = {
       machine: { cpus: cpus().length, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
       kafka: broker?.distribution.version ?? 'external',
@@ -254,11 +189,11 @@ async function main(): Promise<void> {
       warmUp,
       rounds: perRound,
       ...(wide === undefined ? {} : { wide }),
-      summary,
+      summary: summarize(perRound, idle.executorAndBrokerMsPerSec.total),
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    await setup.client.close();
+    await client.close();
     await Promise.all(executors.map((e) => e.stop()));
     if (broker === undefined) await deleteTopicsOf(brokers, ns); // its namespaces all start with `ns`
     await broker?.stop();

@@ -69,6 +69,7 @@ export async function throughput(setup: Setup, prefix: string, runs: number, inF
     seconds: round(spent.wallMs / 1000),
     workflowsPerSec: round(runs / (spent.wallMs / 1000)),
     cpuMsPerWorkflow: cpuPer(spent, runs),
+    spent,
   };
 }
 
@@ -81,7 +82,8 @@ export async function sequential(setup: Setup, prefix: string, runs: number) {
     await (await setup.client.start(w1, { id: `${prefix}-${i}` })).result({ timeout: '30s' });
     latencies.push(performance.now() - t);
   }
-  return { latencies, cpuMsPerWorkflow: cpuPer(meter(), runs) };
+  const spent = meter();
+  return { latencies, cpuMsPerWorkflow: cpuPer(spent, runs), spent };
 }
 
 /** Median end-to-end ms of `runs` long workflows, one at a time. */

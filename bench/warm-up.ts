@@ -1,6 +1,6 @@
 /** The benchmark's warm-up: the broker's JIT compiles each path before any figure is taken. */
 import type { Kafka } from 'kafkajs';
-import type { cpuPer } from './cpu.js';
+import { type CpuSpent, type cpuPer, jitShare } from './cpu.js';
 import { measureFloor } from './floor.js';
 import { round } from './stats.js';
 import { progress, type Setup, sequential, throughput } from './w1-runs.js';
@@ -24,36 +24,46 @@ export interface WarmUpOptions {
 export interface WarmChunk {
   readonly workflows: number;
   readonly cpuMsPerWorkflow: ReturnType<typeof cpuPer>;
-  /** The share of the broker's CPU its JIT compiler used; undefined when the broker's PID is unknown. */
+  /** The share of the broker's CPU its JIT compiler used; undefined when it cannot be read. */
   readonly brokerJitShare: number | undefined;
+}
+
+/** One path's warm-up: its chunks, and whether the compiler went quiet before the cap. */
+export interface WarmPath {
+  readonly chunks: WarmChunk[];
+  /** False when the last chunk still had the compiler at JIT_QUIET_SHARE or more; undefined if unread. */
+  readonly quiet: boolean | undefined;
 }
 
 /**
  * Warms one path (a hundred in flight, or one at a time) in chunks of `chunkRuns` until the broker's JIT
- * compiler is quiet on it (JIT_QUIET_SHARE) or `maxChunks` have run; with no broker PID, one chunk. Each
- * path has code of its own: a broker warmed with 9,000 workflows a hundred in flight then spent 6.5 s of
- * its 20 compiling while 4,000 ran one at a time.
+ * compiler is quiet on it (JIT_QUIET_SHARE) or `maxChunks` have run; when the compiler's CPU cannot be
+ * read (no broker PID), one chunk. Each path has code of its own: a broker warmed with 9,000 workflows a
+ * hundred in flight then spent 6.5 s of its 20 compiling while 4,000 ran one at a time.
  */
 async function warmUntilQuiet(
   label: string,
   chunkRuns: number,
   maxChunks: number,
-  run: (prefix: string, runs: number) => Promise<{ cpuMsPerWorkflow: ReturnType<typeof cpuPer> }>,
-): Promise<WarmChunk[]> {
+  run: (
+    prefix: string,
+    runs: number,
+  ) => Promise<{ cpuMsPerWorkflow: ReturnType<typeof cpuPer>; spent: CpuSpent }>,
+): Promise<WarmPath> {
   const chunks: WarmChunk[] = [];
-  while (chunks.length < maxChunks) {
-    const { cpuMsPerWorkflow: cpu } = await run(`warm-${label}-${chunks.length}`, chunkRuns);
-    const share =
-      cpu.broker === undefined || cpu.brokerJit === undefined || cpu.broker === 0
-        ? undefined
-        : round(cpu.brokerJit / cpu.broker);
-    chunks.push({ workflows: chunkRuns, cpuMsPerWorkflow: cpu, brokerJitShare: share });
+  let share: number | undefined;
+  do {
+    const { cpuMsPerWorkflow, spent } = await run(`warm-${label}-${chunks.length}`, chunkRuns);
+    share = jitShare(spent);
+    const shown = share === undefined ? undefined : round(share);
+    chunks.push({ workflows: chunkRuns, cpuMsPerWorkflow, brokerJitShare: shown });
     progress(
-      `warm-up ${label}: ${chunks.length * chunkRuns} workflows, cpu/wf ${JSON.stringify(cpu)}, broker JIT share ${share}`,
+      `warm-up ${label}: ${chunks.length * chunkRuns} workflows, cpu/wf ${JSON.stringify(cpuMsPerWorkflow)}, broker JIT share ${shown}`,
     );
-    if (share === undefined || share < JIT_QUIET_SHARE) break;
-  }
-  return chunks;
+  } while (share !== undefined && share >= JIT_QUIET_SHARE && chunks.length < maxChunks);
+  const quiet = share === undefined ? undefined : share < JIT_QUIET_SHARE;
+  if (quiet === false) progress(`warm-up ${label}: stopped at ${maxChunks} chunks with the JIT still busy`);
+  return { chunks, quiet };
 }
 
 /**
