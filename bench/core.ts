@@ -20,10 +20,10 @@ import { type Executor, silentLogger } from '../src/executor/index.js';
 import { createKafka, parseBrokers } from '../src/kafka/index.js';
 import { workflow } from '../src/workflow/index.js';
 import { CoreRig } from './core-rig.js';
+import { env } from './env.js';
 import { measureFloor } from './floor.js';
 import { round } from './stats.js';
 
-const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const FINISHED = env('CORE_FINISHED', 30_000);
 const SLEEPERS = env('CORE_SLEEPERS', 100_000);
 const LONG_STEPS = env('CORE_LONG_STEPS', 100_000);

@@ -1,20 +1,14 @@
 /** CPU meters for the benchmark: this Node process (client and executors) and the broker JVM. */
-import { readdirSync, readFileSync } from 'node:fs';
-import { processCpuMs } from '../src/dev/index.js';
+import { readdirSync } from 'node:fs';
+import { processCpuMs, readProcStat } from '../src/dev/index.js';
 
 /** The JVM's JIT compiler threads, by the name Linux shows for them (`C2 CompilerThre`, `C1 CompilerThre`). */
 const JIT_THREAD = /^C[12] CompilerThre/;
 
 /** One compiler thread's CPU ms, or undefined if `tid` is another thread or has exited since listed. */
 function compilerThreadCpuMs(pid: number, tid: string): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    if (!JIT_THREAD.test(stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')))) return undefined;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
+  const stat = readProcStat(`/proc/${pid}/task/${tid}/stat`);
+  return stat !== undefined && JIT_THREAD.test(stat.name) ? stat.cpuMs : undefined;
 }
 
 /**
@@ -62,21 +56,27 @@ export interface CpuSpent {
   readonly wallMs: number;
 }
 
-/** Starts a meter; call the result to read the CPU spent since. */
+/**
+ * Starts a meter; call the result to read the CPU spent since. The broker's readings (a scan of its threads'
+ * /proc files) are taken outside the window, so this process's CPU and the wall time do not count them.
+ */
 export function cpuMeter(brokerPid: number | undefined): () => CpuSpent {
+  const brokerNow = () =>
+    brokerPid === undefined
+      ? { cpu: undefined, jit: undefined }
+      : { cpu: processCpuMs(brokerPid), jit: jitThreadsCpuMs(brokerPid) };
+  const broker0 = brokerNow();
   const node0 = process.cpuUsage();
-  const broker0 = brokerPid === undefined ? undefined : processCpuMs(brokerPid);
-  const jit0 = brokerPid === undefined ? undefined : jitThreadsCpuMs(brokerPid);
   const wall0 = performance.now();
-  const since = (now: number | undefined, then: number | undefined): number | undefined =>
-    now === undefined || then === undefined ? undefined : now - then;
   return () => {
+    const wallMs = performance.now() - wall0;
     const node = process.cpuUsage(node0);
+    const broker = brokerNow();
     return {
       nodeMs: (node.user + node.system) / 1000,
-      brokerMs: since(brokerPid === undefined ? undefined : processCpuMs(brokerPid), broker0),
-      brokerJitMs: jitCpuSince(jit0, brokerPid === undefined ? undefined : jitThreadsCpuMs(brokerPid)),
-      wallMs: performance.now() - wall0,
+      brokerMs: broker.cpu === undefined || broker0.cpu === undefined ? undefined : broker.cpu - broker0.cpu,
+      brokerJitMs: jitCpuSince(broker0.jit, broker.jit),
+      wallMs,
     };
   };
 }

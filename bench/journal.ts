@@ -28,8 +28,8 @@ import {
   topicNames,
 } from '../src/journal/index.js';
 import { createKafka, parseBrokers, partitionFor } from '../src/kafka/index.js';
+import { env } from './env.js';
 
-const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const RECORDS = env('JOURNAL_RECORDS', 1_000_000);
 const PARTITIONS = env('JOURNAL_PARTITIONS', 6);
 const RUNNING_SHARE = env('JOURNAL_RUNNING_SHARE', 0.01);

@@ -42,6 +42,7 @@ import { Client } from '../src/client/index.js';
 import { type LocalBroker, startLocalBroker } from '../src/dev/index.js';
 import type { Executor, LimitOptions } from '../src/executor/index.js';
 import { createKafka, parseBrokers, scanJournal } from '../src/kafka/index.js';
+import { count } from './env.js';
 import { measureFloor } from './floor.js';
 import { collectGarbage, idleCpu, idleExecutor } from './idle.js';
 import { percentiles, quantile, round } from './stats.js';
@@ -60,14 +61,6 @@ import {
 } from './w1-runs.js';
 import { warmBroker } from './warm-up.js';
 
-const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
-/** A count from the environment: a whole number of at least `min`, or the run stops before it starts. */
-const count = (name: string, fallback: number, min = 1): number => {
-  const value = env(name, fallback);
-  if (!Number.isInteger(value) || value < min)
-    throw new Error(`${name} must be a whole number of at least ${min}, not "${process.env[name]}"`);
-  return value;
-};
 const PARTITIONS = count('BENCH_PARTITIONS', 6);
 const ROUNDS = count('BENCH_ROUNDS', 5);
 const LATENCY_RUNS = count('BENCH_LATENCY_RUNS', 300);

@@ -11,6 +11,15 @@ export function quantile(values: readonly number[], q: number): number {
   return quantileBy(values, q, (v) => v) ?? Number.NaN;
 }
 
+/** The median of `values`, the mean of the middle two for an even count, rounded; undefined for none. */
+export function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const upper = sorted[mid] ?? Number.NaN;
+  return round(sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? Number.NaN) + upper) / 2);
+}
+
 /** Rounds to 2 decimals. */
 export function round(value: number): number {
   return Math.round(value * 100) / 100;

@@ -1,7 +1,7 @@
 /** The benchmark's per-round figures, read against the journal, and the summary set beside the targets. */
 import type { JournalRecord } from '../src/journal/index.js';
 import type { Floor } from './floor.js';
-import { percentiles, round } from './stats.js';
+import { median, percentiles, round } from './stats.js';
 import type { sequential, throughput } from './w1-runs.js';
 
 /** What one round measured. */
@@ -62,15 +62,6 @@ export function roundFigures(rounds: readonly Round[], records: readonly Journal
       w1Throughput: r.tp,
     };
   });
-}
-
-/** The median of the rounds' figures (the mean of the middle two for an even count); undefined for none. */
-export function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const upper = sorted[mid] ?? Number.NaN;
-  return round(sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] ?? Number.NaN) + upper) / 2);
 }
 
 /** The medians of the rounds after the first (all of them if there is one), beside the issue's targets. */

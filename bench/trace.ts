@@ -25,11 +25,11 @@ import { type LocalBroker, startLocalBroker } from '../src/dev/index.js';
 import { Executor } from '../src/executor/index.js';
 import { parseBrokers } from '../src/kafka/index.js';
 import { type ConnectionInternals, kafkajsConnection } from '../src/kafka/kafkajs-internals.js';
+import { env } from './env.js';
 import { percentiles, quantile, round } from './stats.js';
 import { deleteTopicsOf } from './topics.js';
 import { w1 } from './w1.js';
 
-const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const PARTITIONS = env('BENCH_PARTITIONS', 6);
 const WARMUP_RUNS = env('BENCH_WARMUP_RUNS', 1_000);
 const TRACE_RUNS = env('BENCH_TRACE_RUNS', 1_000);

@@ -59,17 +59,28 @@ export function logTail(logFile: string, lines = 25): string {
 }
 
 /**
- * CPU time (user + system) `pid` has used, in ms, read from /proc (Linux only; the kernel counts it in
- * clock ticks of 10 ms, USER_HZ = 100 on every Linux this runs on).
+ * The command name and CPU time (user + system, ms) in a /proc `stat` file: a process's
+ * (`/proc/<pid>/stat`) or one of its threads' (`/proc/<pid>/task/<tid>/stat`). Undefined if it cannot be
+ * read (Linux only; the kernel counts CPU in clock ticks of 10 ms, USER_HZ = 100 on every Linux this runs
+ * on). The name sits in parentheses and may hold spaces or parentheses itself, so fields count from the last.
  */
-export function processCpuMs(pid: number): number | undefined {
+export function readProcStat(path: string): { readonly name: string; readonly cpuMs: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    const stat = readFileSync(path, 'utf8');
+    const nameEnd = stat.lastIndexOf(')');
+    const fields = stat.slice(nameEnd + 2).split(' ');
+    return {
+      name: stat.slice(stat.indexOf('(') + 1, nameEnd),
+      cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
+    };
   } catch {
     return undefined;
   }
+}
+
+/** CPU time (user + system) `pid` has used, in ms (readProcStat). */
+export function processCpuMs(pid: number): number | undefined {
+  return readProcStat(`/proc/${pid}/stat`)?.cpuMs;
 }
 
 /** Resident set size of `pid` in MiB, read from /proc (Linux only). */
