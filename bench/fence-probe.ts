@@ -10,7 +10,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { type LocalBroker, resolveDistribution, startLocalBroker } from '../src/dev/index.js';
-import { kafkajsModule } from '../src/kafka/kafkajs-internals.js';
+import { kafkajsCluster, kafkajsModule } from '../src/kafka/kafkajs-internals.js';
 
 /** KafkaJS's transaction manager (`producer/eosManager`), as far as this probe uses it. */
 interface EosManager {
@@ -73,16 +73,6 @@ const silent = {
   },
 };
 
-/** The cluster KafkaJS would give a producer of `kafka`: created by the client's own private factory. */
-function clusterOf(kafka: Kafka): Cluster {
-  const key = Object.getOwnPropertySymbols(kafka).find(
-    (s) => s.description === 'private:Kafka:createCluster',
-  );
-  const create = key === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[key];
-  if (typeof create !== 'function') throw new Error('this KafkaJS has no private cluster factory');
-  return (create as (options: object) => Cluster)({});
-}
-
 /** Sends one non-transactional record with `eos`'s producer id and epoch; says what the broker answered. */
 function plainWriter(cluster: Cluster) {
   const sequences = new Map<string, number>();
@@ -116,7 +106,7 @@ async function probe(bootstrap: string): Promise<Step[]> {
   const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
   await admin.connect();
-  const cluster = clusterOf(kafka);
+  const cluster = kafkajsCluster<Cluster>(kafka, {});
   try {
     await admin.createTopics({ topics: TOPICS.map((topic) => ({ topic, numPartitions: 1 })) });
     await cluster.connect();

@@ -1,5 +1,6 @@
 /** KafkaJS's own source modules, as KafkaJS loads them, for the patches (kafkajs-patches.ts). */
 import { createRequire } from 'node:module';
+import type { Kafka } from 'kafkajs';
 
 const require = createRequire(import.meta.url);
 
@@ -41,4 +42,17 @@ export function kafkajsConnection(): { prototype: ConnectionInternals } {
 /** The installed KafkaJS version. */
 export function kafkajsVersion(): string {
   return (require('kafkajs/package.json') as { version: string }).version;
+}
+
+/**
+ * A new KafkaJS Cluster (connections, metadata) made by `kafka`'s own private factory, as `kafka.producer()`
+ * makes one, so it has the client's brokers, TLS, SASL and timeouts; `T` names the members the caller uses.
+ */
+export function kafkajsCluster<T>(kafka: Kafka, options: Readonly<Record<string, unknown>>): T {
+  const key = Object.getOwnPropertySymbols(kafka).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  );
+  const create = key === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[key];
+  if (typeof create !== 'function') throw new Error('this KafkaJS has no private cluster factory');
+  return (create as (o: Readonly<Record<string, unknown>>) => T)(options);
 }

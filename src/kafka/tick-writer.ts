@@ -15,13 +15,16 @@
  *     ones, and read_committed readers see records in offset order. Connecting fences both ids.
  * I5. After a failed write the writer is `reset` before the next one: KafkaJS leaves a producer whose
  *     EndTxn failed unusable, and only a new InitProducerId settles the transaction it left open.
- * I6. `append` sends journal-only ticks as one idempotent produce (acks=all, one request in flight) on a
- *     third, non-transactional producer (ports.ts I3): one round trip instead of a transaction's four. It
- *     starts only after the previous write returned, like every write (I4), so offsets keep tick order.
+ * I6. `append` sends journal-only ticks as one idempotent produce (acks=all, one request in flight) under a
+ *     third transactional id, `<id>.s` (fenced-appender.ts): one round trip instead of a transaction's four.
+ *     It starts only after the previous write returned, like every write (I4), so offsets keep tick order.
+ * I7. `claim` writes the owner's claim in a transaction of `<id>.s`, so from the claim on the broker rejects
+ *     every single produce of an earlier holder of the partition (fenced-appender.ts I2, ports.ts I4).
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { ErrorCode, errorMessage, FencedError, LogbookError } from '../errors.js';
 import type { BaseOffsets, JournalWriter, OutMessage, WriteFailure } from '../partition/index.js';
+import { FencedAppender } from './fenced-appender.js';
 import { classifyKafkaError } from './kafka-errors.js';
 import { connectTransactionalProducer, isFencingError } from './transactional-producer.js';
 
@@ -35,10 +38,10 @@ export class TickWriter implements JournalWriter {
     private readonly kafka: Kafka,
     private readonly transactionalId: string,
     private producers: readonly Producer[],
-    private appender: Producer,
+    private appender: FencedAppender,
   ) {}
 
-  /** The transactional ids a writer with base id `transactionalId` uses (I4). */
+  /** The transactional ids of the writer's transactions (I4); `append` and `claim` use `<id>.s` (I6, I7). */
   static transactionalIds(transactionalId: string): string[] {
     return [transactionalId, `${transactionalId}.b`];
   }
@@ -47,25 +50,22 @@ export class TickWriter implements JournalWriter {
   static async connect(kafka: Kafka, transactionalId: string): Promise<TickWriter> {
     const producers = await TickWriter.producersFor(kafka, transactionalId);
     try {
-      return new TickWriter(kafka, transactionalId, producers, await TickWriter.appenderFor(kafka));
+      const appender = await TickWriter.appenderFor(kafka, transactionalId);
+      return new TickWriter(kafka, transactionalId, producers, appender);
     } catch (error) {
       await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
       throw error;
     }
   }
 
-  /** The idempotent producer of `append` (I6). */
-  private static async appenderFor(kafka: Kafka): Promise<Producer> {
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+  /** The fenced producer of `append` and `claim` (I6, I7); connecting it fences its earlier holder. */
+  private static async appenderFor(kafka: Kafka, transactionalId: string): Promise<FencedAppender> {
     try {
-      await producer.connect();
-      return producer;
+      return await FencedAppender.connect(kafka, `${transactionalId}.s`);
     } catch (error) {
-      await producer.disconnect().catch(() => undefined);
+      if (error instanceof LogbookError) throw error;
+      if (isFencingError(error))
+        throw new FencedError(`fenced while connecting ${transactionalId}.s`, { cause: error });
       const message = `cannot start the journal producer: ${errorMessage(error)}`;
       throw new LogbookError(ErrorCode.Kafka, message, { retriable: true, cause: error });
     }
@@ -92,11 +92,13 @@ export class TickWriter implements JournalWriter {
    * completes any transaction left open, so the journal's end can be read right after.
    */
   async reset(): Promise<void> {
-    const old = [...this.producers, this.appender];
+    const old = [...this.producers];
     this.producers = [];
-    await Promise.all(old.map((p) => p.disconnect().catch(() => undefined)));
+    await Promise.all(
+      [...old.map((p) => p.disconnect()), this.appender.close()].map((p) => p.catch(() => undefined)),
+    );
     this.producers = await TickWriter.producersFor(this.kafka, this.transactionalId);
-    this.appender = await TickWriter.appenderFor(this.kafka);
+    this.appender = await TickWriter.appenderFor(this.kafka, this.transactionalId);
   }
 
   /** Sorts a write error into fenced, rejected or unavailable (partition/ports.ts). */
@@ -143,27 +145,37 @@ export class TickWriter implements JournalWriter {
     }
   }
 
-  /** Writes journal-only `messages` as one idempotent produce (I6). */
+  /** Writes journal-only `messages` as one idempotent produce under `<id>.s` (I6). */
   async append(messages: readonly OutMessage[]): Promise<BaseOffsets> {
     const first = messages[0];
     if (first === undefined) return new Map();
     if (messages.some((m) => m.topic !== first.topic || m.partition !== first.partition))
       throw new LogbookError(ErrorCode.Bug, 'append takes records of one journal partition only');
-    const metadata = await this.appender.send({
-      topic: first.topic,
-      acks: -1,
-      messages: messages.map((m) => ({
-        key: m.key,
-        value: m.value,
-        ...(m.partition === undefined ? {} : { partition: m.partition }),
-        ...(m.headers === undefined ? {} : { headers: { ...m.headers } }),
-      })),
-    });
-    return new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset ?? -1)]));
+    return this.fenced(() => this.appender.append(messages));
+  }
+
+  /** Writes the owner's claim in a transaction of `<id>.s` (I7). */
+  async claim(messages: readonly OutMessage[]): Promise<BaseOffsets> {
+    return this.fenced(() => this.appender.claim(messages));
+  }
+
+  /** Runs a write of `<id>.s`; its fencing error surfaces as FencedError (I2). */
+  private async fenced(write: () => Promise<BaseOffsets>): Promise<BaseOffsets> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isFencingError(error))
+        throw new FencedError(`fenced by a newer owner: ${errorMessage(error)}`, { cause: error });
+      throw error;
+    }
   }
 
   /** Disconnects the producers. */
   async close(): Promise<void> {
-    await Promise.all([...this.producers, this.appender].map((p) => p.disconnect().catch(() => undefined)));
+    await Promise.all(
+      [...this.producers.map((p) => p.disconnect()), this.appender.close()].map((p) =>
+        p.catch(() => undefined),
+      ),
+    );
   }
 }

@@ -4,6 +4,8 @@
  *
  * I1. The claim (OwnerClaimed) is written by the already-fenced writer, so it is the last record of the
  *     partition when it commits: catching up to it means reading everything any earlier owner committed.
+ *     It goes through the writer's `claim` where it has one, so no earlier owner's append follows it
+ *     (ports.ts I4).
  * I2. The claim opens this owner's epoch (its offset + 1), stamped on every record it writes (records.ts I4).
  * I3. An owner restarted in the same process after a failure that was not a fencing keeps its earlier
  *     claim when the journal shows no later one: it catches up to the journal's end instead, so restarts
@@ -117,7 +119,9 @@ async function writeClaim(deps: OwnerDeps): Promise<number> {
       executorId: deps.executorId,
     },
   };
-  const offsets = await deps.writer.write([journalMessage(claim, deps.topics, deps.partition)]);
+  const messages = [journalMessage(claim, deps.topics, deps.partition)];
+  const { writer } = deps;
+  const offsets = await (writer.claim === undefined ? writer.write(messages) : writer.claim(messages)); // I1
   const offset = offsets.get(`${deps.topics.journal}:${deps.partition}`);
   assertBug(offset !== undefined && offset >= 0, `no offset for the claim of partition ${deps.partition}`);
   return offset;

@@ -7,9 +7,12 @@
  * I1. `write` is all or nothing: every message is visible to read_committed readers, or none is (one
  *     transaction). Its error says which kind of failure it was (WriteFailure).
  * I3. `append`, where a writer has it, writes journal records of the owner's own partition as one idempotent
- *     produce (one record batch, atomic on the broker), without a transaction. It fences nobody: its records
- *     count only by the epoch rule (journal/epoch.ts), and a failed append's outcome is unknown until the
- *     owner has claimed anew (owner-failure.ts I4).
+ *     produce (one record batch, atomic on the broker), without a transaction. A failed append's outcome is
+ *     unknown until the owner has claimed anew (owner-failure.ts I4).
+ * I4. `claim`, where a writer has it, writes the owner's claim so that the broker rejects every `append` of an
+ *     earlier owner of the partition from the claim on (D34). Without it the claim is a `write`, and an
+ *     earlier owner's appends after it land but count for nothing by the epoch rule (journal/epoch.ts), as
+ *     they do in any journal written before.
  * I2. `readRange` delivers every committed message of [from, to) of the owner's journal partition in
  *     offset order, in batches, and fails (retriably) when no batch arrives for `stallMs`.
  */
@@ -50,6 +53,8 @@ export interface JournalWriter {
   write(messages: readonly OutMessage[]): Promise<BaseOffsets>;
   /** Writes journal records of the owner's partition as one idempotent produce (I3); absent: never. */
   append?(messages: readonly OutMessage[]): Promise<BaseOffsets>;
+  /** Writes the owner's claim, fencing earlier owners' appends at the broker (I4); absent: `write`. */
+  claim?(messages: readonly OutMessage[]): Promise<BaseOffsets>;
   /** Sorts an error `write` threw into its kind. */
   classify(error: unknown): WriteFailure;
   /** Makes the writer usable again after a failed write (new producers; an open transaction is aborted). */

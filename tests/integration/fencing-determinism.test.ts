@@ -1,7 +1,7 @@
 /**
  * Safety under takeover, on both write paths: an old owner whose partition a newer owner claimed cannot get
- * a valid record into the journal — its transactions are fenced by transactional id (DESIGN §5), its single
- * produces land but are void by the epoch rule (§5a), and its node rebuilds rather than trust them — and an executor the group still assigns the partition takes it
+ * a record into the journal — its transactions are fenced by transactional id (DESIGN §5), and so are its
+ * single produces, by the broker, from the claim on (D34) — and an executor the group still assigns the partition takes it
  * back after the race and finishes the work exactly once; and a workflow whose code changed its step order
  * between runs is parked as `stuck` with the first diverging call when it next wakes, visible in status,
  * never dropped (DESIGN §4).
@@ -74,9 +74,9 @@ describe.each([
     await client.start(gated, { id: 'g-1', input: null });
     await waitFor(() => stepStarted, { timeoutMs: 20_000, message: 'the gated step never started' });
 
-    // A new owner takes the partition as claimPartition does: its InitProducerId on `<ns>.p0` fences the
-    // old owner's transactions, and its claim opens a newer epoch that voids the old owner's single
-    // produces (DESIGN §5a).
+    // A new owner takes the partition as claimPartition does: its InitProducerIds on `<ns>.p0`, `.b` and
+    // `.s` fence the old owner's transactions, and its claim, a transaction of `.s`, makes the broker
+    // reject the old owner's single produces from then on (D34).
     const kafka = createKafka({ brokers: engine.brokers, clientId: 'test-new-owner' });
     const newOwner = await TickWriter.connect(kafka, `${engine.namespace}.p0`);
     try {
@@ -88,7 +88,7 @@ describe.each([
         body: { kind: 'OwnerClaimed', partition: 0, claimId: 'test-new-owner', executorId: 'test' },
       };
       const topic = `${engine.namespace}.journal`;
-      await newOwner.write([{ topic, partition: 0, key: null, value: encodeRecord(claim) }]);
+      await newOwner.claim([{ topic, partition: 0, key: null, value: encodeRecord(claim) }]);
       held.open();
       await waitFor(() => logs.includes('partition fenced by a newer owner'), { timeoutMs: 20_000 });
       const zombieEpoch = recordsOf(await engine.journal(), 'g-1')[0]?.writerEpoch;
@@ -111,9 +111,9 @@ describe.each([
       const raw = (await rawJournal(engine.brokers, engine.namespace)).filter(
         (r) => r.workflowId === 'g-1' && r.writerEpoch === zombieEpoch && r.body.kind === 'StepCompleted',
       );
-      // Single produces are not fenced: the zombie's result of the blocked step landed, and is void; a
-      // transaction of the zombie never became visible.
-      expect(raw.length).toBe(singleProduceTicks ? 2 : 1);
+      // Neither the zombie's single produce of the blocked step's result nor its transaction landed: the
+      // only StepCompleted of its epoch is the first step's.
+      expect(raw.length).toBe(1);
       expect(old.ownerOf(0)?.currentPhase).toBe('running');
     } finally {
       await newOwner.close();

@@ -1,0 +1,164 @@
+/**
+ * The writer of single-produce ticks: one transactional id whose producer id and epoch every produce
+ * carries, so the broker fences a predecessor's produces (D34), not only the epoch rule.
+ *
+ * I1. `connect` sends InitProducerId for the id: from then on, the broker rejects the previous holder's
+ *     batches (INVALID_PRODUCER_EPOCH) on every partition this epoch has written to, by a record batch or a
+ *     transaction's marker (`npm run bench:fence` probes it, on both Kafka lines).
+ * I2. `claim` writes in a transaction of the id; its batches fence the previous holder on their partitions
+ *     before the claim is even committed, so no write of the predecessor follows the claim on them.
+ * I3. `append` sends one non-transactional batch per partition with the id's producer id, epoch and
+ *     sequences (KafkaJS's own sendMessages, given a view of the transaction manager that is not
+ *     transactional): an idempotent produce, acks=all, one request in flight.
+ * I4. KafkaJS has no API for I1–I3: the transaction manager, the message producer and the cluster are its
+ *     own modules (kafkajs-internals.ts). Another KafkaJS than the one the patches were written for
+ *     (kafkajs-patches.ts; package.json pins it) is refused at `connect`, with a Prerequisite error.
+ */
+import type { Kafka, Logger, Message, RecordMetadata, RetryOptions } from 'kafkajs';
+import { ErrorCode, LogbookError } from '../errors.js';
+import type { BaseOffsets, OutMessage } from '../partition/index.js';
+import { kafkajsCluster, kafkajsModule, kafkajsVersion } from './kafkajs-internals.js';
+import { PATCHED_KAFKAJS_VERSION } from './kafkajs-patches.js';
+
+/** KafkaJS's transaction manager (`producer/eosManager`), as far as Logbook uses it. */
+interface EosManager {
+  initProducerId(): Promise<void>;
+  isTransactional(): boolean;
+  beginTransaction(): void;
+  isInTransaction(): boolean;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** KafkaJS's cluster, as far as this writer holds it. */
+interface Cluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+interface TopicMessages {
+  topic: string;
+  messages: Message[];
+}
+
+/** KafkaJS's message producer (`producer/messageProducer`): sendBatch as a producer has it. */
+interface MessageProducer {
+  sendBatch(batch: { acks: number; topicMessages: TopicMessages[] }): Promise<RecordMetadata[]>;
+}
+
+type CreateEosManager = (options: {
+  logger: Logger;
+  cluster: Cluster;
+  transactionTimeout: number;
+  transactional: boolean;
+  transactionalId: string;
+}) => EosManager;
+
+type CreateMessageProducer = (options: {
+  logger: Logger;
+  cluster: Cluster;
+  partitioner: unknown;
+  eosManager: EosManager;
+  idempotent: boolean;
+  retrier: unknown;
+  getConnectionStatus: () => string;
+}) => MessageProducer;
+
+const CONNECTED = 'connected';
+
+function topicMessagesOf(messages: readonly OutMessage[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const m of messages) {
+    const list = byTopic.get(m.topic) ?? [];
+    list.push({
+      key: m.key,
+      value: m.value,
+      ...(m.partition === undefined ? {} : { partition: m.partition }),
+      ...(m.headers === undefined ? {} : { headers: { ...m.headers } }),
+    });
+    byTopic.set(m.topic, list);
+  }
+  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+}
+
+function baseOffsets(metadata: readonly RecordMetadata[]): BaseOffsets {
+  return new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset ?? -1)]));
+}
+
+/** Single produces fenced by the broker under one transactional id (I1–I3). */
+export class FencedAppender {
+  private constructor(
+    private readonly cluster: Cluster,
+    private readonly eos: EosManager,
+    private readonly transactional: MessageProducer,
+    private readonly plain: MessageProducer,
+  ) {}
+
+  /** Connects and fences every earlier holder of `transactionalId` (I1). */
+  static async connect(kafka: Kafka, transactionalId: string): Promise<FencedAppender> {
+    const version = kafkajsVersion();
+    if (version !== PATCHED_KAFKAJS_VERSION) {
+      const message = `the journal's single-produce writer reads KafkaJS ${PATCHED_KAFKAJS_VERSION}'s own modules; KafkaJS ${version} is installed`;
+      throw new LogbookError(ErrorCode.Prerequisite, message);
+    }
+    const logger = kafka.logger().namespace('FencedAppender');
+    const cluster = kafkajsCluster<Cluster>(kafka, { allowAutoTopicCreation: false, maxInFlightRequests: 1 });
+    const createEos = kafkajsModule<CreateEosManager>('producer/eosManager/index.js');
+    const createProducer = kafkajsModule<CreateMessageProducer>('producer/messageProducer.js');
+    const createRetry = kafkajsModule<(options: RetryOptions) => unknown>('retry/index.js');
+    const { DefaultPartitioner } = kafkajsModule<{ DefaultPartitioner: () => unknown }>(
+      'producer/partitioners/index.js',
+    );
+    const eos = createEos({
+      logger,
+      cluster,
+      transactionTimeout: 60_000,
+      transactional: true,
+      transactionalId,
+    });
+    const producer = (eosManager: EosManager) =>
+      createProducer({
+        logger,
+        cluster,
+        partitioner: DefaultPartitioner(),
+        eosManager,
+        idempotent: true,
+        retrier: createRetry({ retries: Number.MAX_SAFE_INTEGER }), // as KafkaJS's idempotent producer has it
+        getConnectionStatus: () => CONNECTED,
+      });
+    const plainView: EosManager = Object.create(eos, { isTransactional: { value: () => false } });
+    try {
+      await cluster.connect();
+      await eos.initProducerId();
+    } catch (error) {
+      await cluster.disconnect().catch(() => undefined);
+      throw error;
+    }
+    return new FencedAppender(cluster, eos, producer(eos), producer(plainView));
+  }
+
+  /** Writes `messages` in one transaction of the id (I2). */
+  async claim(messages: readonly OutMessage[]): Promise<BaseOffsets> {
+    this.eos.beginTransaction();
+    try {
+      const metadata = await this.transactional.sendBatch({
+        acks: -1,
+        topicMessages: topicMessagesOf(messages),
+      });
+      await this.eos.commit();
+      return baseOffsets(metadata);
+    } catch (error) {
+      if (this.eos.isInTransaction()) await this.eos.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Writes `messages` as one non-transactional batch per partition under the id (I3). */
+  async append(messages: readonly OutMessage[]): Promise<BaseOffsets> {
+    return baseOffsets(await this.plain.sendBatch({ acks: -1, topicMessages: topicMessagesOf(messages) }));
+  }
+
+  async close(): Promise<void> {
+    await this.cluster.disconnect();
+  }
+}

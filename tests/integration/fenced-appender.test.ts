@@ -1,0 +1,71 @@
+/**
+ * The single-produce writer is fenced by the broker (tick-writer.ts I6, I7; D34): an owner's single
+ * produces land until a newer owner of the partition claims it, and from the claim on the broker rejects
+ * them, so the old owner stops with FencedError instead of writing void records.
+ */
+import type { Admin } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FencedError } from '../../src/errors.js';
+import { createKafka, TickWriter } from '../../src/kafka/index.js';
+import { testBrokers, uniqueNamespace } from '../support/kafka.js';
+import { waitFor } from '../support/wait-for.js';
+
+const kafka = createKafka({ brokers: testBrokers(), clientId: 'test-fenced-appender' });
+let admin: Admin;
+const writers: TickWriter[] = [];
+
+beforeAll(async () => {
+  admin = kafka.admin();
+  await admin.connect();
+});
+
+afterAll(async () => {
+  await Promise.all(writers.map((w) => w.close()));
+  await admin.disconnect();
+});
+
+async function writer(id: string): Promise<TickWriter> {
+  const w = await TickWriter.connect(kafka, id);
+  writers.push(w);
+  return w;
+}
+
+async function endOffset(topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return Number(offsets.find((o) => o.partition === 0)?.high ?? -1);
+}
+
+describe('single produces under a newer claim', () => {
+  it('land before the newer claim and are rejected by the broker after it', async () => {
+    const ns = uniqueNamespace('fenced-append');
+    const topic = `${ns}.journal`;
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    const message = (value: string) => [{ topic, partition: 0, key: 'w', value }];
+    const old = await writer(`${ns}.p0`);
+    expect((await old.append(message('old 1'))).get(`${topic}:0`)).toBe(0);
+
+    const newer = await writer(`${ns}.p0`);
+    // Between the newer owner's connect and its claim, the old owner's produce still lands: the catch-up
+    // up to the claim reads it (claim.ts I1).
+    expect((await old.append(message('old 2'))).get(`${topic}:0`)).toBe(1);
+    const claimAt = (await newer.claim(message('claim'))).get(`${topic}:0`);
+    expect(claimAt).toBe(2);
+
+    const rejected = await old.append(message('old 3')).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(rejected).toBeInstanceOf(FencedError);
+    expect(old.classify(rejected).kind).toBe('fenced');
+    // An owner appends only once its catch-up has read the claim, so after the claim's commit marker.
+    const marker = (claimAt ?? 0) + 1;
+    await waitFor(async () => (await endOffset(topic)) > marker, {
+      timeoutMs: 10_000,
+      message: 'no commit marker',
+    });
+    expect((await newer.append(message('newer 1'))).get(`${topic}:0`)).toBe(marker + 1);
+  });
+});
