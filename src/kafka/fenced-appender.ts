@@ -65,6 +65,8 @@ type CreateMessageProducer = (options: {
 }) => MessageProducer;
 
 const CONNECTED = 'connected';
+/** KafkaJS's producer default; a cluster made without one takes 0, and asks for metadata before every produce. */
+const METADATA_MAX_AGE_MS = 300_000;
 
 function topicMessagesOf(messages: readonly OutMessage[]): TopicMessages[] {
   const byTopic = new Map<string, Message[]>();
@@ -102,7 +104,11 @@ export class FencedAppender {
       throw new LogbookError(ErrorCode.Prerequisite, message);
     }
     const logger = kafka.logger().namespace('FencedAppender');
-    const cluster = kafkajsCluster<Cluster>(kafka, { allowAutoTopicCreation: false, maxInFlightRequests: 1 });
+    const cluster = kafkajsCluster<Cluster>(kafka, {
+      allowAutoTopicCreation: false,
+      maxInFlightRequests: 1,
+      metadataMaxAge: METADATA_MAX_AGE_MS,
+    });
     const createEos = kafkajsModule<CreateEosManager>('producer/eosManager/index.js');
     const createProducer = kafkajsModule<CreateMessageProducer>('producer/messageProducer.js');
     const createRetry = kafkajsModule<(options: RetryOptions) => unknown>('retry/index.js');

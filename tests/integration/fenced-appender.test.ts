@@ -7,6 +7,7 @@ import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FencedError } from '../../src/errors.js';
 import { createKafka, TickWriter } from '../../src/kafka/index.js';
+import { type ConnectionInternals, kafkajsConnection } from '../../src/kafka/kafkajs-internals.js';
 import { testBrokers, uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -67,5 +68,30 @@ describe('single produces under a newer claim', () => {
       message: 'no commit marker',
     });
     expect((await newer.append(message('newer 1'))).get(`${topic}:0`)).toBe(marker + 1);
+  });
+
+  it('asks for metadata once, not before every produce', async () => {
+    const ns = uniqueNamespace('fenced-metadata');
+    const topic = `${ns}.journal`;
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+    const w = await writer(`${ns}.p0`);
+    await w.append([{ topic, partition: 0, key: 'w', value: 'first' }]);
+    const requests: string[] = [];
+    const connection = kafkajsConnection();
+    const send = connection.prototype.send;
+    connection.prototype.send = async function (this: ConnectionInternals, args) {
+      if (this.clientId === 'test-fenced-appender') requests.push(args.request.apiName);
+      return send.call(this, args);
+    };
+    try {
+      for (let i = 0; i < 20; i++) await w.append([{ topic, partition: 0, key: 'w', value: `v${i}` }]);
+    } finally {
+      connection.prototype.send = send;
+    }
+    expect(requests.filter((api) => api === 'Produce')).toHaveLength(20);
+    expect(requests.filter((api) => api === 'Metadata')).toEqual([]);
   });
 });
