@@ -63,15 +63,6 @@ interface Step {
 }
 
 const TOPICS = ['probe.journal', 'probe.events'] as const;
-const silent = {
-  info: () => undefined,
-  debug: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-  namespace() {
-    return silent;
-  },
-};
 
 /** Sends one non-transactional record with `eos`'s producer id and epoch; says what the broker answered. */
 function plainWriter(cluster: Cluster) {
@@ -114,7 +105,7 @@ async function probe(bootstrap: string): Promise<Step[]> {
     const createEos = kafkajsModule<CreateEosManager>('producer/eosManager/index.js');
     const eos = () =>
       createEos({
-        logger: silent,
+        logger: kafka.logger(), // at logLevel NOTHING
         cluster,
         transactionTimeout: 60_000,
         transactional: true,

@@ -5,8 +5,8 @@
  * I1. `connect` sends InitProducerId for the id: from then on, the broker rejects the previous holder's
  *     batches (INVALID_PRODUCER_EPOCH) on every partition this epoch has written to, by a record batch or a
  *     transaction's marker (`npm run bench:fence` probes it, on both Kafka lines).
- * I2. `claim` writes in a transaction of the id; its batches fence the previous holder on their partitions
- *     before the claim is even committed, so no write of the predecessor follows the claim on them.
+ * I2. `claim` writes in a transaction of the id, so no write of the previous holder follows the claim on
+ *     the partitions it wrote to (I1: its batch is the newer epoch's write there).
  * I3. `append` sends one non-transactional batch per partition with the id's producer id, epoch and
  *     sequences (KafkaJS's own sendMessages, given a view of the transaction manager that is not
  *     transactional): an idempotent produce, acks=all, one request in flight.
@@ -14,11 +14,12 @@
  *     own modules (kafkajs-internals.ts). Another KafkaJS than the one the patches were written for
  *     (kafkajs-patches.ts; package.json pins it) is refused at `connect`, with a Prerequisite error.
  */
-import type { Kafka, Logger, Message, RecordMetadata, RetryOptions } from 'kafkajs';
+import type { Kafka, Logger, RecordMetadata, RetryOptions } from 'kafkajs';
 import { ErrorCode, LogbookError } from '../errors.js';
 import type { BaseOffsets, OutMessage } from '../partition/index.js';
 import { kafkajsCluster, kafkajsModule, kafkajsVersion } from './kafkajs-internals.js';
 import { PATCHED_KAFKAJS_VERSION } from './kafkajs-patches.js';
+import { baseOffsetsOf, type TopicMessages, topicMessagesOf } from './out-messages.js';
 
 /** KafkaJS's transaction manager (`producer/eosManager`), as far as Logbook uses it. */
 interface EosManager {
@@ -34,11 +35,6 @@ interface EosManager {
 interface Cluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-}
-
-interface TopicMessages {
-  topic: string;
-  messages: Message[];
 }
 
 /** KafkaJS's message producer (`producer/messageProducer`): sendBatch as a producer has it. */
@@ -65,27 +61,6 @@ type CreateMessageProducer = (options: {
 }) => MessageProducer;
 
 const CONNECTED = 'connected';
-/** KafkaJS's producer default; a cluster made without one takes 0, and asks for metadata before every produce. */
-const METADATA_MAX_AGE_MS = 300_000;
-
-function topicMessagesOf(messages: readonly OutMessage[]): TopicMessages[] {
-  const byTopic = new Map<string, Message[]>();
-  for (const m of messages) {
-    const list = byTopic.get(m.topic) ?? [];
-    list.push({
-      key: m.key,
-      value: m.value,
-      ...(m.partition === undefined ? {} : { partition: m.partition }),
-      ...(m.headers === undefined ? {} : { headers: { ...m.headers } }),
-    });
-    byTopic.set(m.topic, list);
-  }
-  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
-}
-
-function baseOffsets(metadata: readonly RecordMetadata[]): BaseOffsets {
-  return new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset ?? -1)]));
-}
 
 /** Single produces fenced by the broker under one transactional id (I1–I3). */
 export class FencedAppender {
@@ -104,11 +79,7 @@ export class FencedAppender {
       throw new LogbookError(ErrorCode.Prerequisite, message);
     }
     const logger = kafka.logger().namespace('FencedAppender');
-    const cluster = kafkajsCluster<Cluster>(kafka, {
-      allowAutoTopicCreation: false,
-      maxInFlightRequests: 1,
-      metadataMaxAge: METADATA_MAX_AGE_MS,
-    });
+    const cluster = kafkajsCluster<Cluster>(kafka, { allowAutoTopicCreation: false, maxInFlightRequests: 1 });
     const createEos = kafkajsModule<CreateEosManager>('producer/eosManager/index.js');
     const createProducer = kafkajsModule<CreateMessageProducer>('producer/messageProducer.js');
     const createRetry = kafkajsModule<(options: RetryOptions) => unknown>('retry/index.js');
@@ -152,7 +123,7 @@ export class FencedAppender {
         topicMessages: topicMessagesOf(messages),
       });
       await this.eos.commit();
-      return baseOffsets(metadata);
+      return baseOffsetsOf(metadata);
     } catch (error) {
       if (this.eos.isInTransaction()) await this.eos.abort().catch(() => undefined);
       throw error;
@@ -161,7 +132,7 @@ export class FencedAppender {
 
   /** Writes `messages` as one non-transactional batch per partition under the id (I3). */
   async append(messages: readonly OutMessage[]): Promise<BaseOffsets> {
-    return baseOffsets(await this.plain.sendBatch({ acks: -1, topicMessages: topicMessagesOf(messages) }));
+    return baseOffsetsOf(await this.plain.sendBatch({ acks: -1, topicMessages: topicMessagesOf(messages) }));
   }
 
   async close(): Promise<void> {

@@ -44,9 +44,13 @@ export function kafkajsVersion(): string {
   return (require('kafkajs/package.json') as { version: string }).version;
 }
 
+/** KafkaJS's `kafka.producer()` default; a Cluster made without one takes 0 and asks for metadata before every produce. */
+const PRODUCER_METADATA_MAX_AGE_MS = 300_000;
+
 /**
  * A new KafkaJS Cluster (connections, metadata) made by `kafka`'s own private factory, as `kafka.producer()`
- * makes one, so it has the client's brokers, TLS, SASL and timeouts; `T` names the members the caller uses.
+ * makes one, with its defaults (`metadataMaxAge`) under `options`: so it has the client's brokers, TLS,
+ * SASL and timeouts. `T` names the members the caller uses.
  */
 export function kafkajsCluster<T>(kafka: Kafka, options: Readonly<Record<string, unknown>>): T {
   const key = Object.getOwnPropertySymbols(kafka).find(
@@ -54,5 +58,8 @@ export function kafkajsCluster<T>(kafka: Kafka, options: Readonly<Record<string,
   );
   const create = key === undefined ? undefined : (kafka as unknown as Record<symbol, unknown>)[key];
   if (typeof create !== 'function') throw new Error('this KafkaJS has no private cluster factory');
-  return (create as (o: Readonly<Record<string, unknown>>) => T)(options);
+  return (create as (o: Readonly<Record<string, unknown>>) => T)({
+    metadataMaxAge: PRODUCER_METADATA_MAX_AGE_MS,
+    ...options,
+  });
 }

@@ -26,6 +26,7 @@ import { ErrorCode, errorMessage, FencedError, LogbookError } from '../errors.js
 import type { BaseOffsets, JournalWriter, OutMessage, WriteFailure } from '../partition/index.js';
 import { FencedAppender } from './fenced-appender.js';
 import { classifyKafkaError } from './kafka-errors.js';
+import { baseOffsetsOf, topicMessagesOf } from './out-messages.js';
 import { connectTransactionalProducer, isFencingError } from './transactional-producer.js';
 
 export type { BaseOffsets, OutMessage } from '../partition/index.js';
@@ -46,45 +47,32 @@ export class TickWriter implements JournalWriter {
     return [transactionalId, `${transactionalId}.b`];
   }
 
-  /** Connects and fences every earlier holder of the writer's transactional ids (I4). */
+  /** Connects and fences every earlier holder of the writer's transactional ids (I4, I6). */
   static async connect(kafka: Kafka, transactionalId: string): Promise<TickWriter> {
-    const producers = await TickWriter.producersFor(kafka, transactionalId);
-    try {
-      const appender = await TickWriter.appenderFor(kafka, transactionalId);
-      return new TickWriter(kafka, transactionalId, producers, appender);
-    } catch (error) {
-      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
-      throw error;
-    }
+    const [producers, appender] = await TickWriter.connectAll(kafka, transactionalId);
+    return new TickWriter(kafka, transactionalId, producers, appender);
   }
 
-  /** The fenced producer of `append` and `claim` (I6, I7); connecting it fences its earlier holder. */
-  private static async appenderFor(kafka: Kafka, transactionalId: string): Promise<FencedAppender> {
-    try {
-      return await FencedAppender.connect(kafka, `${transactionalId}.s`);
-    } catch (error) {
-      if (error instanceof LogbookError) throw error;
-      if (isFencingError(error))
-        throw new FencedError(`fenced while connecting ${transactionalId}.s`, { cause: error });
-      const message = `cannot start the journal producer: ${errorMessage(error)}`;
-      throw new LogbookError(ErrorCode.Kafka, message, { retriable: true, cause: error });
-    }
-  }
-
-  private static async producersFor(kafka: Kafka, transactionalId: string): Promise<Producer[]> {
-    const producers: Producer[] = [];
-    try {
-      for (const id of TickWriter.transactionalIds(transactionalId)) {
-        producers.push(await connectTransactionalProducer(kafka, { transactionalId: id }));
-      }
-      return producers;
-    } catch (error) {
-      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
-      if (isFencingError(error))
-        throw new FencedError(`fenced while connecting ${transactionalId}`, { cause: error });
-      const message = `cannot start transactional producer ${transactionalId}: ${errorMessage(error)}`;
-      throw new LogbookError(ErrorCode.Kafka, message, { retriable: true, cause: error });
-    }
+  /** The transactional producers (I4) and the fenced appender (I6, I7), connected side by side. */
+  private static async connectAll(
+    kafka: Kafka,
+    transactionalId: string,
+  ): Promise<[Producer[], FencedAppender]> {
+    const appenderId = `${transactionalId}.s`;
+    const [producers, appenders] = await Promise.all([
+      Promise.allSettled(
+        TickWriter.transactionalIds(transactionalId).map((id) =>
+          connecting(id, connectTransactionalProducer(kafka, { transactionalId: id })),
+        ),
+      ),
+      Promise.allSettled([connecting(appenderId, FencedAppender.connect(kafka, appenderId))]),
+    ]);
+    const connected = fulfilled(producers);
+    const appender = fulfilled(appenders)[0];
+    const failure = [...producers, ...appenders].find((r) => r.status === 'rejected');
+    if (failure === undefined && appender !== undefined) return [connected, appender];
+    await disconnectAll(connected, appender);
+    throw failure?.reason;
   }
 
   /**
@@ -92,13 +80,10 @@ export class TickWriter implements JournalWriter {
    * completes any transaction left open, so the journal's end can be read right after.
    */
   async reset(): Promise<void> {
-    const old = [...this.producers];
+    const old = this.producers;
     this.producers = [];
-    await Promise.all(
-      [...old.map((p) => p.disconnect()), this.appender.close()].map((p) => p.catch(() => undefined)),
-    );
-    this.producers = await TickWriter.producersFor(this.kafka, this.transactionalId);
-    this.appender = await TickWriter.appenderFor(this.kafka, this.transactionalId);
+    await disconnectAll(old, this.appender);
+    [this.producers, this.appender] = await TickWriter.connectAll(this.kafka, this.transactionalId);
   }
 
   /** Sorts a write error into fenced, rejected or unavailable (partition/ports.ts). */
@@ -117,32 +102,17 @@ export class TickWriter implements JournalWriter {
   /** Writes `messages` in one transaction (I1, I2). */
   async write(messages: readonly OutMessage[]): Promise<BaseOffsets> {
     const txn = await this.nextProducer().transaction(); // I4
-    try {
-      const byTopic = new Map<string, OutMessage[]>();
-      for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m]);
-      const metadata =
-        byTopic.size === 0
-          ? []
-          : await txn.sendBatch({
-              acks: -1,
-              topicMessages: [...byTopic].map(([topic, list]) => ({
-                topic,
-                messages: list.map((m) => ({
-                  key: m.key,
-                  value: m.value,
-                  ...(m.partition === undefined ? {} : { partition: m.partition }),
-                  ...(m.headers === undefined ? {} : { headers: { ...m.headers } }),
-                })),
-              })),
-            });
-      await txn.commit();
-      return new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset ?? -1)]));
-    } catch (error) {
-      if (txn.isActive()) await txn.abort().catch(() => undefined);
-      if (isFencingError(error))
-        throw new FencedError(`fenced by a newer owner: ${errorMessage(error)}`, { cause: error });
-      throw error;
-    }
+    return fenced(async () => {
+      try {
+        const topicMessages = topicMessagesOf(messages);
+        const metadata = topicMessages.length === 0 ? [] : await txn.sendBatch({ acks: -1, topicMessages });
+        await txn.commit();
+        return baseOffsetsOf(metadata);
+      } catch (error) {
+        if (txn.isActive()) await txn.abort().catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   /** Writes journal-only `messages` as one idempotent produce under `<id>.s` (I6). */
@@ -151,31 +121,55 @@ export class TickWriter implements JournalWriter {
     if (first === undefined) return new Map();
     if (messages.some((m) => m.topic !== first.topic || m.partition !== first.partition))
       throw new LogbookError(ErrorCode.Bug, 'append takes records of one journal partition only');
-    return this.fenced(() => this.appender.append(messages));
+    return fenced(() => this.appender.append(messages));
   }
 
   /** Writes the owner's claim in a transaction of `<id>.s` (I7). */
   async claim(messages: readonly OutMessage[]): Promise<BaseOffsets> {
-    return this.fenced(() => this.appender.claim(messages));
-  }
-
-  /** Runs a write of `<id>.s`; its fencing error surfaces as FencedError (I2). */
-  private async fenced(write: () => Promise<BaseOffsets>): Promise<BaseOffsets> {
-    try {
-      return await write();
-    } catch (error) {
-      if (isFencingError(error))
-        throw new FencedError(`fenced by a newer owner: ${errorMessage(error)}`, { cause: error });
-      throw error;
-    }
+    return fenced(() => this.appender.claim(messages));
   }
 
   /** Disconnects the producers. */
   async close(): Promise<void> {
-    await Promise.all(
-      [...this.producers.map((p) => p.disconnect()), this.appender.close()].map((p) =>
-        p.catch(() => undefined),
-      ),
-    );
+    await disconnectAll(this.producers, this.appender);
   }
+}
+
+/** Runs a write; a fencing error surfaces as FencedError (I2). */
+async function fenced(write: () => Promise<BaseOffsets>): Promise<BaseOffsets> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isFencingError(error))
+      throw new FencedError(`fenced by a newer owner: ${errorMessage(error)}`, { cause: error });
+    throw error;
+  }
+}
+
+/** Connects `what` for transactional id `id`: fenced while connecting is FencedError, else retriable. */
+async function connecting<T>(id: string, what: Promise<T>): Promise<T> {
+  try {
+    return await what;
+  } catch (error) {
+    if (error instanceof LogbookError) throw error;
+    if (isFencingError(error)) throw new FencedError(`fenced while connecting ${id}`, { cause: error });
+    const message = `cannot start transactional producer ${id}: ${errorMessage(error)}`;
+    throw new LogbookError(ErrorCode.Kafka, message, { retriable: true, cause: error });
+  }
+}
+
+function fulfilled<T>(results: readonly PromiseSettledResult<T>[]): T[] {
+  return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+}
+
+/** Disconnects producers and the appender, ignoring errors: they are being dropped. */
+async function disconnectAll(
+  producers: readonly Producer[],
+  appender: FencedAppender | undefined,
+): Promise<void> {
+  const closing = [
+    ...producers.map((p) => p.disconnect()),
+    ...(appender === undefined ? [] : [appender.close()]),
+  ];
+  await Promise.all(closing.map((p) => p.catch(() => undefined)));
 }

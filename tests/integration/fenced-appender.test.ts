@@ -31,6 +31,17 @@ async function writer(id: string): Promise<TickWriter> {
   return w;
 }
 
+/** A new namespace and its one-partition journal topic. */
+async function journalOf(label: string): Promise<{ ns: string; topic: string }> {
+  const ns = uniqueNamespace(label);
+  const topic = `${ns}.journal`;
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
+  return { ns, topic };
+}
+
 async function endOffset(topic: string): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return Number(offsets.find((o) => o.partition === 0)?.high ?? -1);
@@ -38,12 +49,7 @@ async function endOffset(topic: string): Promise<number> {
 
 describe('single produces under a newer claim', () => {
   it('land before the newer claim and are rejected by the broker after it', async () => {
-    const ns = uniqueNamespace('fenced-append');
-    const topic = `${ns}.journal`;
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    const { ns, topic } = await journalOf('fenced-append');
     const message = (value: string) => [{ topic, partition: 0, key: 'w', value }];
     const old = await writer(`${ns}.p0`);
     expect((await old.append(message('old 1'))).get(`${topic}:0`)).toBe(0);
@@ -71,12 +77,7 @@ describe('single produces under a newer claim', () => {
   });
 
   it('asks for metadata once, not before every produce', async () => {
-    const ns = uniqueNamespace('fenced-metadata');
-    const topic = `${ns}.journal`;
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    const { ns, topic } = await journalOf('fenced-metadata');
     const w = await writer(`${ns}.p0`);
     await w.append([{ topic, partition: 0, key: 'w', value: 'first' }]);
     const requests: string[] = [];

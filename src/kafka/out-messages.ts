@@ -1,0 +1,30 @@
+/** Logbook's messages in KafkaJS's terms and back: one mapping for every writer (tick-writer.ts, fenced-appender.ts). */
+import type { Message, RecordMetadata } from 'kafkajs';
+import type { BaseOffsets, OutMessage } from '../partition/index.js';
+
+/** `messages` grouped by topic, in order, as KafkaJS's sendBatch takes them. */
+export interface TopicMessages {
+  topic: string;
+  messages: Message[];
+}
+
+/** Groups `messages` by topic for one sendBatch, keeping their order within each topic. */
+export function topicMessagesOf(messages: readonly OutMessage[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const m of messages) {
+    const list = byTopic.get(m.topic) ?? [];
+    if (list.length === 0) byTopic.set(m.topic, list);
+    list.push({
+      key: m.key,
+      value: m.value,
+      ...(m.partition === undefined ? {} : { partition: m.partition }),
+      ...(m.headers === undefined ? {} : { headers: { ...m.headers } }),
+    });
+  }
+  return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+}
+
+/** The base offsets a sendBatch answered, by `topic:partition`. */
+export function baseOffsetsOf(metadata: readonly RecordMetadata[]): BaseOffsets {
+  return new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, Number(m.baseOffset ?? -1)]));
+}
