@@ -4,7 +4,9 @@
  * catalog and cache.
  *
  * I1. A tick's journal batch always fits the journal topic: `tickBytesMax` is lowered to half of the
- *     topic's `max.message.bytes` when that is smaller, read once at start (tick.ts I3).
+ *     topic's `max.message.bytes` when that is smaller, read once at start (tick.ts I3). The events a
+ *     single-produce tick's last record holds (tick-events.ts I2) fit beside them: `appendEventsBytesMax`
+ *     is lowered to a quarter of the journal's limit, and to half of the events topic's.
  */
 import type { Admin, Kafka } from 'kafkajs';
 import type { NodeCache } from '../cache/index.js';
@@ -39,16 +41,25 @@ export class OwnerFactory {
   private readonly writers = new Map<PartitionOwner, TickWriter>();
   private readonly last = new Map<number, OwnerStats>();
   private tickBytesMax: number;
+  private appendEventsBytesMax: number;
 
   constructor(private readonly deps: OwnerFactoryDeps) {
     this.tickBytesMax = deps.config.limits.tickBytesMax;
+    this.appendEventsBytesMax = deps.config.limits.appendEventsBytesMax;
   }
 
-  /** Reads the journal topic's max.message.bytes and fits the tick budget under it (I1). */
+  /** Reads the journal and events topics' max.message.bytes and fits the tick budgets under them (I1). */
   async fitTickToJournal(): Promise<void> {
-    const journal = this.deps.topics.journal;
-    const value = (await maxMessageBytes(this.deps.admin, [journal])).get(journal);
-    if (value !== undefined) this.tickBytesMax = Math.min(this.tickBytesMax, Math.floor(value / 2));
+    const { journal, events } = this.deps.topics;
+    const limits = await maxMessageBytes(this.deps.admin, [journal, events]);
+    const journalMax = limits.get(journal);
+    const eventsMax = limits.get(events);
+    if (journalMax !== undefined) {
+      this.tickBytesMax = Math.min(this.tickBytesMax, Math.floor(journalMax / 2));
+      this.appendEventsBytesMax = Math.min(this.appendEventsBytesMax, Math.floor(journalMax / 4));
+    }
+    if (eventsMax !== undefined)
+      this.appendEventsBytesMax = Math.min(this.appendEventsBytesMax, Math.floor(eventsMax / 2));
   }
 
   /** An owner of partition `p`, not started yet; its writer has fenced every earlier one. */
@@ -65,6 +76,7 @@ export class OwnerFactory {
         {
           writer,
           reader: new KafkaJournalReader(kafka, admin, topics.journal, p, `${groupId}.catch-up`),
+          eventsReader: new KafkaJournalReader(kafka, admin, topics.events, p, `${groupId}.catch-up`),
           catalog: this.deps.catalog,
           cache: this.deps.cache.partition(p),
           topics,
@@ -73,7 +85,11 @@ export class OwnerFactory {
           executorId: config.executorId,
           workflows: config.workflows,
           partitionOf: this.deps.partitionOf,
-          limits: { ...config.limits, tickBytesMax: this.tickBytesMax },
+          limits: {
+            ...config.limits,
+            tickBytesMax: this.tickBytesMax,
+            appendEventsBytesMax: this.appendEventsBytesMax,
+          },
           logger: config.logger,
           clock: systemClock,
           committedCommandOffset: committed,

@@ -13,6 +13,9 @@
  * I4. KafkaJS has no API for I1–I3: the transaction manager, the message producer and the cluster are its
  *     own modules (kafkajs-internals.ts). Another KafkaJS than the one the patches were written for
  *     (kafkajs-patches.ts; package.json pins it) is refused at `connect`, with a Prerequisite error.
+ * I5. `fence` writes one record in a transaction of the id and aborts it: the record is the newer epoch's
+ *     write on its partition (I1), so the previous holder's batches are rejected there from it on, and no
+ *     read_committed reader ever sees it.
  */
 import type { Kafka, Logger, RecordMetadata, RetryOptions } from 'kafkajs';
 import { ErrorCode, LogbookError } from '../errors.js';
@@ -124,6 +127,29 @@ export class FencedAppender {
       });
       await this.eos.commit();
       return baseOffsetsOf(metadata);
+    } catch (error) {
+      if (this.eos.isInTransaction()) await this.eos.abort().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Writes `message` in a transaction of the id and aborts it, returning its offset (I5): no
+   * read_committed reader sees it, and from it on the broker rejects the previous holder's batches on its
+   * partition.
+   */
+  async fence(message: OutMessage): Promise<number> {
+    this.eos.beginTransaction();
+    try {
+      const metadata = await this.transactional.sendBatch({
+        acks: -1,
+        topicMessages: topicMessagesOf([message]),
+      });
+      await this.eos.abort();
+      const offset = [...baseOffsetsOf(metadata).values()][0];
+      if (offset === undefined)
+        throw new LogbookError(ErrorCode.Bug, 'the broker gave no offset for a fence');
+      return offset;
     } catch (error) {
       if (this.eos.isInTransaction()) await this.eos.abort().catch(() => undefined);
       throw error;

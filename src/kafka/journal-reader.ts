@@ -5,7 +5,7 @@
  *     transaction aborted or completed), every offset below it is either committed or void for a
  *     read_committed reader, so reading to it reads everything.
  */
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, IHeaders, Kafka } from 'kafkajs';
 import type { JournalMessage, JournalReader, ReadOptions } from '../partition/index.js';
 import { readPartitions } from './partition-reader.js';
 
@@ -32,7 +32,14 @@ export class KafkaJournalReader implements JournalReader {
       groupPrefix: this.groupPrefix,
       stallMs: options.stallMs,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      onBatch: (_, messages) => onBatch(messages.map((m) => ({ offset: Number(m.offset), value: m.value }))),
+      onBatch: (_, messages) =>
+        onBatch(
+          messages.map((m) =>
+            options.withHeaders === true
+              ? { offset: Number(m.offset), value: m.value, headers: stringHeaders(m.headers) }
+              : { offset: Number(m.offset), value: m.value },
+          ),
+        ),
     });
   }
 
@@ -41,4 +48,14 @@ export class KafkaJournalReader implements JournalReader {
     const found = offsets.find((o) => o.partition === this.partition);
     return Number(found?.high ?? 0); // I1
   }
+}
+
+/** Kafka headers as strings: a header given more than once keeps its last value. */
+function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) out[name] = last.toString();
+  }
+  return out;
 }

@@ -20,6 +20,8 @@
  *     It starts only after the previous write returned, like every write (I4), so offsets keep tick order.
  * I7. `claim` writes the owner's claim in a transaction of `<id>.s`, so from the claim on the broker rejects
  *     every single produce of an earlier holder of the partition (fenced-appender.ts I2, ports.ts I4).
+ * I8. `fence` writes one record in a transaction of `<id>.s` that it aborts, so the broker rejects an
+ *     earlier holder's single produces on that partition from it on and no reader sees it (ports.ts I5).
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { ErrorCode, errorMessage, FencedError, LogbookError } from '../errors.js';
@@ -115,18 +117,23 @@ export class TickWriter implements JournalWriter {
     });
   }
 
-  /** Writes journal-only `messages` as one idempotent produce under `<id>.s` (I6). */
+  /** Writes `messages`, all of one partition, as one idempotent produce under `<id>.s` (I6). */
   async append(messages: readonly OutMessage[]): Promise<BaseOffsets> {
     const first = messages[0];
     if (first === undefined) return new Map();
     if (messages.some((m) => m.topic !== first.topic || m.partition !== first.partition))
-      throw new LogbookError(ErrorCode.Bug, 'append takes records of one journal partition only');
+      throw new LogbookError(ErrorCode.Bug, 'append takes records of one partition only');
     return fenced(() => this.appender.append(messages));
   }
 
   /** Writes the owner's claim in a transaction of `<id>.s` (I7). */
   async claim(messages: readonly OutMessage[]): Promise<BaseOffsets> {
     return fenced(() => this.appender.claim(messages));
+  }
+
+  /** Writes `message` in an aborted transaction of `<id>.s` and returns its offset (I8). */
+  async fence(message: OutMessage): Promise<number> {
+    return fenced(() => this.appender.fence(message));
   }
 
   /** Disconnects the producers. */
@@ -136,7 +143,7 @@ export class TickWriter implements JournalWriter {
 }
 
 /** Runs a write; a fencing error surfaces as FencedError (I2). */
-async function fenced(write: () => Promise<BaseOffsets>): Promise<BaseOffsets> {
+async function fenced<T>(write: () => Promise<T>): Promise<T> {
   try {
     return await write();
   } catch (error) {

@@ -18,6 +18,9 @@
  * I5. A cache ahead of the journal (its checkpoint at or past the partition's end) was built from another
  *     journal — a new cluster, or the topic deleted and made again, under the same state dir — and is
  *     cleared before anything of it is used. The journal is the truth; the cache is disposable.
+ * I6. Once caught up, whether it claimed or kept a claim, the owner settles the events of the journal's
+ *     last tick before it (tick-events.ts I4): a tick that sent its events after its records may have
+ *     stopped between the two.
  */
 import { randomUUID } from 'node:crypto';
 import type { Checkpoint } from '../cache/index.js';
@@ -31,6 +34,7 @@ import { assertBug } from '../machine/index.js';
 import { catchUp } from './catch-up.js';
 import { journalMessage } from './messages.js';
 import type { OwnerDeps } from './owner-deps.js';
+import { settleTickEvents } from './tick-events.js';
 
 /** Where a new owner stands once it has claimed and caught up. */
 export interface Claimed {
@@ -40,6 +44,8 @@ export interface Claimed {
   readonly cachedCheckpoint: number;
   readonly records: number;
   readonly voided: number;
+  /** Events of the journal's last tick that its owner had not sent, sent at the claim (I6). */
+  readonly eventsResent: number;
 }
 
 /** Told where a catch-up stands (catch-up.ts CatchUpDeps.onProgress), for the admin surface. */
@@ -144,8 +150,9 @@ export async function claimPartition(
     voided += result.voided;
     const epoch = epochOfClaimAt(deps.priorClaim.offset);
     if (result.checkpoint.epoch === epoch) {
+      const eventsResent = await settleTickEvents(deps, end, signal); // I6
       const base = { claimOffset: deps.priorClaim.offset, epoch, checkpoint: result.checkpoint };
-      return { ...base, cachedCheckpoint: cached.journalOffset, records, voided }; // I3
+      return { ...base, cachedCheckpoint: cached.journalOffset, records, voided, eventsResent }; // I3
     }
   }
   const claimOffset = await writeClaim(deps);
@@ -154,6 +161,7 @@ export async function claimPartition(
     result.checkpoint.epoch === epochOfClaimAt(claimOffset),
     `partition ${deps.partition}: caught up to a claim that is not ours`,
   );
+  const eventsResent = await settleTickEvents(deps, claimOffset, signal); // I6
   return {
     claimOffset,
     epoch: result.checkpoint.epoch,
@@ -161,5 +169,6 @@ export async function claimPartition(
     cachedCheckpoint: cached.journalOffset,
     records: records + result.records,
     voided: voided + result.voided,
+    eventsResent,
   };
 }

@@ -19,4 +19,11 @@ export type {
   WriteFailureKind,
 } from './ports.js';
 export type { OwnerPositions } from './positions.js';
+export {
+  JOURNAL_OFFSET_HEADER,
+  journalThenEvents,
+  type SettleDeps,
+  settleTickEvents,
+  TICK_EVENTS_HEADER,
+} from './tick-events.js';
 export type { CommittedTick, TickObserver } from './tick-observer.js';

@@ -44,6 +44,7 @@ export interface ChoreParts {
 /** The chores of one owner. */
 export class Chores {
   private timer: TimerHandle | undefined;
+  private confirmTimer: TimerHandle | undefined;
   private lastRetentionMs = 0;
   /** The last retention round stopped at its bound: the next round does not wait for the interval. */
   private cacheBacklog = false;
@@ -63,10 +64,25 @@ export class Chores {
     }, this.parts.deps.limits.housekeepingIntervalMs);
   }
 
+  /**
+   * Wakes the loop when the confirmation of waiting single-produce ticks falls due, `confirmIntervalMs`
+   * after `confirmedAtMs` (owner-tick.ts I10); undefined: nothing waits.
+   */
+  wakeToConfirm(confirmedAtMs: number | undefined): void {
+    if (confirmedAtMs === undefined || this.confirmTimer !== undefined || !this.parts.running()) return;
+    const delayMs = Math.max(0, confirmedAtMs + this.parts.deps.limits.confirmIntervalMs - this.clock.now());
+    this.confirmTimer = this.clock.setTimer(() => {
+      this.confirmTimer = undefined;
+      this.parts.inbox.wake();
+    }, delayMs);
+  }
+
   /** Stops waking the loop. */
   stop(): void {
     if (this.timer !== undefined) this.clock.clearTimer(this.timer);
+    if (this.confirmTimer !== undefined) this.clock.clearTimer(this.confirmTimer);
     this.timer = undefined;
+    this.confirmTimer = undefined;
   }
 
   /** One round of chores (I1). */

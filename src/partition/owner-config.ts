@@ -51,6 +51,11 @@ export interface OwnerLimits {
    * fenced owner finds out within it, and a restarted node re-reads at most this much of its own journal.
    */
   readonly confirmIntervalMs: number;
+  /**
+   * Largest size of a single-produce tick's outcome events, as the header of its last journal record
+   * (tick-events.ts I3); a tick with more goes out as a transaction.
+   */
+  readonly appendEventsBytesMax: number;
   readonly machine: MachineLimits;
   readonly run: RunLimits;
 }
@@ -78,6 +83,7 @@ export const defaultOwnerLimits: OwnerLimits = {
   failureBackoffMaxMs: 5_000,
   singleProduceTicks: true,
   confirmIntervalMs: 1_000,
+  appendEventsBytesMax: 64 * 1024,
   machine: defaultMachineLimits,
   run: defaultRunLimits,
 };
@@ -113,6 +119,8 @@ export interface OwnerStats {
   catchUpOffset: number;
   /** The offset the claim's catch-up reads to, exclusive (-1: not known yet, the claim is being written). */
   catchUpEndOffset: number;
+  /** Events of the journal's last tick that an earlier owner had not sent, sent at the claim (claim.ts I6). */
+  eventsResent: number;
 }
 
 /** Fresh counters. */
@@ -135,5 +143,6 @@ export function newOwnerStats(): OwnerStats {
     failing: null,
     catchUpOffset: -1,
     catchUpEndOffset: -1,
+    eventsResent: 0,
   };
 }

@@ -17,6 +17,11 @@ export interface PriorClaim {
 export interface OwnerDeps {
   readonly writer: JournalWriter;
   readonly reader: JournalReader;
+  /**
+   * Reads the owner's partition of `ns.events`; with the writer's `fence`, it lets ticks send their events
+   * after their journal records (tick-events.ts). Absent: events always ride in a transaction.
+   */
+  readonly eventsReader?: JournalReader;
   readonly catalog: TopicCatalog;
   readonly cache: PartitionCache;
   readonly topics: TopicNames;

@@ -20,13 +20,20 @@
  *     confirmed everything within `confirmIntervalMs`; every other tick is a transaction, which also
  *     confirms the single-produce ticks before it (positions.ts I3). A single produce that failed leaves
  *     its outcome unknown: the owner stops and its successor claims anew (owner-failure.ts I4).
- * I7. A tick with client events (or any other topic) is a transaction, never a single produce: events are
- *     exactly-once with the records they report, and no event reports a record a newer owner could void.
+ * I7. A tick whose other messages are outcome events of this partition may go out as two idempotent
+ *     produces, its journal records and then its events, where the writer can fence the events partition
+ *     and the owner can read it (tick-events.ts): a successor re-sends what a crash between the two left
+ *     unsent, so events stay exactly-once with the records they report. Any other tick (status answers,
+ *     dead letters, emits, routed commands) is a transaction.
  * I8. The tick observer (tick-observer.ts) hears of a write only after it returned, with exactly its records.
  * I9. The cache write of a tick is made, not awaited: its step attempts start while LevelDB applies it
  *     (the cache orders reads after writes, partition-cache.ts I4). The next tick awaits it before it makes
  *     its own, so a failed cache write fails the owner one tick later, and no later tick is cached after
  *     it; the owner's loop awaits the last one before it ends (`PartitionCache.applied`).
+ * I10. An owner that goes idle with single-produce ticks waiting for a confirmation writes one, a
+ *     CommandsConsumed record in a transaction, once `confirmIntervalMs` has passed since the last (the
+ *     chores wake the loop for it): the consumer group's offset then reaches the journal's position, and a
+ *     fenced owner finds out, without waiting for more work.
  */
 import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
 import { encodeRecord, type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
@@ -40,10 +47,10 @@ import type { Isolation } from './isolation.js';
 import { tickMessages } from './messages.js';
 import type { OwnerStats } from './owner-config.js';
 import type { OwnerDeps } from './owner-deps.js';
-import type { BaseOffsets, OutMessage } from './ports.js';
 import type { Positions } from './positions.js';
 import type { RunRegistry } from './run-registry.js';
 import { mergeTicks, runTick, type TickResult } from './tick.js';
+import { tickAppender } from './tick-appender.js';
 import { tickTraces } from './tick-traces.js';
 import { logCommitted } from './workflow-log.js';
 
@@ -108,7 +115,7 @@ export class TickPipeline {
     intake.startTick();
     const queued1 = inbox.take(limits.tickInputsMax, (q) => this.verdict(q));
     this.idle = queued1.length === 0;
-    if (this.idle) return undefined;
+    if (this.idle) return this.confirmIfDue(nowMs); // I10
     const view = new TickView(this.parts.hot);
     const changes = new Changes(deps.partition);
     const ctx = this.context(nowMs);
@@ -138,17 +145,20 @@ export class TickPipeline {
     return this.write(tick, second, view, changes, taken, nowMs);
   }
 
-  /** The writer's `append` when this tick may go out as one idempotent produce (I6), else undefined. */
-  private appender(messages: readonly OutMessage[], nowMs: number) {
-    const { writer, limits, topics, partition } = this.parts.deps;
-    const append = writer.append;
-    const may =
-      append !== undefined &&
-      limits.singleProduceTicks &&
-      nowMs - this.parts.positions.confirmedAtMs < limits.confirmIntervalMs &&
-      messages.length > 0 &&
-      messages.every((m) => m.topic === topics.journal && m.partition === partition);
-    return may ? (m: readonly OutMessage[]): Promise<BaseOffsets> => append.call(writer, m) : undefined;
+  /**
+   * An idle owner's confirming transaction (I10): once `confirmIntervalMs` has passed since the last
+   * confirmation and single-produce ticks wait for one, a CommandsConsumed record in a transaction.
+   */
+  private async confirmIfDue(nowMs: number): Promise<TickFailure | undefined> {
+    const { deps, positions } = this.parts;
+    if (positions.confirmedOffset === undefined) return undefined;
+    if (nowMs - positions.confirmedAtMs < deps.limits.confirmIntervalMs) return undefined;
+    const view = new TickView(this.parts.hot);
+    const changes = new Changes(deps.partition);
+    const tick = runTick(view, [], this.context(nowMs), deps.limits.tickBytesMax, changes, true);
+    const next = positions.nextCommandOffset;
+    tick.effects.records.push(commandsConsumed(deps.partition, next, nowMs, positions.epoch));
+    return this.write(tick, tick, view, changes, [], nowMs);
   }
 
   /** Starts the runs of workflows this tick started, so their first calls join its second round (I4). */
@@ -179,7 +189,7 @@ export class TickPipeline {
     let journalBase: number | undefined;
     let writeMs: number | undefined;
     if (messages.length > 0) {
-      const append = this.appender(messages, nowMs); // I6
+      const append = tickAppender(deps, positions.confirmedAtMs, messages, tick.effects.events, nowMs); // I6, I7
       try {
         const writeStart = performance.now(); // a measurement for the observer only, never a decision
         const base = append === undefined ? await deps.writer.write(messages) : await append(messages); // I1

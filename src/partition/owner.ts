@@ -199,6 +199,7 @@ export class PartitionOwner {
     this.positions.journalOffset = claimed.checkpoint.journalOffset;
     this.positions.confirmed(this.deps.clock.now()); // the claim is a transaction (positions.ts I3)
     this.stats.catchUpRecords = claimed.records;
+    this.stats.eventsResent += claimed.eventsResent;
     this.stats.cachedCheckpoint = claimed.cachedCheckpoint;
     if (this.phase !== 'starting') return; // stopped during catch-up: start nothing
     this.stats.timersPending = await this.deps.cache.countTimers();
@@ -267,6 +268,8 @@ export class PartitionOwner {
         await this.linger();
         const failure = await this.pipeline.run();
         if (failure !== undefined) await this.failures.handle(failure);
+        const { confirmedOffset, confirmedAtMs } = this.positions;
+        this.chores.wakeToConfirm(confirmedOffset === undefined ? undefined : confirmedAtMs); // owner-tick.ts I10
         await this.chores.run();
       }
       await this.deps.cache.applied(); // owner-tick.ts I9: the next owner of this node reads what we cached

@@ -13,6 +13,9 @@
  *     earlier owner of the partition from the claim on (D34). Without it the claim is a `write`, and an
  *     earlier owner's appends after it land but count for nothing by the epoch rule (journal/epoch.ts), as
  *     they do in any journal written before.
+ * I5. `fence`, where a writer has it, writes `message` in a transaction it aborts: no read_committed reader
+ *     sees it, and from it on the broker rejects every `append` of an earlier owner on its partition. A
+ *     writer with `fence` may `append` a tick's events after its journal records (tick-events.ts).
  * I2. `readRange` delivers every committed message of [from, to) of the owner's journal partition in
  *     offset order, in batches, and fails (retriably) when no batch arrives for `stallMs`.
  */
@@ -55,6 +58,8 @@ export interface JournalWriter {
   append?(messages: readonly OutMessage[]): Promise<BaseOffsets>;
   /** Writes the owner's claim, fencing earlier owners' appends at the broker (I4); absent: `write`. */
   claim?(messages: readonly OutMessage[]): Promise<BaseOffsets>;
+  /** Fences earlier owners' appends on `message`'s partition, unseen by readers (I5); returns its offset. */
+  fence?(message: OutMessage): Promise<number>;
   /** Sorts an error `write` threw into its kind. */
   classify(error: unknown): WriteFailure;
   /** Makes the writer usable again after a failed write (new producers; an open transaction is aborted). */
@@ -66,6 +71,8 @@ export interface JournalWriter {
 export interface JournalMessage {
   readonly offset: number;
   readonly value: Buffer | null;
+  /** The record's headers, when the read asked for them (ReadOptions.withHeaders). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** Options of {@link JournalReader.readRange}. */
@@ -74,9 +81,11 @@ export interface ReadOptions {
   readonly stallMs: number;
   /** Stops the read (the owner is stopping). */
   readonly signal?: AbortSignal;
+  /** Deliver each message's headers too (as UTF-8 strings). */
+  readonly withHeaders?: boolean;
 }
 
-/** Reads the owner's journal partition. */
+/** Reads the owner's journal partition (or, as `OwnerDeps.eventsReader`, its events partition). */
 export interface JournalReader {
   /** Delivers [from, to) in batches (I2); `onBatch` is awaited before the next batch. */
   readRange(

@@ -203,7 +203,9 @@ describe('a workflow on the real broker', () => {
 
   it('the client fetches each event once, with the commit marker after it', async () => {
     engine = new Engine(uniqueNamespace('eventfetch'));
-    await engine.executor({ workflows: [order], partitions: 2 });
+    // Every tick a transaction, so every event has a commit marker after it (events that follow their
+    // journal records as a single produce have none: tick-events.test.ts).
+    await engine.executor({ workflows: [order], partitions: 2, limits: { singleProduceTicks: false } });
     const client = engine.client();
     const fetched: string[] = [];
     const unwatch = watchClientFetches((record) => fetched.push(record));

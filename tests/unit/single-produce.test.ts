@@ -14,128 +14,9 @@
  *     is used (claim.ts I5): a workflow id it remembers as done starts and runs in the new journal.
  */
 import { describe, expect, it } from 'vitest';
-import { MemoryKvStore, NodeCache } from '../../src/cache/index.js';
 import { UnconfirmedWriteError } from '../../src/errors.js';
-import { decodeRecord, EpochFilter, type JournalRecord } from '../../src/journal/index.js';
-import { type OwnerLimits, PartitionOwner } from '../../src/partition/index.js';
-import { workflow } from '../../src/workflow/index.js';
-import { VirtualClock } from './simulation/sim-clock.js';
-import { SimKafka, SimWriter } from './simulation/sim-kafka.js';
-import { SIM_NS, SIM_TOPICS, simOwnerDeps } from './simulation/sim-owner.js';
-
-const P = 0;
-const T0 = 1_700_000_000_000;
-
-const chain = workflow('chain', async (ctx, input: { n: number }) => {
-  let total = 0;
-  for (let i = 0; i < input.n; i++) total += await ctx.step(`s${i}`, () => i);
-  return total;
-});
-
-/** One SimKafka with nodes (caches) and owners of partition 0 made on them. */
-class World {
-  readonly kafka = new SimKafka(1, () => P);
-  readonly clock = new VirtualClock(T0);
-  readonly failures: unknown[] = [];
-  readonly kinds: string[] = [];
-  private fed = new Map<PartitionOwner, number>();
-
-  constructor() {
-    for (const topic of Object.values(SIM_TOPICS)) this.kafka.createTopic(topic, 1);
-    const append = this.kafka.append.bind(this.kafka);
-    // Which writes were single produces: a spy on how writes reach the log, changing nothing.
-    this.kafka.append = (messages) => {
-      this.kinds.push(this.writing);
-      return append(messages);
-    };
-  }
-
-  writing = 'transaction';
-
-  async node(): Promise<NodeCache> {
-    const cache = new NodeCache(new MemoryKvStore());
-    await cache.open();
-    return cache;
-  }
-
-  /** An owner of partition 0 on `cache`, started; `writer` is its SimWriter. */
-  async owner(cache: NodeCache, limits: Partial<OwnerLimits> = {}, executorId = 'node') {
-    let writer: SimWriter | undefined;
-    const owner = new PartitionOwner(
-      simOwnerDeps(this.kafka, {
-        partition: P,
-        cache: cache.partition(P),
-        workflows: [chain],
-        clock: this.clock,
-        executorId,
-        limits,
-        writer: (inner) => {
-          if (inner instanceof SimWriter) {
-            writer = inner;
-            const append = inner.append.bind(inner);
-            inner.append = async (messages) => {
-              this.writing = 'single';
-              try {
-                return await append(messages);
-              } finally {
-                this.writing = 'transaction';
-              }
-            };
-          }
-          return inner;
-        },
-      }),
-      (_owner, error) => this.failures.push(error),
-    );
-    await owner.start();
-    this.fed.set(owner, this.kafka.groupOffsets.get(`${SIM_TOPICS.commands}:${P}`) ?? 0);
-    if (writer === undefined) throw new Error('no sim writer');
-    return { owner, writer };
-  }
-
-  start(id: string, n: number): void {
-    const command = { type: 'start', workflow: 'chain', id, input: { n } };
-    this.kafka.produce(SIM_TOPICS.commands, id, Buffer.from(JSON.stringify(command)));
-  }
-
-  /** Offers `owner` the commands it has not seen yet. */
-  feed(owner: PartitionOwner): void {
-    const from = this.fed.get(owner) ?? 0;
-    const log = this.kafka.log(SIM_TOPICS.commands, P);
-    owner.offer(
-      log.slice(from).map((m, i) => ({
-        offset: String(from + i),
-        key: m.key === null ? null : Buffer.from(m.key),
-        value: m.value,
-      })),
-    );
-    this.fed.set(owner, log.length);
-  }
-
-  /** The journal as every reader sees it: the epoch rule applied. */
-  journal(): JournalRecord[] {
-    const filter = new EpochFilter();
-    return this.kafka
-      .log(SIM_TOPICS.journal, P)
-      .flatMap((m, offset) => (m.value === null ? [] : [{ r: decodeRecord(m.value), offset }]))
-      .filter(({ r, offset }) => filter.accept(r, offset))
-      .map(({ r }) => r);
-  }
-
-  /** Every record in the log, void ones included. */
-  rawCount(): number {
-    return this.kafka.log(SIM_TOPICS.journal, P).length;
-  }
-
-  ended(id: string): boolean {
-    return this.journal().some((r) => r.workflowId === id && r.body.kind === 'WorkflowCompleted');
-  }
-}
-
-async function until(condition: () => boolean, turns = 2_000): Promise<void> {
-  for (let i = 0; i < turns && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
-  expect(condition()).toBe(true);
-}
+import { SIM_NS, SIM_TOPICS } from './simulation/sim-owner.js';
+import { P, until, World } from './simulation/sim-world.js';
 
 describe('single-produce ticks (no broker)', () => {
   it('sends journal-only ticks as single produces and the rest, or a tick past confirmIntervalMs, as transactions', async () => {
@@ -159,6 +40,27 @@ describe('single-produce ticks (no broker)', () => {
     await until(() => world.ended('b'));
     expect(world.kinds[0]).toBe('transaction');
     expect(world.failures).toEqual([]);
+    await owner.stop();
+  });
+
+  it('confirms the waiting single produces in a transaction once idle for confirmIntervalMs', async () => {
+    const world = new World({ eventsAfterJournal: true }); // the last tick too is single produces
+    const { owner } = await world.owner(await world.node());
+    world.start('a', 2);
+    world.feed(owner);
+    await until(() => world.kafka.log(SIM_TOPICS.events, P).length > 0);
+    await until(() => owner.positionsNow.confirmedOffset < owner.positionsNow.journalOffset);
+    expect(owner.confirmedCommandOffset).toBe(0); // the start is journaled, by a single produce
+    for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve)); // the loop sleeps
+    world.kinds.length = 0;
+    world.clock.advance(1_000); // confirmIntervalMs: the owner wakes with nothing to do, and confirms
+    await until(() => owner.confirmedCommandOffset === 1);
+    expect(world.kinds).toEqual(['transaction']);
+    expect(world.journal().at(-1)?.body.kind).toBe('CommandsConsumed');
+    expect(owner.positionsNow.confirmedOffset).toBe(owner.positionsNow.journalOffset);
+    world.clock.advance(5_000);
+    for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(world.kinds).toEqual(['transaction']); // once: nothing waits any more
     await owner.stop();
   });
 

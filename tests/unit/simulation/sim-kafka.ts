@@ -47,6 +47,8 @@ export class SimKafka {
   /** Topics whose records Kafka refuses (say, over their max.message.bytes). */
   readonly refusing = new Set<string>();
   readonly groupOffsets = new Map<string, number>();
+  /** The generation of a transactional id that fenced a partition's appends last, by `topic:partition`. */
+  private readonly appendFences = new Map<string, { readonly id: string; readonly generation: number }>();
 
   constructor(
     readonly partitions: number,
@@ -93,6 +95,20 @@ export class SimKafka {
     if (this.generations.get(id) !== generation) throw new SimWriteError('fenced', `${id} was fenced`);
   }
 
+  /** Fences older generations of `id` out of `topic:partition`'s appends (Kafka: a newer epoch's batch). */
+  fenceAppends(id: string, generation: number, at: string): void {
+    this.appendFences.set(at, { id, generation });
+  }
+
+  /** Throws a fencing error when a newer generation of `id` fenced a partition of `messages`. */
+  checkAppendFence(id: string, generation: number, messages: readonly OutMessage[]): void {
+    for (const m of messages) {
+      const fence = this.appendFences.get(`${m.topic}:${m.partition ?? -1}`);
+      if (fence !== undefined && fence.id === id && fence.generation > generation)
+        throw new SimWriteError('fenced', `${id}: INVALID_PRODUCER_EPOCH on ${m.topic}:${m.partition}`);
+    }
+  }
+
   /** Appends a transaction's messages, all or nothing; returns base offsets by `topic:partition`. */
   append(messages: readonly OutMessage[]): Map<string, number> {
     for (const m of messages) {
@@ -118,8 +134,10 @@ export class SimKafka {
 
 /**
  * A writer of the sim (partition/ports.ts JournalWriter): transactions fenced by transactional id, and
- * single produces (`append`) that nothing fences, as Kafka's idempotent producer. `kill` is
- * SIGKILL: a dead writer's every call fails, as a dead process writes nothing.
+ * single produces (`append`) that nothing fences, as Kafka's idempotent producer, except on a partition
+ * a newer writer of the id has `fence`d (the aborted record of the real writer leaves nothing to read, so
+ * the sim writes none). `kill` is SIGKILL: a dead writer's every call fails, as a dead process writes
+ * nothing.
  */
 export class SimWriter implements JournalWriter {
   private dead = false;
@@ -145,10 +163,21 @@ export class SimWriter implements JournalWriter {
     const fault = this.kafka.faults.get(this.id) ?? 'none';
     this.kafka.faults.delete(this.id);
     if (fault === 'lost') throw new SimWriteError('unavailable', 'produce timed out (nothing landed)');
+    this.kafka.checkAppendFence(this.id, this.generation, messages);
     const bases = this.kafka.append(messages);
     if (fault === 'landed-then-failed')
       throw new SimWriteError('unavailable', 'produce timed out (it landed)');
     return bases;
+  }
+
+  /** Fences older writers' appends on `message`'s partition (ports.ts I5); returns the partition's end. */
+  async fence(message: OutMessage): Promise<number> {
+    await Promise.resolve();
+    this.checkAlive();
+    this.kafka.checkFence(this.id, this.generation);
+    const partition = message.partition ?? 0;
+    this.kafka.fenceAppends(this.id, this.generation, `${message.topic}:${partition}`);
+    return this.kafka.log(message.topic, partition).length;
   }
 
   async write(messages: readonly OutMessage[]): Promise<BaseOffsets> {
@@ -197,7 +226,11 @@ export class SimReader implements JournalReader {
       if (options.signal?.aborted === true) throw new Error('read stopped');
       const batch = log
         .slice(offset, Math.min(to, offset + 7))
-        .map((m, i) => ({ offset: offset + i, value: m.value }));
+        .map((m, i) =>
+          options.withHeaders === true
+            ? { offset: offset + i, value: m.value, headers: m.headers }
+            : { offset: offset + i, value: m.value },
+        );
       await onBatch(batch);
     }
   }

@@ -31,6 +31,8 @@ export interface SimOwnerParts {
   /** Wraps the sim's transactional writer (to refuse records, say). */
   readonly writer?: (inner: JournalWriter) => JournalWriter;
   readonly committedCommandOffset?: number;
+  /** Gives the owner a reader of its events partition, so ticks may send events after their records. */
+  readonly eventsAfterJournal?: boolean;
 }
 
 /** A partition owner's dependencies on `kafka`. */
@@ -40,6 +42,9 @@ export function simOwnerDeps(kafka: SimKafka, parts: SimOwnerParts): OwnerDeps {
   return {
     writer: parts.writer?.(writer) ?? writer,
     reader: new SimReader(kafka, SIM_TOPICS.journal, p),
+    ...(parts.eventsAfterJournal === true
+      ? { eventsReader: new SimReader(kafka, SIM_TOPICS.events, p) }
+      : {}),
     catalog: new SimCatalog(kafka),
     cache: parts.cache,
     topics: SIM_TOPICS,
