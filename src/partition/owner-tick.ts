@@ -2,8 +2,9 @@
  * One tick of a partition owner (DESIGN §3): take inputs, ready them at the edge, decide (two rounds),
  * write one transaction, then hand the committed records to the cache, the timer queue and the runs.
  *
- * I1. One write per tick — a transaction, or a single produce (I6) — carries every record, client event,
- *     dead letter, emit, routed command and the command position (group commit).
+ * I1. One write per tick — a transaction, a single produce (I6), or the journal's single produce then its
+ *     events' (I7) — carries every record, client event, dead letter, emit, routed command and the command
+ *     position (group commit).
  *     Nothing of a tick reaches the cache, the timer queue or a step attempt before its write returned.
  * I2. Command positions are journaled: a tick that consumed commands and wrote anything lasting appends
  *     CommandsConsumed in its write. The consumer group's offset is not part of any tick: the executor

@@ -17,8 +17,9 @@
  *     fence does not carry that record's offset, the events were lost, and it sends them as they were.
  *     Events are written in journal order (I1), so the last one settles it; every read goes back from the
  *     end in windows that grow, past claims and fences only, so it reads what recent crashes left.
- * I5. Events Kafka refuses at the claim (the events topic's limits changed since) do not stop the
- *     partition: the owner logs an error naming the journal record that holds them, and goes on.
+ * I5. Events Kafka refuses at the claim (the events topic's limits changed since), or a header that is not
+ *     what Logbook writes, do not stop the partition: the owner logs an error naming the journal record
+ *     that holds them, and goes on.
  */
 import { ErrorCode, LogbookError } from '../errors.js';
 import { decodeRecord, type TopicNames } from '../journal/index.js';
@@ -97,10 +98,24 @@ function eventsOf(events: readonly OutMessage[], journalOffset: number): OutMess
   return events.map((e) => ({ ...e, headers: { ...e.headers, [JOURNAL_OFFSET_HEADER]: at } }));
 }
 
-/** Parses a `logbook-tick-events` header back into messages for the events partition. */
-function parseKept(header: string, topic: string, partition: number): OutMessage[] {
-  const kept = JSON.parse(header) as KeptEvent[];
-  return kept.map((e) => ({ topic, partition, key: e.key, value: e.value, headers: e.headers }));
+/** Parses a `logbook-tick-events` header back into messages for the events partition; undefined: malformed. */
+function parseKept(header: string, topic: string, partition: number): OutMessage[] | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(header);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parsed) || !parsed.every(isKeptEvent)) return undefined;
+  return parsed.map((e) => ({ topic, partition, key: e.key, value: e.value, headers: e.headers }));
+}
+
+function isKeptEvent(value: unknown): value is KeptEvent {
+  if (typeof value !== 'object' || value === null) return false;
+  const { key, value: text, headers } = value as Record<string, unknown>;
+  if (typeof key !== 'string' || typeof text !== 'string') return false;
+  if (typeof headers !== 'object' || headers === null) return false;
+  return Object.values(headers).every((h) => typeof h === 'string');
 }
 
 /** What settling needs of an owner's dependencies. */
@@ -172,7 +187,13 @@ export async function settleTickEvents(
   if (last === undefined || header === undefined) return 0;
   const sent = await lastBefore(eventsReader, fence, (m) => m.value !== null, deps, signal);
   if (sent?.headers?.[JOURNAL_OFFSET_HEADER] === String(last.offset)) return 0;
-  const events = eventsOf(parseKept(header, topics.events, partition), last.offset);
+  const kept = parseKept(header, topics.events, partition);
+  if (kept === undefined) {
+    const message = "the last tick's events header is not what Logbook writes; its events are not sent (I5)";
+    deps.logger.log('error', message, { journalOffset: last.offset });
+    return 0;
+  }
+  const events = eventsOf(kept, last.offset);
   const fields = { journalOffset: last.offset, events: events.length };
   try {
     await writer.append.call(writer, events);

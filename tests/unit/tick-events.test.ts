@@ -7,13 +7,14 @@
  *   - an owner that stopped between the two appends: the next owner sends the events, once;
  *   - one that sent both, or whose events landed though the produce failed: the next owner sends nothing;
  *   - a successor that died before it sent them, past its claim and fence: the one after it sends them;
- *   - events Kafka refuses at the claim do not stop the partition; the journal keeps them;
+ *   - events Kafka refuses at the claim, or a malformed events header, do not stop the partition;
  *   - a zombie's events that arrive after the successor's fence are refused, so they are not sent twice.
  */
 import { describe, expect, it } from 'vitest';
 import { FencedError, UnconfirmedWriteError } from '../../src/errors.js';
+import { JOURNAL_SCHEMA_VERSION } from '../../src/journal/index.js';
 import type { OutMessage } from '../../src/partition/index.js';
-import { JOURNAL_OFFSET_HEADER, TICK_EVENTS_HEADER } from '../../src/partition/index.js';
+import { JOURNAL_OFFSET_HEADER, journalMessage, TICK_EVENTS_HEADER } from '../../src/partition/index.js';
 import type { SimWriter } from './simulation/sim-kafka.js';
 import { SIM_NS, SIM_TOPICS } from './simulation/sim-owner.js';
 import { P, until, World } from './simulation/sim-world.js';
@@ -147,6 +148,24 @@ describe('events after the journal (no broker)', () => {
       .find((m) => m.headers[TICK_EVENTS_HEADER] !== undefined);
     expect(holder?.headers[TICK_EVENTS_HEADER]).toContain('WorkflowCompleted');
     await next.owner.stop();
+  });
+
+  it('a tick events header that is not what Logbook writes: the partition still starts, nothing is sent', async () => {
+    const world = new World({ eventsAfterJournal: true });
+    const record = {
+      schemaVersion: JOURNAL_SCHEMA_VERSION,
+      workflowId: '',
+      seq: 0,
+      atMs: 0,
+      body: { kind: 'CommandsConsumed', partition: P, nextOffset: 0 },
+    } as const;
+    const message = journalMessage(record, SIM_TOPICS, P);
+    world.kafka.append([{ ...message, headers: { ...message.headers, [TICK_EVENTS_HEADER]: '[{"key":' } }]);
+    const { owner } = await world.owner(await world.node());
+    expect(owner.currentPhase).toBe('running');
+    expect(owner.stats.eventsResent).toBe(0);
+    expect(world.kafka.log(SIM_TOPICS.events, P)).toEqual([]);
+    await owner.stop();
   });
 
   it("refuses a zombie's events that arrive after the successor's fence: they are sent once", async () => {
