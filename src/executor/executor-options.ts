@@ -61,11 +61,15 @@ export interface ExecutorConfig {
   readonly admin: AdminConfig | undefined;
 }
 
-/** Default limits of a partition owner (LOGBOOK_TICK_LINGER_MS sets the linger, for benchmarks). */
+/**
+ * Default limits of a partition owner (LOGBOOK_TICK_LINGER_MS sets the linger, for benchmarks;
+ * LOGBOOK_WRITE_PATH and LOGBOOK_EVENTS_AFTER_JOURNAL the write path, owner-config.ts).
+ */
 export const defaultLimits: OwnerLimits = {
   ...defaultOwnerLimits,
   tickLingerMs: Number(process.env.LOGBOOK_TICK_LINGER_MS ?? defaultOwnerLimits.tickLingerMs),
   singleProduceTicks: process.env.LOGBOOK_WRITE_PATH !== 'transactional',
+  eventsAfterJournal: process.env.LOGBOOK_EVENTS_AFTER_JOURNAL !== 'off',
 };
 
 /** `defaults` with `given` over them, the nested limits merged too. */

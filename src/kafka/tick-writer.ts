@@ -1,7 +1,7 @@
 /**
- * Writes one tick of a partition in one Kafka transaction: journal records, events, dead letters,
- * emits and routed commands (DESIGN §3, group commit). The consumer group's offset is not in it
- * (owner-tick.ts I2).
+ * Writes one tick of a partition: in one Kafka transaction (journal records, events, dead letters, emits
+ * and routed commands; DESIGN §3, group commit), or as single produces (I6). The consumer group's offset is
+ * not in it (owner-tick.ts I2).
  *
  * I1. All or nothing: either every message or none is visible to read_committed readers. On any failure
  *     the transaction is aborted (best effort) and the error rethrown.
@@ -15,7 +15,8 @@
  *     ones, and read_committed readers see records in offset order. Connecting fences both ids.
  * I5. After a failed write the writer is `reset` before the next one: KafkaJS leaves a producer whose
  *     EndTxn failed unusable, and only a new InitProducerId settles the transaction it left open.
- * I6. `append` sends journal-only ticks as one idempotent produce (acks=all, one request in flight) under a
+ * I6. `append` sends the records of one partition (a journal-only tick, or a tick's journal records and
+ *     then its events: tick-events.ts) as one idempotent produce (acks=all, one request in flight) under a
  *     third transactional id, `<id>.s` (fenced-appender.ts): one round trip instead of a transaction's four.
  *     It starts only after the previous write returned, like every write (I4), so offsets keep tick order.
  * I7. `claim` writes the owner's claim in a transaction of `<id>.s`, so from the claim on the broker rejects

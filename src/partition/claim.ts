@@ -150,7 +150,8 @@ export async function claimPartition(
     voided += result.voided;
     const epoch = epochOfClaimAt(deps.priorClaim.offset);
     if (result.checkpoint.epoch === epoch) {
-      const eventsResent = await settleTickEvents(deps, end, signal); // I6
+      const at = { nextCommandOffset: result.checkpoint.commandOffset, epoch };
+      const eventsResent = await settleTickEvents(deps, end, at, signal); // I6
       const base = { claimOffset: deps.priorClaim.offset, epoch, checkpoint: result.checkpoint };
       return { ...base, cachedCheckpoint: cached.journalOffset, records, voided, eventsResent }; // I3
     }
@@ -161,7 +162,8 @@ export async function claimPartition(
     result.checkpoint.epoch === epochOfClaimAt(claimOffset),
     `partition ${deps.partition}: caught up to a claim that is not ours`,
   );
-  const eventsResent = await settleTickEvents(deps, claimOffset, signal); // I6
+  const at = { nextCommandOffset: result.checkpoint.commandOffset, epoch: result.checkpoint.epoch };
+  const eventsResent = await settleTickEvents(deps, claimOffset, at, signal); // I6
   return {
     claimOffset,
     epoch: result.checkpoint.epoch,

@@ -65,12 +65,12 @@ export class Chores {
   }
 
   /**
-   * Wakes the loop when the confirmation of waiting single-produce ticks falls due, `confirmIntervalMs`
-   * after `confirmedAtMs` (owner-tick.ts I10); undefined: nothing waits.
+   * Wakes the loop at `dueAtMs`, when the confirmation of waiting single-produce ticks falls due
+   * (owner-tick.ts I10); undefined: nothing waits.
    */
-  wakeToConfirm(confirmedAtMs: number | undefined): void {
-    if (confirmedAtMs === undefined || this.confirmTimer !== undefined || !this.parts.running()) return;
-    const delayMs = Math.max(0, confirmedAtMs + this.parts.deps.limits.confirmIntervalMs - this.clock.now());
+  wakeToConfirm(dueAtMs: number | undefined): void {
+    if (dueAtMs === undefined || this.confirmTimer !== undefined || !this.parts.running()) return;
+    const delayMs = Math.max(0, dueAtMs - this.clock.now());
     this.confirmTimer = this.clock.setTimer(() => {
       this.confirmTimer = undefined;
       this.parts.inbox.wake();

@@ -42,8 +42,8 @@ export interface OwnerLimits {
   readonly failureBackoffMs: number;
   readonly failureBackoffMaxMs: number;
   /**
-   * Journal-only ticks go out as one idempotent produce instead of a transaction (owner-tick.ts I6); false
-   * makes every tick a transaction. LOGBOOK_WRITE_PATH=transactional sets false for a whole process.
+   * Journal-only ticks go out as one idempotent produce instead of a transaction (owner-tick.ts I6), and
+   * ticks with outcome events as two (I7, with `eventsAfterJournal`); false makes every tick a transaction. LOGBOOK_WRITE_PATH=transactional sets false for a whole process.
    */
   readonly singleProduceTicks: boolean;
   /**
@@ -51,6 +51,12 @@ export interface OwnerLimits {
    * fenced owner finds out within it, and a restarted node re-reads at most this much of its own journal.
    */
   readonly confirmIntervalMs: number;
+  /**
+   * A single-produce tick may send its outcome events after its journal records (tick-events.ts); false
+   * sends them in a transaction. Off during a rolling upgrade from an executor before this one, which
+   * neither fences the events partition nor settles them (LOGBOOK_EVENTS_AFTER_JOURNAL=off).
+   */
+  readonly eventsAfterJournal: boolean;
   /**
    * Largest size of a single-produce tick's outcome events, as the header of its last journal record
    * (tick-events.ts I3); a tick with more goes out as a transaction.
@@ -83,6 +89,7 @@ export const defaultOwnerLimits: OwnerLimits = {
   failureBackoffMaxMs: 5_000,
   singleProduceTicks: true,
   confirmIntervalMs: 1_000,
+  eventsAfterJournal: true,
   appendEventsBytesMax: 64 * 1024,
   machine: defaultMachineLimits,
   run: defaultRunLimits,

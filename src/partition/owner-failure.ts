@@ -17,7 +17,9 @@
  *     request the broker had read, a replica catching up), stamped with this owner's epoch: the owner
  *     stops with UnconfirmedWriteError after the rollback, and its successor on this node claims anew
  *     (partition-slot.ts), so whatever lands after that claim is void and whatever landed before it is read
- *     by the successor's catch-up. A refused produce appended nothing and is handled like any refusal.
+ *     by the successor's catch-up. A refused produce appended nothing and is handled like any refusal,
+ *     except the events' produce of a tick whose journal records landed (tick-events.ts I6): that owner
+ *     stops the same way, and its successor settles the events.
  * I3. Redelivery is harmless: inputs the failed tick had in fact committed are stale when taken again
  *     (commands below the journaled position, outcomes of closed calls, timers that fired; decide.ts I2).
  */
@@ -69,7 +71,7 @@ export class FailureHandler {
     this.rollback(failure);
     if (kind.kind === 'fenced')
       throw new FencedError(`fenced by a newer owner: ${kind.message}`, { cause: failure.error });
-    if (kind.kind === 'rejected') {
+    if (kind.kind === 'rejected' && failure.journalWritten !== true) {
       this.rejected(failure, kind);
       return;
     }

@@ -1,6 +1,6 @@
 /**
  * One tick of a partition owner (DESIGN §3): take inputs, ready them at the edge, decide (two rounds),
- * write one transaction, then hand the committed records to the cache, the timer queue and the runs.
+ * write them (I1), then hand the committed records to the cache, the timer queue and the runs.
  *
  * I1. One write per tick — a transaction, a single produce (I6), or the journal's single produce then its
  *     events' (I7) — carries every record, client event, dead letter, emit, routed command and the command
@@ -52,6 +52,8 @@ import type { Positions } from './positions.js';
 import type { RunRegistry } from './run-registry.js';
 import { mergeTicks, runTick, type TickResult } from './tick.js';
 import { tickAppender } from './tick-appender.js';
+import { EventsNotSentError } from './tick-events.js';
+import { observeTick } from './tick-observer.js';
 import { tickTraces } from './tick-traces.js';
 import { logCommitted } from './workflow-log.js';
 
@@ -67,6 +69,8 @@ export interface TickFailure {
   readonly emitTopics: readonly string[];
   /** True when the failed write was a single produce (I6). */
   readonly unconfirmed?: boolean;
+  /** True when the tick's journal records landed and its events' produce failed (I7, tick-events.ts I6). */
+  readonly journalWritten?: boolean;
 }
 
 /** The parts of an owner a tick works with. */
@@ -89,6 +93,7 @@ const PASSIVE = new Set(['SignalReceived', 'CommandRejected']);
 export class TickPipeline {
   /** True when the last tick took nothing: every waiting input was skipped (the step queue is full). */
   idle = false;
+  private confirmTriedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly parts: TickParts) {}
 
@@ -146,14 +151,22 @@ export class TickPipeline {
     return this.write(tick, second, view, changes, taken, nowMs);
   }
 
+  /** When an idle owner's confirmation falls due (I10); undefined: no single produce waits for one. */
+  confirmDueAtMs(): number | undefined {
+    const { positions, deps } = this.parts;
+    if (positions.confirmedOffset === undefined) return undefined;
+    return Math.max(positions.confirmedAtMs, this.confirmTriedAtMs) + deps.limits.confirmIntervalMs;
+  }
+
   /**
    * An idle owner's confirming transaction (I10): once `confirmIntervalMs` has passed since the last
    * confirmation and single-produce ticks wait for one, a CommandsConsumed record in a transaction.
    */
   private async confirmIfDue(nowMs: number): Promise<TickFailure | undefined> {
     const { deps, positions } = this.parts;
-    if (positions.confirmedOffset === undefined) return undefined;
-    if (nowMs - positions.confirmedAtMs < deps.limits.confirmIntervalMs) return undefined;
+    const due = this.confirmDueAtMs();
+    if (due === undefined || nowMs < due) return undefined;
+    this.confirmTriedAtMs = nowMs; // a failed one is tried again an interval later, not at once
     const view = new TickView(this.parts.hot);
     const changes = new Changes(deps.partition);
     const tick = runTick(view, [], this.context(nowMs), deps.limits.tickBytesMax, changes, true);
@@ -193,20 +206,21 @@ export class TickPipeline {
       const append = tickAppender(deps, positions.confirmedAtMs, messages, tick.effects.events, nowMs); // I6, I7
       try {
         const writeStart = performance.now(); // a measurement for the observer only, never a decision
-        const base = append === undefined ? await deps.writer.write(messages) : await append(messages); // I1
+        const base = append === undefined ? await deps.writer.write(messages) : await append(); // I1
         writeMs = performance.now() - writeStart;
         journalBase = base.get(`${topics.journal}:${partition}`);
-      } catch (error) {
+      } catch (thrown) {
         const emitTopics = [...new Set(tick.effects.emits.map((e) => e.topic))];
-        const unconfirmed = append !== undefined;
+        const journalWritten = thrown instanceof EventsNotSentError; // tick-events.ts I6
         return {
-          error,
+          error: journalWritten ? thrown.cause : thrown,
           taken,
           touched: tick.touched,
           records,
           emits: emitsOf(records),
           emitTopics,
-          unconfirmed,
+          unconfirmed: append !== undefined,
+          ...(journalWritten ? { journalWritten } : {}),
         };
       }
       const lastOffset =
@@ -217,27 +231,13 @@ export class TickPipeline {
     for (const q of taken)
       if (q.input.kind === 'stepOutcome')
         this.parts.runs.outcomeCommitted(q.input.workflowId, q.input.callSeq);
-    if (writeMs !== undefined) this.observe(tick, view, records, writeMs); // I8
+    if (writeMs !== undefined) {
+      const { partition, tickObserver } = this.parts.deps;
+      const committed = { partition, records, deadLetters: tick.effects.deadLetters, writeMs };
+      observeTick(tickObserver, committed, (id) => view.get(id)?.workflow); // I8
+    }
     await this.afterCommit(tick, second, view, changes, records, journalBase, nowMs);
     return undefined;
-  }
-
-  /** Tells the tick observer what the write carried (I8, tick-observer.ts I1). */
-  private observe(
-    tick: TickResult,
-    view: TickView,
-    records: readonly JournalRecord[],
-    writeMs: number,
-  ): void {
-    const { tickObserver, partition } = this.parts.deps;
-    if (tickObserver === undefined) return;
-    const workflowNames = new Map<string, string>();
-    for (const { workflowId } of records) {
-      const name = workflowId === '' ? undefined : view.get(workflowId)?.workflow;
-      if (name !== undefined) workflowNames.set(workflowId, name);
-    }
-    const deadLetters = tick.effects.deadLetters;
-    tickObserver.tickCommitted({ partition, records, workflowNames, deadLetters, writeMs });
   }
 
   /** Hands a committed tick to the cache, the hot set, the timer queue and the runs (I1). */

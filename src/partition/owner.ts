@@ -268,8 +268,7 @@ export class PartitionOwner {
         await this.linger();
         const failure = await this.pipeline.run();
         if (failure !== undefined) await this.failures.handle(failure);
-        const { confirmedOffset, confirmedAtMs } = this.positions;
-        this.chores.wakeToConfirm(confirmedOffset === undefined ? undefined : confirmedAtMs); // owner-tick.ts I10
+        this.chores.wakeToConfirm(this.pipeline.confirmDueAtMs()); // owner-tick.ts I10
         await this.chores.run();
       }
       await this.deps.cache.applied(); // owner-tick.ts I9: the next owner of this node reads what we cached

@@ -6,8 +6,9 @@
  *
  * I1. `write` is all or nothing: every message is visible to read_committed readers, or none is (one
  *     transaction). Its error says which kind of failure it was (WriteFailure).
- * I3. `append`, where a writer has it, writes journal records of the owner's own partition as one idempotent
- *     produce (one record batch, atomic on the broker), without a transaction. A failed append's outcome is
+ * I3. `append`, where a writer has it, writes records of one of the owner's partitions (its journal, or its
+ *     events after the journal: tick-events.ts) as one idempotent produce (one record batch, atomic on the
+ *     broker), without a transaction. A failed append's outcome is
  *     unknown until the owner has claimed anew (owner-failure.ts I4).
  * I4. `claim`, where a writer has it, writes the owner's claim so that the broker rejects every `append` of an
  *     earlier owner of the partition from the claim on (D34). Without it the claim is a `write`, and an
@@ -15,7 +16,8 @@
  *     they do in any journal written before.
  * I5. `fence`, where a writer has it, writes `message` in a transaction it aborts: no read_committed reader
  *     sees it, and from it on the broker rejects every `append` of an earlier owner on its partition. A
- *     writer with `fence` may `append` a tick's events after its journal records (tick-events.ts).
+ *     writer with `claim` and `fence` may `append` a tick's events after its journal records (tick-events.ts):
+ *     the claim fences an earlier owner's journal produces, the fence its events.
  * I2. `readRange` delivers every committed message of [from, to) of the owner's journal partition in
  *     offset order, in batches, and fails (retriably) when no batch arrives for `stallMs`.
  */
@@ -54,7 +56,7 @@ export interface WriteFailure {
 export interface JournalWriter {
   /** Writes `messages` in one transaction (I1). */
   write(messages: readonly OutMessage[]): Promise<BaseOffsets>;
-  /** Writes journal records of the owner's partition as one idempotent produce (I3); absent: never. */
+  /** Writes records of one of the owner's partitions as one idempotent produce (I3); absent: never. */
   append?(messages: readonly OutMessage[]): Promise<BaseOffsets>;
   /** Writes the owner's claim, fencing earlier owners' appends at the broker (I4); absent: `write`. */
   claim?(messages: readonly OutMessage[]): Promise<BaseOffsets>;

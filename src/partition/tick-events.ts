@@ -11,21 +11,52 @@
  *     `logbook-journal-offset`. The journal holds what was promised, and the events say which tick sent them.
  * I3. Only ticks whose events are outcomes (never a `WorkflowStatus` answer, which no record reports) and
  *     whose events take at most `appendEventsBytesMax` go this way; any other tick is a transaction.
- * I4. At the claim (claim.ts I6), the owner first fences its events partition (ports.ts I5): no earlier
- *     owner's event can land after that. It then finds the journal's last record before the claim that is
- *     not a claim. If it carries events (I2) and the events partition's last committed record before the
- *     fence does not carry that record's offset, the events were lost, and it sends them as they were.
- *     Events are written in journal order (I1), so the last one settles it; every read goes back from the
- *     end in windows that grow, past claims and fences only, so it reads what recent crashes left.
+ * I4. At the claim (claim.ts I6), the owner finds the journal's last record before the claim that is not a
+ *     claim. Only if it holds events (I2) can they be missing or in flight: an earlier owner sends a tick's
+ *     events before its next journal records, and the broker refuses its journal produces from the claim
+ *     on (ports.ts I4). Then the owner fences its events partition (ports.ts I5), so no earlier owner's
+ *     event lands after that, and reads the partition's last committed record before the fence. Events are
+ *     written in journal order (I1), so it names that journal record if, and only if, they were sent; if
+ *     not, the owner sends them as the header holds them. Every read goes back from the end in windows that
+ *     grow, past claims and aborted fences only.
  * I5. Events Kafka refuses at the claim (the events topic's limits changed since), or a header that is not
  *     what Logbook writes, do not stop the partition: the owner logs an error naming the journal record
  *     that holds them, and goes on.
+ * I6. When the events' produce fails after the journal's landed, the tick is not rolled back as refused
+ *     (its records are in the journal): the owner stops as after any unconfirmed single produce, and the
+ *     next owner's claim settles the events (I4, owner-failure.ts I4).
+ * I7. Once it settled a tick's events, the owner writes a CommandsConsumed record in a transaction: the
+ *     tick's record is no longer the journal's last, so the check runs once per tick (never again after the
+ *     events topic's retention dropped them), and the next claim reads only what came since.
+ * I8. Before any single produce to the events partition, the fence's abort marker must be in: while its
+ *     transaction is open there, the broker refuses the same producer's single produces.
  */
-import { ErrorCode, LogbookError } from '../errors.js';
+import { sleepOn } from '../clock.js';
+import { ErrorCode, errorMessage, LogbookError } from '../errors.js';
 import { decodeRecord, type TopicNames } from '../journal/index.js';
 import type { WorkflowEvent } from '../machine/index.js';
+import { commandsConsumed } from './command-input.js';
+import { journalMessage } from './messages.js';
 import type { OwnerDeps } from './owner-deps.js';
 import type { BaseOffsets, JournalMessage, JournalReader, OutMessage } from './ports.js';
+
+/**
+ * A tick's journal records landed and its events' produce failed (I6). `cause` is the produce's error, to
+ * classify; whatever it was, the owner must claim anew, never treat the tick as refused.
+ */
+export class EventsNotSentError extends LogbookError {
+  override readonly name = 'EventsNotSentError';
+  constructor(override readonly cause: unknown) {
+    super(
+      ErrorCode.Kafka,
+      `the tick's events were not sent after its journal records: ${errorMessage(cause)}`,
+      {
+        retriable: true,
+        cause,
+      },
+    );
+  }
+}
 
 /** The header of a tick's last journal record that holds its events (I2). */
 export const TICK_EVENTS_HEADER = 'logbook-tick-events';
@@ -57,6 +88,8 @@ export interface TickEventsTarget {
 }
 
 type Append = (messages: readonly OutMessage[]) => Promise<BaseOffsets>;
+/** A tick's write, its messages given. */
+export type TickAppend = () => Promise<BaseOffsets>;
 
 /**
  * The appends of a tick whose messages are its journal records and its outcome events (I1–I3): the
@@ -68,7 +101,7 @@ export function journalThenEvents(
   messages: readonly OutMessage[],
   events: readonly WorkflowEvent[],
   target: TickEventsTarget,
-): Append | undefined {
+): TickAppend | undefined {
   const { topics, partition } = target;
   if (events.some((e) => e.type === 'WorkflowStatus')) return undefined;
   const journal = messages.filter((m) => m.topic === topics.journal && m.partition === partition);
@@ -80,7 +113,11 @@ export function journalThenEvents(
     const base = await append(withTickEvents(journal, kept));
     const first = base.get(`${topics.journal}:${partition}`);
     if (first === undefined) throw new LogbookError(ErrorCode.Bug, 'the journal append gave no offset');
-    await append(eventsOf(out, first + journal.length - 1));
+    try {
+      await append(eventsOf(out, first + journal.length - 1));
+    } catch (error) {
+      throw new EventsNotSentError(error); // I6
+    }
     return base;
   };
 }
@@ -121,10 +158,11 @@ function isKeptEvent(value: unknown): value is KeptEvent {
 /** What settling needs of an owner's dependencies. */
 export type SettleDeps = Pick<
   OwnerDeps,
-  'writer' | 'reader' | 'eventsReader' | 'topics' | 'partition' | 'executorId' | 'limits' | 'logger'
+  'writer' | 'reader' | 'eventsReader' | 'topics' | 'partition' | 'executorId' | 'limits' | 'logger' | 'clock'
 >;
 
 const FIRST_WINDOW = 16;
+const MARKER_POLL_MS = 5;
 const LAST_WINDOW = 4_096;
 
 /** The last message before `before` that `accept` takes, read back from the end in growing windows (I4). */
@@ -164,17 +202,28 @@ function isClaim(m: JournalMessage): boolean {
   return m.value !== null && decodeRecord(m.value).body.kind === 'OwnerClaimed';
 }
 
+/** Where the owner stands once caught up: the position and epoch a settling record carries (I7). */
+export interface SettleAt {
+  readonly nextCommandOffset: number;
+  readonly epoch: number;
+}
+
 /**
- * Fences the owner's events partition and re-sends the events of the journal's last tick before `before`
- * when they are missing (I4). Returns how many it sent; a writer without `fence` has nothing to settle.
+ * Settles the events of the journal's last tick before `before` (I4): when that tick's record holds events,
+ * fences the events partition, re-sends them if they are missing, and writes a record after it (I7).
+ * Returns how many it sent; a writer without `fence` has nothing to settle.
  */
 export async function settleTickEvents(
   deps: SettleDeps,
   before: number,
+  at: SettleAt,
   signal?: AbortSignal,
 ): Promise<number> {
   const { writer, eventsReader, topics, partition } = deps;
-  if (writer.fence === undefined || writer.append === undefined || eventsReader === undefined) return 0;
+  if (writer.fence === undefined || eventsReader === undefined) return 0;
+  const last = await lastBefore(deps.reader, before, (m) => m.value !== null && !isClaim(m), deps, signal);
+  const header = last?.headers?.[TICK_EVENTS_HEADER];
+  if (last === undefined || header === undefined) return 0; // no tick's events can be in flight (I4)
   const fence = await writer.fence({
     topic: topics.events,
     partition,
@@ -182,32 +231,64 @@ export async function settleTickEvents(
     value: JSON.stringify({ type: 'OwnerFence', partition, executorId: deps.executorId }),
     headers: { 'logbook-event': 'OwnerFence' },
   });
-  const last = await lastBefore(deps.reader, before, (m) => m.value !== null && !isClaim(m), deps, signal);
-  const header = last?.headers?.[TICK_EVENTS_HEADER];
-  if (last === undefined || header === undefined) return 0;
+  await markerWritten(eventsReader, fence, deps, signal);
   const sent = await lastBefore(eventsReader, fence, (m) => m.value !== null, deps, signal);
-  if (sent?.headers?.[JOURNAL_OFFSET_HEADER] === String(last.offset)) return 0;
+  const resent =
+    sent?.headers?.[JOURNAL_OFFSET_HEADER] === String(last.offset)
+      ? 0
+      : await resend(deps, last.offset, header);
+  const settled = commandsConsumed(partition, at.nextCommandOffset, deps.clock.now(), at.epoch);
+  await writer.write([journalMessage(settled, topics, partition)]); // I7
+  return resent;
+}
+
+/**
+ * Waits until the fence's abort marker is in (I8): until then its transaction is open on the partition,
+ * and the broker refuses a single produce of the same producer there (INVALID_TXN_STATE).
+ */
+async function markerWritten(
+  reader: JournalReader,
+  fence: number,
+  deps: SettleDeps,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const deadline = deps.clock.now() + deps.limits.catchUpStallMs;
+  while ((await reader.endOffset()) <= fence + 1) {
+    if (deps.clock.now() > deadline)
+      throw new LogbookError(
+        ErrorCode.Kafka,
+        `the events fence at ${fence} has no marker after ${deps.limits.catchUpStallMs} ms`,
+        { retriable: true },
+      );
+    await sleepOn(deps.clock, MARKER_POLL_MS, signal);
+  }
+}
+
+/** Sends the events the header at `offset` holds (I4, I5); returns how many it sent. */
+async function resend(deps: SettleDeps, offset: number, header: string): Promise<number> {
+  const { writer, topics, partition, logger } = deps;
   const kept = parseKept(header, topics.events, partition);
-  if (kept === undefined) {
-    const message = "the last tick's events header is not what Logbook writes; its events are not sent (I5)";
-    deps.logger.log('error', message, { journalOffset: last.offset });
+  if (kept === undefined || writer.append === undefined) {
+    logger.log(
+      'error',
+      "the last tick's events header is not what Logbook writes; its events are not sent (I5)",
+      {
+        journalOffset: offset,
+      },
+    );
     return 0;
   }
-  const events = eventsOf(kept, last.offset);
-  const fields = { journalOffset: last.offset, events: events.length };
+  const events = eventsOf(kept, offset);
+  const fields = { journalOffset: offset, events: events.length };
   try {
     await writer.append.call(writer, events);
   } catch (error) {
     const failure = writer.classify(error);
     if (failure.kind !== 'rejected') throw error;
     const message = `Kafka refused the events of the last tick (${failure.message}); the journal record at the offset holds them (I5)`;
-    deps.logger.log('error', message, fields);
+    logger.log('error', message, fields);
     return 0;
   }
-  deps.logger.log(
-    'warn',
-    'sent the events of the last tick again: its owner stopped before it sent them',
-    fields,
-  );
+  logger.log('warn', 'sent the events of the last tick again: its owner stopped before it sent them', fields);
   return events.length;
 }

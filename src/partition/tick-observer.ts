@@ -3,7 +3,7 @@
  * server's metrics (src/admin/metrics.ts) fold it into counters. The owner never imports a metrics library;
  * without an admin server the executor passes nothing and the owner calls nothing.
  *
- * I1. Called only after a tick's write returned (owner-tick.ts I1), once per write, with exactly the
+ * I1. Called only after a tick's write returned (owner-tick.ts I1), once per tick, with exactly the
  *     journal records and dead letters that write carried: counters folded from it equal the journal's.
  * I2. Synchronous and cheap: the owner's loop waits for it. An observer must not throw; one that does is a
  *     bug of the observer, and it stops the owner like any other bug (STYLE §3), so implementations guard
@@ -26,11 +26,26 @@ export interface CommittedTick {
   readonly workflowNames: ReadonlyMap<string, string>;
   /** The dead letters (rejected commands) of the write. */
   readonly deadLetters: readonly DeadLetter[];
-  /** How long the write (transaction or single produce) took, in ms. */
+  /** How long the write (a transaction, a single produce, or the journal's and the events') took, in ms. */
   readonly writeMs: number;
 }
 
 /** Told of every committed tick of an owner (I1, I2). */
 export interface TickObserver {
   tickCommitted(tick: CommittedTick): void;
+}
+
+/** Tells `observer` what a tick's write carried (I1), with the workflow name `nameOf` gives each record's id. */
+export function observeTick(
+  observer: TickObserver | undefined,
+  tick: Omit<CommittedTick, 'workflowNames'>,
+  nameOf: (workflowId: string) => string | undefined,
+): void {
+  if (observer === undefined) return;
+  const workflowNames = new Map<string, string>();
+  for (const { workflowId } of tick.records) {
+    const name = workflowId === '' ? undefined : nameOf(workflowId);
+    if (name !== undefined) workflowNames.set(workflowId, name);
+  }
+  observer.tickCommitted({ ...tick, workflowNames });
 }

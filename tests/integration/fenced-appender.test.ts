@@ -6,7 +6,7 @@
 import type { Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FencedError } from '../../src/errors.js';
-import { createKafka, TickWriter } from '../../src/kafka/index.js';
+import { createKafka, readPartitions, TickWriter } from '../../src/kafka/index.js';
 import { type ConnectionInternals, kafkajsConnection } from '../../src/kafka/kafkajs-internals.js';
 import { testBrokers, uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
@@ -74,6 +74,38 @@ describe('single produces under a newer claim', () => {
       message: 'no commit marker',
     });
     expect((await newer.append(message('newer 1'))).get(`${topic}:0`)).toBe(marker + 1);
+  });
+
+  it("a fence: an aborted record no reader sees, after which the broker refuses the old holder's produces", async () => {
+    const { ns, topic } = await journalOf('fenced-fence');
+    const message = (value: string) => [{ topic, partition: 0, key: 'e', value }];
+    const old = await writer(`${ns}.p0`);
+    expect((await old.append(message('old 1'))).get(`${topic}:0`)).toBe(0);
+    const newer = await writer(`${ns}.p0`);
+    const fence = await newer.fence({ topic, partition: 0, key: '__owner/0', value: 'fence' });
+    expect(fence).toBe(1);
+    const rejected = await old.append(message('old 2')).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(rejected).toBeInstanceOf(FencedError);
+    await waitFor(async () => (await endOffset(topic)) > fence + 1, {
+      timeoutMs: 10_000,
+      message: 'no abort marker',
+    });
+    expect((await newer.append(message('newer 1'))).get(`${topic}:0`)).toBe(fence + 2);
+    const seen: string[] = [];
+    await readPartitions(kafka, {
+      topic,
+      from: new Map([[0, 0]]),
+      ends: new Map([[0, fence + 3]]),
+      stallMs: 10_000,
+      groupPrefix: 'test-fenced-appender',
+      onBatch: (_, messages) => {
+        seen.push(...messages.map((m) => String(m.value)));
+      },
+    });
+    expect(seen).toEqual(['old 1', 'newer 1']); // read_committed: the fence record was aborted
   });
 
   it('asks for metadata once, not before every produce', async () => {

@@ -3,14 +3,20 @@
  *   - a workflow's completion goes out as two single produces: the journal's last record of the tick holds
  *     the event, and the event names that record's offset;
  *   - an owner killed between the two produces: its successor fences the events partition, finds the
- *     events missing and sends them once; the broker refuses the old owner's late events; the owner after
- *     that finds them and sends nothing.
+ *     events missing and sends them once, then journals that it settled them; the broker refuses the old
+ *     owner's late events; the owner after that neither fences nor sends anything.
  */
 import type { Admin, KafkaMessage } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/clock.js';
 import { FencedError } from '../../src/errors.js';
 import { workflow } from '../../src/index.js';
-import { JOURNAL_SCHEMA_VERSION, type JournalRecord, type TopicNames } from '../../src/journal/index.js';
+import {
+  decodeRecord,
+  JOURNAL_SCHEMA_VERSION,
+  type JournalRecord,
+  type TopicNames,
+} from '../../src/journal/index.js';
 import {
   createKafka,
   KafkaJournalReader,
@@ -30,6 +36,7 @@ import {
 } from '../../src/partition/index.js';
 import { Engine } from '../support/engine.js';
 import { testBrokers, uniqueNamespace } from '../support/kafka.js';
+import { waitFor } from '../support/wait-for.js';
 
 const kafka = createKafka({ brokers: testBrokers(), clientId: 'test-tick-events' });
 let admin: Admin;
@@ -108,7 +115,12 @@ describe('events after the journal, on the broker', () => {
       waitForLeaders: true,
     });
     const old = await writer(`${ns}.p0`);
-    await old.claim([journalMessage(claim('old'), topics, 0)]);
+    const oldAt = await claimed(old, 'old', topics);
+    // An owner appends once its catch-up has read its claim, so after the claim's marker (I8's reason).
+    await waitFor(async () => (await endOffset(topics.journal)) > oldAt + 1, {
+      timeoutMs: 10_000,
+      message: 'no commit marker after the claim',
+    });
     let late: readonly OutMessage[] = [];
     const killedBetween = async (messages: readonly OutMessage[]) => {
       if (messages[0]?.topic !== topics.events) return old.append(messages);
@@ -116,29 +128,43 @@ describe('events after the journal, on the broker', () => {
       throw new Error('SIGKILL between the produces');
     };
     const send = journalThenEvents(killedBetween, ...completedTick(topics));
-    await expect(send?.([])).rejects.toThrow('SIGKILL');
+    await expect(send?.()).rejects.toThrow('SIGKILL');
     const holder = Number((await readAll(topics.journal, 0)).at(-1)?.offset); // the tick's last record
 
     const newer = await writer(`${ns}.p0`);
-    const claimAt = await newer.claim([journalMessage(claim('newer'), topics, 0)]);
-    expect(
-      await settleTickEvents(settleDeps(newer, topics, 'newer'), Number(claimAt.get(`${topics.journal}:0`))),
-    ).toBe(1);
-    await expect(old.append(late)).rejects.toBeInstanceOf(FencedError); // the broker refuses it after the fence
+    const newerAt = await claimed(newer, 'newer', topics);
+    expect(await settleTickEvents(settleDeps(newer, topics, 'newer'), newerAt, at(newerAt))).toBe(1);
+    await expect(old.append(late)).rejects.toBeInstanceOf(FencedError); // the old owner's late events
+    const journal = await readAll(topics.journal, 0);
+    expect(decodeRecord(journal.at(-1)?.value ?? Buffer.alloc(0)).body.kind).toBe('CommandsConsumed'); // I7
 
     const events = await readAll(topics.events, 0);
     expect(events).toHaveLength(1); // the fence is an aborted record: no reader sees it
     expect(header(events[0], JOURNAL_OFFSET_HEADER)).toBe(String(holder));
     expect(events[0]?.value?.toString()).toBe(late[0]?.value);
 
+    const eventsEnd = await endOffset(topics.events);
     const third = await writer(`${ns}.p0`);
-    const thirdAt = await third.claim([journalMessage(claim('third'), topics, 0)]);
-    expect(
-      await settleTickEvents(settleDeps(third, topics, 'third'), Number(thirdAt.get(`${topics.journal}:0`))),
-    ).toBe(0);
+    const thirdAt = await claimed(third, 'third', topics);
+    expect(await settleTickEvents(settleDeps(third, topics, 'third'), thirdAt, at(thirdAt))).toBe(0);
     expect(await readAll(topics.events, 0)).toHaveLength(1);
+    expect(await endOffset(topics.events)).toBe(eventsEnd); // settled once: no fence, no read of the events
   });
 });
+
+/** Writes `executorId`'s claim with `w` and returns its offset. */
+async function claimed(w: TickWriter, executorId: string, topics: TopicNames): Promise<number> {
+  const offsets = await w.claim([journalMessage(claim(executorId), topics, 0)]);
+  return Number(offsets.get(`${topics.journal}:0`));
+}
+
+/** Where an owner that claimed at `claimAt` stands (no commands consumed). */
+const at = (claimAt: number) => ({ nextCommandOffset: 0, epoch: claimAt + 1 });
+
+async function endOffset(topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return Number(offsets.find((o) => o.partition === 0)?.high ?? -1);
+}
 
 async function writer(id: string): Promise<TickWriter> {
   const w = await TickWriter.connect(kafka, id);
@@ -184,5 +210,6 @@ function settleDeps(w: TickWriter, topics: TopicNames, executorId: string) {
     executorId,
     limits: defaultOwnerLimits,
     logger: { log: () => undefined },
+    clock: systemClock,
   };
 }

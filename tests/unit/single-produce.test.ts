@@ -64,6 +64,28 @@ describe('single-produce ticks (no broker)', () => {
     await owner.stop();
   });
 
+  it('a refused idle confirmation is tried again an interval later, not at once', async () => {
+    const world = new World({ eventsAfterJournal: true });
+    const { owner } = await world.owner(await world.node());
+    world.start('a', 2);
+    world.feed(owner);
+    await until(() => world.kafka.log(SIM_TOPICS.events, P).length > 0);
+    for (let i = 0; i < 200; i++) await new Promise((resolve) => setImmediate(resolve)); // the loop sleeps
+    world.kafka.refusing.add(SIM_TOPICS.journal); // say, the journal's ACL was revoked
+    world.kinds.length = 0;
+    world.clock.advance(1_000);
+    for (let ms = 0; ms < 500; ms += 10) {
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      world.clock.advance(10); // a timer set to fire at once fires
+    }
+    expect(world.kinds).toEqual(['transaction']); // one attempt, refused, and none again within the interval
+    world.kafka.refusing.delete(SIM_TOPICS.journal);
+    world.clock.advance(500);
+    await until(() => owner.confirmedCommandOffset === 1);
+    expect(world.kinds).toEqual(['transaction', 'transaction']);
+    await owner.stop();
+  });
+
   it('transactions only when singleProduceTicks is off', async () => {
     const world = new World();
     const { owner } = await world.owner(await world.node(), { singleProduceTicks: false });

@@ -7,6 +7,7 @@
  *   - an owner that stopped between the two appends: the next owner sends the events, once;
  *   - one that sent both, or whose events landed though the produce failed: the next owner sends nothing;
  *   - a successor that died before it sent them, past its claim and fence: the one after it sends them;
+ *   - events Kafka refuses after the journal took the tick: the owner claims anew, the workflow stays done;
  *   - events Kafka refuses at the claim, or a malformed events header, do not stop the partition;
  *   - a zombie's events that arrive after the successor's fence are refused, so they are not sent twice.
  */
@@ -96,9 +97,13 @@ describe('events after the journal (no broker)', () => {
     const next = await world.owner(await world.node(), {}, 'node-b');
     expect(next.owner.stats.eventsResent).toBe(1);
     expect(completions(world, 'a')).toHaveLength(1);
+    const kinds = world.journal().map((r) => r.body.kind);
+    expect(kinds.slice(-2)).toEqual(['OwnerClaimed', 'CommandsConsumed']); // settled, once (tick-events.ts I7)
+    const eventsEnd = world.kafka.log(SIM_TOPICS.events, P).length;
     const again = await world.owner(await world.node(), {}, 'node-c');
     expect(again.owner.stats.eventsResent).toBe(0);
     expect(completions(world, 'a')).toHaveLength(1);
+    expect(world.kafka.log(SIM_TOPICS.events, P)).toHaveLength(eventsEnd); // no fence: nothing to settle
     await next.owner.stop();
     await again.owner.stop();
   });
@@ -164,8 +169,28 @@ describe('events after the journal (no broker)', () => {
     const { owner } = await world.owner(await world.node());
     expect(owner.currentPhase).toBe('running');
     expect(owner.stats.eventsResent).toBe(0);
-    expect(world.kafka.log(SIM_TOPICS.events, P)).toEqual([]);
+    expect(world.kafka.log(SIM_TOPICS.events, P).filter((m) => m.value !== null)).toEqual([]);
     await owner.stop();
+  });
+
+  it('events Kafka refuses after the journal took the tick: the owner claims anew, the workflow is not failed', async () => {
+    const world = new World({ eventsAfterJournal: true });
+    const first = await world.owner(await world.node(), {}, 'node-a');
+    onEventsAppend(first.writer, () => {
+      world.kafka.refusing.add(SIM_TOPICS.events);
+    });
+    world.start('a', 2);
+    world.feed(first.owner);
+    await until(() => world.failures.length > 0);
+    expect(world.failures[0]).toBeInstanceOf(UnconfirmedWriteError);
+    const ends = world.journal().filter((r) => r.workflowId === 'a' && r.body.kind.startsWith('Workflow'));
+    expect(ends.map((r) => r.body.kind)).toEqual(['WorkflowStarted', 'WorkflowCompleted']);
+    await first.owner.stop();
+    world.kafka.refusing.delete(SIM_TOPICS.events);
+    const next = await world.owner(await world.node(), {}, 'node-b');
+    expect(next.owner.stats.eventsResent).toBe(1);
+    expect(completions(world, 'a')).toHaveLength(1);
+    await next.owner.stop();
   });
 
   it("refuses a zombie's events that arrive after the successor's fence: they are sent once", async () => {

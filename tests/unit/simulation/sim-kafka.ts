@@ -74,9 +74,13 @@ export class SimKafka {
     partitions[this.partitionOf(key) % partitions.length]?.push({ key, value, headers: {} });
   }
 
-  /** A writer for transactional id `id`: fences every earlier one (InitProducerId). */
-  writer(id: string): SimWriter {
-    return new SimWriter(this, id, this.nextGeneration(id));
+  /**
+   * A writer for transactional id `id`: fences every earlier one (InitProducerId). With `fencing`, its
+   * claim and fence also fence earlier writers' appends, as Logbook's writer does on Kafka (D34).
+   */
+  writer(id: string, fencing = false): SimWriter {
+    const generation = this.nextGeneration(id);
+    return fencing ? new FencingSimWriter(this, id, generation) : new SimWriter(this, id, generation);
   }
 
   /** A new generation of transactional id `id`; every older one is fenced. */
@@ -107,6 +111,15 @@ export class SimKafka {
       if (fence !== undefined && fence.id === id && fence.generation > generation)
         throw new SimWriteError('fenced', `${id}: INVALID_PRODUCER_EPOCH on ${m.topic}:${m.partition}`);
     }
+  }
+
+  /** Takes `count` offsets of a partition that no reader sees a value at (aborted records, markers). */
+  pushInvisible(topic: string, partition: number, count: number): number {
+    const log = this.topics.get(topic)?.[partition];
+    if (log === undefined) throw new Error(`no partition ${partition} of ${topic}`);
+    const at = log.length;
+    for (let i = 0; i < count; i++) log.push({ key: null, value: null, headers: {} });
+    return at;
   }
 
   /** Appends a transaction's messages, all or nothing; returns base offsets by `topic:partition`. */
@@ -143,16 +156,16 @@ export class SimWriter implements JournalWriter {
   private dead = false;
 
   constructor(
-    private readonly kafka: SimKafka,
-    private readonly id: string,
-    private generation: number,
+    protected readonly kafka: SimKafka,
+    protected readonly id: string,
+    protected generation: number,
   ) {}
 
   kill(): void {
     this.dead = true;
   }
 
-  private checkAlive(): void {
+  protected checkAlive(): void {
     if (this.dead) throw new SimWriteError('unavailable', `${this.id}: the process is gone`);
   }
 
@@ -168,16 +181,6 @@ export class SimWriter implements JournalWriter {
     if (fault === 'landed-then-failed')
       throw new SimWriteError('unavailable', 'produce timed out (it landed)');
     return bases;
-  }
-
-  /** Fences older writers' appends on `message`'s partition (ports.ts I5); returns the partition's end. */
-  async fence(message: OutMessage): Promise<number> {
-    await Promise.resolve();
-    this.checkAlive();
-    this.kafka.checkFence(this.id, this.generation);
-    const partition = message.partition ?? 0;
-    this.kafka.fenceAppends(this.id, this.generation, `${message.topic}:${partition}`);
-    return this.kafka.log(message.topic, partition).length;
   }
 
   async write(messages: readonly OutMessage[]): Promise<BaseOffsets> {
@@ -205,6 +208,28 @@ export class SimWriter implements JournalWriter {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * A writer whose claim and fence fence earlier writers' appends on their partition (ports.ts I4, I5), as
+ * the broker does for Logbook's writer. A fence leaves two offsets no reader sees a value at: its aborted
+ * record and the abort marker.
+ */
+export class FencingSimWriter extends SimWriter {
+  async claim(messages: readonly OutMessage[]): Promise<BaseOffsets> {
+    const bases = await this.write(messages);
+    for (const at of bases.keys()) this.kafka.fenceAppends(this.id, this.generation, at);
+    return bases;
+  }
+
+  async fence(message: OutMessage): Promise<number> {
+    await Promise.resolve();
+    this.checkAlive();
+    this.kafka.checkFence(this.id, this.generation);
+    const partition = message.partition ?? 0;
+    this.kafka.fenceAppends(this.id, this.generation, `${message.topic}:${partition}`);
+    return this.kafka.pushInvisible(message.topic, partition, 2);
+  }
 }
 
 /** Reads one journal partition of the sim (partition/ports.ts JournalReader). */

@@ -31,14 +31,17 @@ export interface SimOwnerParts {
   /** Wraps the sim's transactional writer (to refuse records, say). */
   readonly writer?: (inner: JournalWriter) => JournalWriter;
   readonly committedCommandOffset?: number;
-  /** Gives the owner a reader of its events partition, so ticks may send events after their records. */
+  /**
+   * Gives the owner a writer that fences appends at its claim (FencingSimWriter) and a reader of its events
+   * partition, so ticks may send events after their records.
+   */
   readonly eventsAfterJournal?: boolean;
 }
 
 /** A partition owner's dependencies on `kafka`. */
 export function simOwnerDeps(kafka: SimKafka, parts: SimOwnerParts): OwnerDeps {
   const p = parts.partition;
-  const writer = kafka.writer(`${SIM_NS}.p${p}`);
+  const writer = kafka.writer(`${SIM_NS}.p${p}`, parts.eventsAfterJournal === true);
   return {
     writer: parts.writer?.(writer) ?? writer,
     reader: new SimReader(kafka, SIM_TOPICS.journal, p),
