@@ -1,7 +1,8 @@
 /**
  * The partition owner's journal reader (partition/ports.ts JournalReader) over KafkaJS.
  *
- * I1. `endOffset` is the partition's high watermark; after the owner's writer was reset (any open
+ * I1. `endOffset` is the partition's last stable offset (a read_committed ListOffsets, as KafkaJS's admin
+ *     asks by default); after the owner's writer was reset (any open
  *     transaction aborted or completed), every offset below it is either committed or void for a
  *     read_committed reader, so reading to it reads everything.
  */

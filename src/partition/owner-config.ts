@@ -43,7 +43,8 @@ export interface OwnerLimits {
   readonly failureBackoffMaxMs: number;
   /**
    * Journal-only ticks go out as one idempotent produce instead of a transaction (owner-tick.ts I6), and
-   * ticks with outcome events as two (I7, with `eventsAfterJournal`); false makes every tick a transaction. LOGBOOK_WRITE_PATH=transactional sets false for a whole process.
+   * ticks with outcome events as two (I7, with `eventsAfterJournal`); false makes every tick a transaction.
+   * LOGBOOK_WRITE_PATH=transactional sets false for a whole process.
    */
   readonly singleProduceTicks: boolean;
   /**

@@ -71,6 +71,11 @@ export class FailureHandler {
     this.rollback(failure);
     if (kind.kind === 'fenced')
       throw new FencedError(`fenced by a newer owner: ${kind.message}`, { cause: failure.error });
+    if (kind.kind === 'rejected' && failure.taken.length === 0 && failure.touched.size === 0) {
+      // An idle owner's confirmation (owner-tick.ts I10): no workflow to isolate; it is tried again later.
+      deps.logger.log('error', 'Kafka refused a confirming transaction', { error: kind.message });
+      return;
+    }
     if (kind.kind === 'rejected' && failure.journalWritten !== true) {
       this.rejected(failure, kind);
       return;

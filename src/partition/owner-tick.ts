@@ -22,8 +22,8 @@
  *     confirms the single-produce ticks before it (positions.ts I3). A single produce that failed leaves
  *     its outcome unknown: the owner stops and its successor claims anew (owner-failure.ts I4).
  * I7. A tick whose other messages are outcome events of this partition may go out as two idempotent
- *     produces, its journal records and then its events, where the writer can fence the events partition
- *     and the owner can read it (tick-events.ts): a successor re-sends what a crash between the two left
+ *     produces, its journal records and then its events, when `eventsAfterJournal` is on, the writer can
+ *     fence both partitions (`claim`, `fence`) and the owner can read its events partition (tick-events.ts): a successor re-sends what a crash between the two left
  *     unsent, so events stay exactly-once with the records they report. Any other tick (status answers,
  *     dead letters, emits, routed commands) is a transaction.
  * I8. The tick observer (tick-observer.ts) hears of a write only after it returned, with exactly its records.
@@ -32,8 +32,8 @@
  *     its own, so a failed cache write fails the owner one tick later, and no later tick is cached after
  *     it; the owner's loop awaits the last one before it ends (`PartitionCache.applied`).
  * I10. An owner that goes idle with single-produce ticks waiting for a confirmation writes one, a
- *     CommandsConsumed record in a transaction, once `confirmIntervalMs` has passed since the last (the
- *     chores wake the loop for it): the consumer group's offset then reaches the journal's position, and a
+ *     CommandsConsumed record in a transaction, once `confirmIntervalMs` has passed since the last
+ *     confirmation or attempt (the chores wake the loop for it): the consumer group's offset then reaches the journal's position, and a
  *     fenced owner finds out, without waiting for more work.
  */
 import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
@@ -160,7 +160,8 @@ export class TickPipeline {
 
   /**
    * An idle owner's confirming transaction (I10): once `confirmIntervalMs` has passed since the last
-   * confirmation and single-produce ticks wait for one, a CommandsConsumed record in a transaction.
+   * confirmation or attempt and single-produce ticks wait for one, a CommandsConsumed record in a
+   * transaction.
    */
   private async confirmIfDue(nowMs: number): Promise<TickFailure | undefined> {
     const { deps, positions } = this.parts;

@@ -15,7 +15,7 @@ import { journalThenEvents, type TickAppend } from './tick-events.js';
  * not settleable by this writer, or other messages.
  */
 export function tickAppender(
-  deps: Pick<OwnerDeps, 'writer' | 'limits' | 'topics' | 'partition' | 'eventsReader'>,
+  deps: Pick<OwnerDeps, 'writer' | 'limits' | 'topics' | 'partition' | 'eventsReader' | 'logger'>,
   confirmedAtMs: number,
   messages: readonly OutMessage[],
   events: readonly WorkflowEvent[],
@@ -36,6 +36,12 @@ export function tickAppender(
   // Events after the journal need a successor that fences both partitions and settles them (tick-events.ts).
   const settles = writer.claim !== undefined && writer.fence !== undefined && eventsReader !== undefined;
   if (!limits.eventsAfterJournal || !settles) return undefined;
-  const target = { topics, partition, appendEventsBytesMax: limits.appendEventsBytesMax };
+  const target = {
+    topics,
+    partition,
+    appendEventsBytesMax: limits.appendEventsBytesMax,
+    refused: (error: unknown) => writer.classify(error).kind === 'rejected',
+    logger: deps.logger,
+  };
   return journalThenEvents(once, messages, events, target);
 }

@@ -22,9 +22,12 @@
  * I5. Events Kafka refuses at the claim (the events topic's limits changed since), or a header that is not
  *     what Logbook writes, do not stop the partition: the owner logs an error naming the journal record
  *     that holds them, and goes on.
- * I6. When the events' produce fails after the journal's landed, the tick is not rolled back as refused
- *     (its records are in the journal): the owner stops as after any unconfirmed single produce, and the
- *     next owner's claim settles the events (I4, owner-failure.ts I4).
+ * I6. When the events' produce fails after the journal's landed, the tick is never rolled back (its
+ *     records are in the journal). If Kafka refused the events (the events topic's limits or ACLs changed
+ *     since the start), nothing of them landed: the owner logs an error naming the journal record that
+ *     holds them, and the tick commits. Any other failure leaves their outcome unknown: the owner stops as
+ *     after any unconfirmed single produce, and the next owner's claim settles them (I4, owner-failure.ts
+ *     I4).
  * I7. Once it settled a tick's events, the owner writes a CommandsConsumed record in a transaction: the
  *     tick's record is no longer the journal's last, so the check runs once per tick (never again after the
  *     events topic's retention dropped them), and the next claim reads only what came since.
@@ -34,6 +37,7 @@
 import { sleepOn } from '../clock.js';
 import { ErrorCode, errorMessage, LogbookError } from '../errors.js';
 import { decodeRecord, type TopicNames } from '../journal/index.js';
+import type { Logger } from '../logging/index.js';
 import type { WorkflowEvent } from '../machine/index.js';
 import { commandsConsumed } from './command-input.js';
 import { journalMessage } from './messages.js';
@@ -85,6 +89,9 @@ export interface TickEventsTarget {
   readonly topics: TopicNames;
   readonly partition: number;
   readonly appendEventsBytesMax: number;
+  /** True when Kafka refused the write `error` came from (nothing of it landed). */
+  readonly refused: (error: unknown) => boolean;
+  readonly logger: Logger;
 }
 
 type Append = (messages: readonly OutMessage[]) => Promise<BaseOffsets>;
@@ -116,7 +123,9 @@ export function journalThenEvents(
     try {
       await append(eventsOf(out, first + journal.length - 1));
     } catch (error) {
-      throw new EventsNotSentError(error); // I6
+      if (!target.refused(error)) throw new EventsNotSentError(error); // I6
+      const message = `Kafka refused a tick's events after its journal records (${errorMessage(error)}); the journal record at the offset holds them (I6)`;
+      target.logger.log('error', message, { journalOffset: first + journal.length - 1 });
     }
     return base;
   };
@@ -163,6 +172,7 @@ export type SettleDeps = Pick<
 
 const FIRST_WINDOW = 16;
 const MARKER_POLL_MS = 5;
+const MARKER_POLL_MAX_MS = 200;
 const LAST_WINDOW = 4_096;
 
 /** The last message before `before` that `accept` takes, read back from the end in growing windows (I4). */
@@ -253,6 +263,7 @@ async function markerWritten(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const deadline = deps.clock.now() + deps.limits.catchUpStallMs;
+  let pollMs = MARKER_POLL_MS;
   while ((await reader.endOffset()) <= fence + 1) {
     if (deps.clock.now() > deadline)
       throw new LogbookError(
@@ -260,7 +271,8 @@ async function markerWritten(
         `the events fence at ${fence} has no marker after ${deps.limits.catchUpStallMs} ms`,
         { retriable: true },
       );
-    await sleepOn(deps.clock, MARKER_POLL_MS, signal);
+    await sleepOn(deps.clock, pollMs, signal);
+    pollMs = Math.min(pollMs * 2, MARKER_POLL_MAX_MS);
   }
 }
 
@@ -268,7 +280,8 @@ async function markerWritten(
 async function resend(deps: SettleDeps, offset: number, header: string): Promise<number> {
   const { writer, topics, partition, logger } = deps;
   const kept = parseKept(header, topics.events, partition);
-  if (kept === undefined || writer.append === undefined) {
+  if (writer.append === undefined) throw new LogbookError(ErrorCode.Bug, 'a writer with fence has no append');
+  if (kept === undefined) {
     logger.log(
       'error',
       "the last tick's events header is not what Logbook writes; its events are not sent (I5)",

@@ -4,7 +4,9 @@
  * without an admin server the executor passes nothing and the owner calls nothing.
  *
  * I1. Called only after a tick's write returned (owner-tick.ts I1), once per tick, with exactly the
- *     journal records and dead letters that write carried: counters folded from it equal the journal's.
+ *     journal records and dead letters that write carried: counters folded from it equal the journal's,
+ *     except for a tick whose journal records landed and whose events' produce then failed with its outcome
+ *     unknown (tick-events.ts I6): the owner stops, and no one observes that tick.
  * I2. Synchronous and cheap: the owner's loop waits for it. An observer must not throw; one that does is a
  *     bug of the observer, and it stops the owner like any other bug (STYLE §3), so implementations guard
  *     themselves.

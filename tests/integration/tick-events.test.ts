@@ -195,7 +195,13 @@ function completedTick(topics: TopicNames) {
     value: JSON.stringify(event),
     headers: { 'logbook-event': event.type },
   };
-  const target = { topics, partition: 0, appendEventsBytesMax: 64 * 1024 };
+  const target = {
+    topics,
+    partition: 0,
+    appendEventsBytesMax: 64 * 1024,
+    refused: () => false,
+    logger: { log: () => undefined },
+  };
   return [[journalMessage(record, topics, 0), message], [event], target] as const;
 }
 
