@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FencedError } from '../../src/errors.js';
 import { createKafka, readPartitions, TickWriter } from '../../src/kafka/index.js';
 import { type ConnectionInternals, kafkajsConnection } from '../../src/kafka/kafkajs-internals.js';
-import { testBrokers, uniqueNamespace } from '../support/kafka.js';
-import { waitFor } from '../support/wait-for.js';
+import { markerAfter, testBrokers, uniqueNamespace } from '../support/kafka.js';
 
 const kafka = createKafka({ brokers: testBrokers(), clientId: 'test-fenced-appender' });
 let admin: Admin;
@@ -42,11 +41,6 @@ async function journalOf(label: string): Promise<{ ns: string; topic: string }> 
   return { ns, topic };
 }
 
-async function endOffset(topic: string): Promise<number> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return Number(offsets.find((o) => o.partition === 0)?.high ?? -1);
-}
-
 describe('single produces under a newer claim', () => {
   it('land before the newer claim and are rejected by the broker after it', async () => {
     const { ns, topic } = await journalOf('fenced-append');
@@ -69,10 +63,7 @@ describe('single produces under a newer claim', () => {
     expect(old.classify(rejected).kind).toBe('fenced');
     // An owner appends only once its catch-up has read the claim, so after the claim's commit marker.
     const marker = (claimAt ?? 0) + 1;
-    await waitFor(async () => (await endOffset(topic)) > marker, {
-      timeoutMs: 10_000,
-      message: 'no commit marker',
-    });
+    await markerAfter(admin, topic, marker - 1);
     expect((await newer.append(message('newer 1'))).get(`${topic}:0`)).toBe(marker + 1);
   });
 
@@ -89,10 +80,7 @@ describe('single produces under a newer claim', () => {
       (error: unknown) => error,
     );
     expect(rejected).toBeInstanceOf(FencedError);
-    await waitFor(async () => (await endOffset(topic)) > fence + 1, {
-      timeoutMs: 10_000,
-      message: 'no abort marker',
-    });
+    await markerAfter(admin, topic, fence);
     expect((await newer.append(message('newer 1'))).get(`${topic}:0`)).toBe(fence + 2);
     const seen: string[] = [];
     await readPartitions(kafka, {

@@ -35,8 +35,7 @@ import {
   TICK_EVENTS_HEADER,
 } from '../../src/partition/index.js';
 import { Engine } from '../support/engine.js';
-import { testBrokers, uniqueNamespace } from '../support/kafka.js';
-import { waitFor } from '../support/wait-for.js';
+import { markerAfter, partitionEnd, testBrokers, uniqueNamespace } from '../support/kafka.js';
 
 const kafka = createKafka({ brokers: testBrokers(), clientId: 'test-tick-events' });
 let admin: Admin;
@@ -60,8 +59,7 @@ afterAll(async () => {
 
 /** Every committed message of partition `p` of `topic`, with its offset. */
 async function readAll(topic: string, p: number): Promise<KafkaMessage[]> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  const end = Number(offsets.find((o) => o.partition === p)?.high ?? 0);
+  const end = await partitionEnd(admin, topic, p);
   const out: KafkaMessage[] = [];
   await readPartitions(kafka, {
     topic,
@@ -117,10 +115,7 @@ describe('events after the journal, on the broker', () => {
     const old = await writer(`${ns}.p0`);
     const oldAt = await claimed(old, 'old', topics);
     // An owner appends once its catch-up has read its claim, so after the claim's marker (I8's reason).
-    await waitFor(async () => (await endOffset(topics.journal)) > oldAt + 1, {
-      timeoutMs: 10_000,
-      message: 'no commit marker after the claim',
-    });
+    await markerAfter(admin, topics.journal, oldAt);
     let late: readonly OutMessage[] = [];
     const killedBetween = async (messages: readonly OutMessage[]) => {
       if (messages[0]?.topic !== topics.events) return old.append(messages);
@@ -143,12 +138,12 @@ describe('events after the journal, on the broker', () => {
     expect(header(events[0], JOURNAL_OFFSET_HEADER)).toBe(String(holder));
     expect(events[0]?.value?.toString()).toBe(late[0]?.value);
 
-    const eventsEnd = await endOffset(topics.events);
+    const eventsEnd = await partitionEnd(admin, topics.events);
     const third = await writer(`${ns}.p0`);
     const thirdAt = await claimed(third, 'third', topics);
     expect(await settleTickEvents(settleDeps(third, topics, 'third'), thirdAt, at(thirdAt))).toBe(0);
     expect(await readAll(topics.events, 0)).toHaveLength(1);
-    expect(await endOffset(topics.events)).toBe(eventsEnd); // settled once: no fence, no read of the events
+    expect(await partitionEnd(admin, topics.events)).toBe(eventsEnd); // settled once: no fence, no read of the events
   });
 });
 
@@ -160,11 +155,6 @@ async function claimed(w: TickWriter, executorId: string, topics: TopicNames): P
 
 /** Where an owner that claimed at `claimAt` stands (no commands consumed). */
 const at = (claimAt: number) => ({ nextCommandOffset: 0, epoch: claimAt + 1 });
-
-async function endOffset(topic: string): Promise<number> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return Number(offsets.find((o) => o.partition === 0)?.high ?? -1);
-}
 
 async function writer(id: string): Promise<TickWriter> {
   const w = await TickWriter.connect(kafka, id);
