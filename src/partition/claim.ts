@@ -34,7 +34,7 @@ import { assertBug } from '../machine/index.js';
 import { catchUp } from './catch-up.js';
 import { journalMessage } from './messages.js';
 import type { OwnerDeps } from './owner-deps.js';
-import { settleTickEvents } from './tick-events.js';
+import { settleTickEvents } from './tick-events-settle.js';
 
 /** Where a new owner stands once it has claimed and caught up. */
 export interface Claimed {

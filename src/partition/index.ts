@@ -19,11 +19,6 @@ export type {
   WriteFailureKind,
 } from './ports.js';
 export type { OwnerPositions } from './positions.js';
-export {
-  JOURNAL_OFFSET_HEADER,
-  journalThenEvents,
-  type SettleDeps,
-  settleTickEvents,
-  TICK_EVENTS_HEADER,
-} from './tick-events.js';
+export { JOURNAL_OFFSET_HEADER, journalThenEvents, TICK_EVENTS_HEADER } from './tick-events.js';
+export { type SettleDeps, settleTickEvents } from './tick-events-settle.js';
 export type { CommittedTick, TickObserver } from './tick-observer.js';

@@ -113,3 +113,15 @@ export function tickMessages(
   }
   return out;
 }
+
+/** The emits among `records`, by workflow id, with their call seqs (a failed tick's, owner-failure.ts). */
+export function emitsOf(records: readonly JournalRecord[]): Map<string, number[]> {
+  const emits = new Map<string, number[]>();
+  for (const r of records) {
+    if (r.body.kind !== 'Emitted') continue;
+    const calls = emits.get(r.workflowId);
+    if (calls === undefined) emits.set(r.workflowId, [r.body.callSeq]);
+    else calls.push(r.body.callSeq);
+  }
+  return emits;
+}

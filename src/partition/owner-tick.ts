@@ -36,7 +36,7 @@
  *     confirmation or attempt (the chores wake the loop for it): the consumer group's offset then reaches the journal's position, and a
  *     fenced owner finds out, without waiting for more work.
  */
-import { type CacheChanges, CacheChanges as Changes, timerSortKey } from '../cache/index.js';
+import { type CacheChanges, CacheChanges as Changes } from '../cache/index.js';
 import { encodeRecord, type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
 import { type DecideContext, type Input, isTerminal, writesNothing } from '../machine/index.js';
 import type { TimerQueue } from '../timers/index.js';
@@ -45,7 +45,7 @@ import { type HotSet, TickView } from './hot-set.js';
 import type { Inbox, Queued } from './inbox.js';
 import type { Intake } from './intake.js';
 import type { Isolation } from './isolation.js';
-import { tickMessages } from './messages.js';
+import { emitsOf, tickMessages } from './messages.js';
 import type { OwnerStats } from './owner-config.js';
 import type { OwnerDeps } from './owner-deps.js';
 import type { Positions } from './positions.js';
@@ -54,6 +54,7 @@ import { mergeTicks, runTick, type TickResult } from './tick.js';
 import { tickAppender } from './tick-appender.js';
 import { EventsNotSentError } from './tick-events.js';
 import { observeTick } from './tick-observer.js';
+import { queueTickTimers } from './tick-timers.js';
 import { tickTraces } from './tick-traces.js';
 import { logCommitted } from './workflow-log.js';
 
@@ -275,19 +276,7 @@ export class TickPipeline {
     }
     for (const id of tick.touched) if (isTerminal(view.get(id)?.status ?? 'running')) runs.forget([id]);
     hot.commit(view, tick.touched, nowMs);
-    for (const e of changes.timerEvents) {
-      stats.timersPending += e.armed ? 1 : -1; // index puts and deletes, one for one (cache-changes.ts)
-      const entry = {
-        workflowId: e.workflowId,
-        timerId: e.timer.timerId,
-        fireAtMs: e.timer.fireAtMs,
-        sortKey: timerSortKey(e.workflowId, e.timer.timerId),
-      };
-      if (e.armed) timers.armed(entry);
-      else timers.removed(e.workflowId, e.timer.timerId);
-    }
-    for (const t of tick.effects.timersNotDue)
-      timers.notDue({ ...t, sortKey: timerSortKey(t.workflowId, t.timerId) });
+    stats.timersPending += queueTickTimers(timers, changes.timerEvents, tick.effects.timersNotDue);
     runs.startAttempts(tick.effects.attempts);
     await runs.deliver(second.effects.records);
     this.resumeWoken(records);
@@ -304,13 +293,4 @@ export class TickPipeline {
       if (ws !== undefined && !isTerminal(ws.status) && !hot.runs.has(id)) runs.resume(id);
     }
   }
-}
-
-function emitsOf(records: readonly JournalRecord[]): Map<string, number[]> {
-  const emits = new Map<string, number[]>();
-  for (const r of records) {
-    if (r.body.kind !== 'Emitted') continue;
-    emits.set(r.workflowId, [...(emits.get(r.workflowId) ?? []), r.body.callSeq]);
-  }
-  return emits;
 }
