@@ -39,9 +39,9 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { Client } from '../src/client/index.js';
-import { type LocalBroker, startLocalBroker } from '../src/dev/index.js';
 import type { Executor, LimitOptions } from '../src/executor/index.js';
-import { createKafka, parseBrokers, scanJournal } from '../src/kafka/index.js';
+import { createKafka, scanJournal } from '../src/kafka/index.js';
+import { benchBroker, FLUSH_EVERY_WRITE } from './broker.js';
 import { count } from './env.js';
 import { measureFloor } from './floor.js';
 import { collectGarbage, idleCpu, idleExecutor } from './idle.js';
@@ -73,29 +73,9 @@ const WARMUP_MAX_CHUNKS = count('BENCH_WARMUP_MAX_CHUNKS', 8);
 const IDLE_SECONDS = count('BENCH_IDLE_SECONDS', 25);
 const LONG_RUNS = count('BENCH_LONG_RUNS', 20);
 const IDLE_SETTLE_MS = count('BENCH_IDLE_SETTLE_MS', 15_000, 0);
-const FLUSH_EVERY_WRITE = process.env.BENCH_FLUSH_EVERY_WRITE === '1';
 /** Executor limits over the defaults, as JSON (experiments: `{"singleProduceTicks":false}`, say). */
 const LIMITS = JSON.parse(process.env.BENCH_LIMITS ?? '{}') as LimitOptions;
 const FLOOR_RUNS = Math.min(LATENCY_RUNS, 200);
-
-/** The broker to measure: a local one this run starts, or LOGBOOK_BROKERS (BENCH_BROKER_PID its PID). */
-async function benchBroker() {
-  let broker: LocalBroker | undefined;
-  if (process.env.LOGBOOK_BROKERS === undefined) {
-    const jfr = process.env.BENCH_BROKER_JFR;
-    broker = await startLocalBroker({
-      heapMaxMb: 1024,
-      ...(jfr === undefined
-        ? {}
-        : { jvmOptions: [`-XX:StartFlightRecording=filename=${jfr},settings=profile,dumponexit=true`] }),
-      ...(FLUSH_EVERY_WRITE ? { extraProperties: { 'log.flush.interval.messages': '1' } } : {}),
-    });
-  }
-  const brokers = broker === undefined ? parseBrokers(process.env.LOGBOOK_BROKERS ?? '') : [broker.bootstrap];
-  const pidEnv = process.env.BENCH_BROKER_PID;
-  const brokerPid = broker?.pid ?? (pidEnv === undefined ? undefined : Number(pidEnv));
-  return { broker, brokers, brokerPid };
-}
 
 /** ROUNDS rounds: the floor, W1 one at a time, the long workflow, W1 at IN_FLIGHT. */
 async function runRounds(setup: Setup, kafka: Kafka): Promise<Round[]> {
