@@ -15,6 +15,11 @@
  * I5. The journal offset of a workflow's WorkflowStarted ('s' key) is written in the batch that applies it
  *     and never removed with the running keys: a finished workflow's history is read back from there
  *     (admin/workflows/journal-history.ts). One key per workflow, written once.
+ * I6. `absorb` folds a later batch into this one (cache-writes.ts I2): the result is the batch both
+ *     batches' records would have made together, so a workflow that starts and ends within it writes
+ *     neither history nor running keys (I2), and a timer armed and removed within it nothing (I3).
+ * I7. `seal` encodes the batch's states as they are now; the operations are built from those encodings,
+ *     whatever the states become afterwards (the machine changes them in place, cache-writes.ts I4).
  */
 import { type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
 import {
@@ -58,6 +63,16 @@ export const EMPTY_CHECKPOINT: Checkpoint = { journalOffset: -1, commandOffset: 
 
 const EMPTY = Buffer.alloc(0);
 
+/** A workflow's state as a batch writes it (I7). */
+interface StateSnapshot {
+  readonly terminal: boolean;
+  /** `encodeDone` of a finished workflow, `encodeState` of any other. */
+  readonly value: Buffer;
+  readonly wakeable: boolean;
+  readonly updatedAtMs: number;
+  readonly lastSeq: number;
+}
+
 /** A timer that became pending (`armed`) or stopped being pending, in the order it happened. */
 export interface TimerEvent {
   readonly armed: boolean;
@@ -74,8 +89,45 @@ export class CacheChanges implements TimerObserver {
   private readonly history = new Map<string, { firstSeq: number; ops: KvOp[] }>();
   private readonly terminalOffsets = new Map<string, number>();
   private readonly startOffsets = new Map<string, number>();
+  /** States encoded by `seal` (I7), by id. */
+  private readonly sealed = new Map<string, StateSnapshot>();
+  private recordCount = 0;
 
   constructor(private readonly partition: number) {}
+
+  /** Journal records this batch applied. */
+  get records(): number {
+    return this.recordCount;
+  }
+
+  /** Encodes the states this batch changed as they are now (I7). */
+  seal(): void {
+    for (const [id, ws] of this.touched) this.sealed.set(id, this.snapshot(ws));
+  }
+
+  /** Folds a later, sealed batch into this one (I6). Its timer events stay its own. */
+  absorb(later: CacheChanges): void {
+    this.timerOps.push(...later.timerOps);
+    for (const [id, ws] of later.touched) {
+      this.touched.set(id, ws);
+      const sealed = later.sealed.get(id);
+      if (sealed !== undefined) this.sealed.set(id, sealed);
+    }
+    for (const [id, entry] of later.history) {
+      const mine = this.history.get(id);
+      if (mine === undefined) this.history.set(id, { firstSeq: entry.firstSeq, ops: [...entry.ops] });
+      else mine.ops.push(...entry.ops);
+    }
+    for (const [id, offset] of later.terminalOffsets) this.terminalOffsets.set(id, offset);
+    for (const [id, offset] of later.startOffsets) this.startOffsets.set(id, offset);
+    this.recordCount += later.recordCount;
+  }
+
+  private snapshot(ws: WorkflowState): StateSnapshot {
+    const terminal = isTerminal(ws.status);
+    const value = terminal ? encodeDone(ws, this.terminalOffsets.get(ws.id) ?? -1, false) : encodeState(ws);
+    return { terminal, value, wakeable: isWakeable(ws), updatedAtMs: ws.updatedAtMs, lastSeq: ws.lastSeq };
+  }
 
   /** Workflows this batch changed. */
   get workflows(): ReadonlyMap<string, WorkflowState> {
@@ -101,6 +153,7 @@ export class CacheChanges implements TimerObserver {
   /** A record applied to `ws`, with its Kafka value and offset (I1). */
   record(ws: WorkflowState, record: JournalRecord, value: Buffer, offset: number): void {
     if (record.seq <= 0) return; // outside the workflow's sequence: it changed nothing
+    this.recordCount++;
     this.touched.set(ws.id, ws);
     if (TERMINAL_RECORD_KINDS.has(record.body.kind)) this.terminalOffsets.set(ws.id, offset);
     if (record.body.kind === 'WorkflowStarted') this.startOffsets.set(ws.id, offset); // I5
@@ -115,9 +168,10 @@ export class CacheChanges implements TimerObserver {
   /** The batch's operations, with `checkpoint` last (I4). */
   toOps(checkpoint: Checkpoint): KvOp[] {
     const ops: KvOp[] = [];
-    for (const ws of this.touched.values()) {
-      if (isTerminal(ws.status)) this.finished(ws, ops);
-      else this.running(ws, ops);
+    for (const [id, ws] of this.touched) {
+      const state = this.sealed.get(id) ?? this.snapshot(ws); // I7
+      if (state.terminal) this.finished(id, state, ops);
+      else this.running(id, state, ops);
     }
     ops.push(...this.timerOps); // I3
     for (const [id, offset] of this.startOffsets)
@@ -134,30 +188,25 @@ export class CacheChanges implements TimerObserver {
     return ops;
   }
 
-  private running(ws: WorkflowState, ops: KvOp[]): void {
+  private running(id: string, state: StateSnapshot, ops: KvOp[]): void {
     const p = this.partition;
-    ops.push(...(this.history.get(ws.id)?.ops ?? []));
-    ops.push({ type: 'put', key: workflowKey(Tag.workflow, p, ws.id), value: encodeState(ws) });
-    const active = workflowKey(Tag.active, p, ws.id);
-    ops.push(isWakeable(ws) ? { type: 'del', key: active } : { type: 'put', key: active, value: EMPTY });
+    ops.push(...(this.history.get(id)?.ops ?? []));
+    ops.push({ type: 'put', key: workflowKey(Tag.workflow, p, id), value: state.value });
+    const active = workflowKey(Tag.active, p, id);
+    ops.push(state.wakeable ? { type: 'del', key: active } : { type: 'put', key: active, value: EMPTY });
   }
 
   /** I2: the history written by earlier batches is queued for deletion; this batch's is never written. */
-  private finished(ws: WorkflowState, ops: KvOp[]): void {
+  private finished(id: string, state: StateSnapshot, ops: KvOp[]): void {
     const p = this.partition;
-    const firstNew = this.history.get(ws.id)?.firstSeq ?? ws.lastSeq + 1;
+    const firstNew = this.history.get(id)?.firstSeq ?? state.lastSeq + 1;
     if (firstNew > 1) {
       // It ran before this batch: its running keys and history are there to remove.
-      ops.push({ type: 'put', key: workflowKey(Tag.purge, p, ws.id), value: purgeValue(1, firstNew - 1) });
-      ops.push({ type: 'del', key: workflowKey(Tag.workflow, p, ws.id) });
-      ops.push({ type: 'del', key: workflowKey(Tag.active, p, ws.id) });
+      ops.push({ type: 'put', key: workflowKey(Tag.purge, p, id), value: purgeValue(1, firstNew - 1) });
+      ops.push({ type: 'del', key: workflowKey(Tag.workflow, p, id) });
+      ops.push({ type: 'del', key: workflowKey(Tag.active, p, id) });
     }
-    const terminalOffset = this.terminalOffsets.get(ws.id) ?? -1;
-    ops.push({
-      type: 'put',
-      key: workflowKey(Tag.done, p, ws.id),
-      value: encodeDone(ws, terminalOffset, false),
-    });
-    ops.push({ type: 'put', key: retentionKey(p, ws.updatedAtMs, ws.id), value: EMPTY });
+    ops.push({ type: 'put', key: workflowKey(Tag.done, p, id), value: state.value });
+    ops.push({ type: 'put', key: retentionKey(p, state.updatedAtMs, id), value: EMPTY });
   }
 }

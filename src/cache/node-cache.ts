@@ -3,6 +3,9 @@
  *
  * I1. The store carries its layout's name (keys.ts CACHE_FORMAT). A store of another layout — an older
  *     Logbook's — is cleared when opened, and every partition is rebuilt from the journal.
+ * I2. A partition's owner takes its cache with `owned`; every other reader (the admin surface) gets that
+ *     same object from `partition`, so it reads what the owner staged (partition-cache.ts I6). A newer
+ *     owner's `owned` retires the one before it (cache-writes.ts I5).
  */
 import { CACHE_FORMAT, FORMAT_KEY } from './keys.js';
 import type { KvStore } from './kv-store.js';
@@ -13,6 +16,9 @@ export type CacheOpening = 'new' | 'current' | 'rebuilt';
 
 /** The cache of one executor node. */
 export class NodeCache {
+  /** Each partition's current owner's cache (I2). */
+  private readonly owners = new Map<number, PartitionCache>();
+
   constructor(private readonly store: KvStore) {}
 
   /** Opens the store and checks its layout (I1). */
@@ -38,7 +44,15 @@ export class NodeCache {
 
   /** Partition `p`'s part of the cache. */
   partition(p: number): PartitionCache {
-    return new PartitionCache(this.store, p);
+    return this.owners.get(p) ?? new PartitionCache(this.store, p);
+  }
+
+  /** A new owner's cache of partition `p`, which retires the one before it (I2). */
+  owned(p: number): PartitionCache {
+    this.owners.get(p)?.retire();
+    const cache = new PartitionCache(this.store, p);
+    this.owners.set(p, cache);
+    return cache;
   }
 
   /** Closes the store. */

@@ -16,38 +16,37 @@
  *     of this object is in flight (so I4 holds without waiting) and it asks for at most
  *     `SYNC_READ_IDS_MAX` ids, it reads on the calling thread (kv-store.ts I5): the read for a new
  *     workflow's start was two trips through libuv's pool, ~0.3 ms of every sequential workflow. Larger
- *     reads stay off the event loop.
+ *     reads stay off the event loop. An id the staged batch changed is read after that batch is written.
+ * I6. The owner stages its committed ticks (`stage`, cache-writes.ts I2): they are written as one batch
+ *     `stageMs` after the first, or before any read or other write through this object, so readers
+ *     (the admin surface too, node-cache.ts I2) see every staged change.
  */
 
 import type { WorkflowState } from '../machine/index.js';
 import type { TimerEntry } from '../timers/index.js';
-import { type CacheChanges, type Checkpoint, EMPTY_CHECKPOINT } from './cache-changes.js';
+import { CacheChanges, type Checkpoint, EMPTY_CHECKPOINT } from './cache-changes.js';
+import { expireSummaries, purgeHistories } from './cache-housekeeping.js';
+import { CacheWrites, type StageLimits } from './cache-writes.js';
 import {
   checkpointKey,
-  historyKey,
   historyRange,
   historyRangeFrom,
   idOfWorkflowKey,
-  parsePurgeValue,
-  parseRetentionKey,
   parseStartOffsetValue,
   parseTimerKey,
   partitionRange,
-  purgeValue,
-  retentionRangeBefore,
   Tag,
   timerRangeFrom,
   workflowKey,
   workflowRangeAfter,
 } from './keys.js';
-import type { KvOp, KvStore } from './kv-store.js';
-import { type DoneEntry, decodeDone, decodeState, encodeDone } from './state-codec.js';
+import type { KvStore } from './kv-store.js';
+import { type DoneEntry, decodeDone, decodeState } from './state-codec.js';
 
 /** Ids `workflows` reads on the calling thread, at most (I5). */
 export const SYNC_READ_IDS_MAX = 8;
 
-/** Queue entries one `purge` round reads, at most: finished workflows whose history it deletes. */
-export const PURGE_QUEUE_READ_MAX = 100;
+export { PURGE_QUEUE_READ_MAX } from './cache-housekeeping.js';
 
 /** What the cache knows of one workflow id. */
 export type CachedWorkflow =
@@ -79,15 +78,15 @@ function doneWorkflow(p: number, value: Buffer): CachedWorkflow {
 
 /** A partition's part of the cache. */
 export class PartitionCache {
-  /** The last write (I4); rejects when a write failed. */
-  private lastWrite: Promise<void> = Promise.resolve();
-  /** Writes made and not yet settled (I5). */
-  private writesInFlight = 0;
+  /** Writes in order (I4) and the staged batch (I6). */
+  private readonly writes: CacheWrites;
 
   constructor(
     private readonly store: KvStore,
     readonly partition: number,
-  ) {}
+  ) {
+    this.writes = new CacheWrites(store, () => new CacheChanges(partition));
+  }
 
   /** The partition's checkpoint, or the empty one. */
   async checkpoint(): Promise<Checkpoint> {
@@ -105,7 +104,8 @@ export class PartitionCache {
       ...ids.map((id) => workflowKey(Tag.done, p, id)),
     ];
     let values: (Buffer | undefined)[];
-    if (this.writesInFlight === 0 && ids.length <= SYNC_READ_IDS_MAX) {
+    if (ids.some((id) => this.writes.stages(id))) void this.writes.flush(); // I5
+    if (!this.writes.writing && ids.length <= SYNC_READ_IDS_MAX) {
       values = this.store.getManySync(keys); // I5
     } else {
       await this.settled(); // I4
@@ -196,6 +196,7 @@ export class PartitionCache {
 
   /** Ids of the running workflows that need their body now (not wakeable; I1). */
   async *activeIds(): AsyncIterable<string> {
+    await this.settled(); // I4
     for await (const [key] of this.store.entries(partitionRange(Tag.active, this.partition)))
       yield idOfWorkflowKey(key);
   }
@@ -217,93 +218,48 @@ export class PartitionCache {
     return n;
   }
 
-  /** Writes one batch (I2), after every write made before it (I4); resolves once it is applied. */
+  /** Writes one batch (I2), after every write made and staged before it (I4); resolves once it is applied. */
   write(changes: CacheChanges, checkpoint: Checkpoint): Promise<void> {
-    const ops = changes.toOps(checkpoint);
-    const done = this.lastWrite.then(() => this.store.write(ops));
-    done.catch(() => undefined); // a caller may leave it to `applied` (owner-tick.ts I9)
-    this.writesInFlight++;
-    const settle = (): void => {
-      this.writesInFlight--;
-    };
-    done.then(settle, settle); // I5
-    this.lastWrite = done;
-    return done;
-  }
-
-  /** Resolves once every write made so far is applied; rejects if one failed (I4). */
-  applied(): Promise<void> {
-    return this.lastWrite;
-  }
-
-  /** Settles once every write made so far has settled, applied or failed; never rejects (I4). */
-  settled(): Promise<void> {
-    return this.lastWrite.then(
-      () => undefined,
-      () => undefined,
-    );
+    void this.writes.flush();
+    return this.writes.write(changes.toOps(checkpoint));
   }
 
   /**
-   * Shrinks up to `limit` summaries of workflows that finished before `beforeMs` to tombstones
-   * (state-codec.ts I1); returns how many. Their ids stay known, so a duplicate start is still recognised.
+   * Stages a committed tick's changes (I6); rejects when an earlier write failed, so that tick's owner
+   * fails before anything later is cached (owner-tick.ts I9).
+   */
+  stage(changes: CacheChanges, checkpoint: Checkpoint, limits: StageLimits): Promise<void> {
+    return this.writes.stage(changes, checkpoint, limits);
+  }
+
+  /** Writes what is staged, then resolves once every write made so far is applied; rejects if one failed (I4). */
+  applied(): Promise<void> {
+    return this.writes.applied();
+  }
+
+  /** Writes what is staged, then settles once every write has settled, applied or failed; never rejects (I4). */
+  settled(): Promise<void> {
+    return this.writes.settled();
+  }
+
+  /** A newer owner of the partition on this node took over: drop what is staged (cache-writes.ts I5). */
+  retire(): void {
+    this.writes.retire();
+  }
+
+  /**
+   * Shrinks up to `limit` summaries of workflows that finished before `beforeMs` to tombstones; returns
+   * how many (cache-housekeeping.ts).
    */
   async expire(beforeMs: number, limit: number): Promise<number> {
     await this.settled(); // I4
-    const ops: KvOp[] = [];
-    const keys: Buffer[] = [];
-    for await (const [key] of this.store.entries({
-      ...retentionRangeBefore(this.partition, beforeMs),
-      limit,
-    }))
-      keys.push(key);
-    const ids = keys.map((k) => parseRetentionKey(k).workflowId);
-    const values = await this.store.getMany(ids.map((id) => workflowKey(Tag.done, this.partition, id)));
-    for (const [i, key] of keys.entries()) {
-      ops.push({ type: 'del', key });
-      const value = values[i];
-      const id = ids[i];
-      if (value === undefined || id === undefined) continue;
-      const done = decodeDone(value);
-      if (!done.tombstone)
-        ops.push({
-          type: 'put',
-          key: workflowKey(Tag.done, this.partition, id),
-          value: encodeDone(done.state, done.terminalOffset, true),
-        });
-    }
-    if (ops.length > 0) await this.store.write(ops);
-    return keys.length;
+    return expireSummaries(this.store, this.partition, beforeMs, limit);
   }
 
-  /**
-   * Deletes up to `limit` history keys of finished workflows (cache-changes.ts I2); returns how many, with
-   * the queue entries it emptied. Bounded: a long history goes over several calls. The queue entries name
-   * the keys' seqs, so nothing is read but the queue and everything goes in one write: a round of a
-   * hundred finished workflows took 20–40 ms when each one's history was read to find its keys.
-   */
+  /** Deletes up to `limit` history keys of finished workflows; returns how many (cache-housekeeping.ts). */
   async purge(limit: number): Promise<number> {
     await this.settled(); // I4
-    const ops: KvOp[] = [];
-    let deleted = 0;
-    for await (const [marker, value] of this.store.entries({
-      ...partitionRange(Tag.purge, this.partition),
-      limit: PURGE_QUEUE_READ_MAX,
-    })) {
-      const id = idOfWorkflowKey(marker);
-      const { fromSeq, throughSeq } = parsePurgeValue(value);
-      const lastSeq = Math.min(throughSeq, fromSeq + (limit - deleted) - 1);
-      for (let seq = fromSeq; seq <= lastSeq; seq++)
-        ops.push({ type: 'del', key: historyKey(this.partition, id, seq) });
-      deleted += Math.max(0, lastSeq - fromSeq + 1);
-      if (lastSeq >= throughSeq) {
-        ops.push({ type: 'del', key: marker });
-        deleted++;
-      } else ops.push({ type: 'put', key: marker, value: purgeValue(lastSeq + 1, throughSeq) });
-      if (deleted >= limit) break;
-    }
-    if (ops.length > 0) await this.store.write(ops);
-    return deleted;
+    return purgeHistories(this.store, this.partition, limit);
   }
 
   /** Forgets everything cached for the partition (I3). */

@@ -78,7 +78,7 @@ export class OwnerFactory {
           reader: new KafkaJournalReader(kafka, admin, topics.journal, p, `${groupId}.catch-up`),
           eventsReader: new KafkaJournalReader(kafka, admin, topics.events, p, `${groupId}.catch-up`),
           catalog: this.deps.catalog,
-          cache: this.deps.cache.partition(p),
+          cache: this.deps.cache.owned(p),
           topics,
           groupId,
           partition: p,

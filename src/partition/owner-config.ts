@@ -22,6 +22,14 @@ export interface OwnerLimits {
   /** Largest step result as UTF-8 JSON; larger fails the step with a LimitError. */
   readonly stepResultBytesMax: number;
   readonly commandBytesMax: number;
+  /**
+   * Longest time a committed tick's cache changes wait to be written with later ticks' as one batch
+   * (cache-writes.ts I2); a restarted node re-reads at most this much more of its journal. 0: every tick
+   * is written on its own.
+   */
+  readonly cacheStageMs: number;
+  /** Records a staged cache batch holds at most; at this many it is written at once (cache-writes.ts I3). */
+  readonly cacheStageRecordsMax: number;
   /** Catch-up writes a checkpoint at least every this many records (catch-up.ts I4). */
   readonly catchUpBatchRecordsMax: number;
   /** Catch-up gives up (and is retried from its last checkpoint) after this long without a record. */
@@ -78,6 +86,8 @@ export const defaultOwnerLimits: OwnerLimits = {
   stepQueueMax: 100_000,
   stepResultBytesMax: 256 * 1024,
   commandBytesMax: 256 * 1024,
+  cacheStageMs: 200,
+  cacheStageRecordsMax: 5_000,
   catchUpBatchRecordsMax: 5_000,
   catchUpStallMs: 30_000,
   hotWorkflowsMax: 50_000,

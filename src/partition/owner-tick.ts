@@ -27,10 +27,11 @@
  *     unsent, so events stay exactly-once with the records they report. Any other tick (status answers,
  *     dead letters, emits, routed commands) is a transaction.
  * I8. The tick observer (tick-observer.ts) hears of a write only after it returned, with exactly its records.
- * I9. The cache write of a tick is made, not awaited: its step attempts start while LevelDB applies it
- *     (the cache orders reads after writes, partition-cache.ts I4). The next tick awaits it before it makes
- *     its own, so a failed cache write fails the owner one tick later, and no later tick is cached after
- *     it; the owner's loop awaits the last one before it ends (`PartitionCache.applied`).
+ * I9. A tick's cache changes are staged, not awaited: its step attempts start while they wait to be
+ *     written with the next ticks' as one batch (cache-writes.ts I2; the cache orders reads after writes,
+ *     partition-cache.ts I4, I6). Staging fails when an earlier write failed, so a failed cache write fails
+ *     the owner at a later tick and no later tick is cached after it; the owner's loop writes and awaits
+ *     what is staged before it ends (`PartitionCache.applied`).
  * I10. An owner that goes idle with single-produce ticks waiting for a confirmation writes one, a
  *     CommandsConsumed record in a transaction, once `confirmIntervalMs` has passed since the last
  *     confirmation or attempt (the chores wake the loop for it): the consumer group's offset then reaches the journal's position, and a
@@ -271,8 +272,8 @@ export class TickPipeline {
         epoch: positions.epoch,
         ...(confirmed === undefined ? {} : { confirmedOffset: confirmed }),
       };
-      await deps.cache.applied(); // I9: the previous tick's; a failure throws here, before this one is cached
-      void deps.cache.write(changes, checkpoint);
+      const stage = { stageMs: deps.limits.cacheStageMs, stageRecordsMax: deps.limits.cacheStageRecordsMax };
+      await deps.cache.stage(changes, checkpoint, stage); // I9
     }
     for (const id of tick.touched) if (isTerminal(view.get(id)?.status ?? 'running')) runs.forget([id]);
     hot.commit(view, tick.touched, nowMs);

@@ -23,88 +23,26 @@ import {
   PartitionCache,
   SYNC_READ_IDS_MAX,
 } from '../../src/cache/index.js';
-import { FORMAT_KEY, partitionRange, Tag } from '../../src/cache/keys.js';
+import { FORMAT_KEY, Tag } from '../../src/cache/keys.js';
+import { encodeRecord, type JournalRecord, type RecordBody } from '../../src/journal/index.js';
+import { applyRecord } from '../../src/machine/index.js';
 import {
-  encodeRecord,
-  JOURNAL_SCHEMA_VERSION,
-  type JournalRecord,
-  type RecordBody,
-} from '../../src/journal/index.js';
-import { applyRecord, type WorkflowState } from '../../src/machine/index.js';
+  Batcher,
+  keysOf,
+  P,
+  signal,
+  sleep,
+  started,
+  stepDone,
+  stepStarted,
+  T0,
+} from '../support/cache-batcher.js';
 import { tempDir } from '../support/temp-dirs.js';
-
-const P = 5;
-const T0 = 1_700_000_000_000;
 
 const STORES: readonly [string, () => KvStore][] = [
   ['MemoryKvStore', () => new MemoryKvStore()],
   ['LevelKvStore', () => new LevelKvStore(tempDir('partition-cache'))],
 ];
-
-const started: RecordBody = {
-  kind: 'WorkflowStarted',
-  workflow: 'w',
-  input: { n: 1 },
-  idempotencyKey: null,
-  parent: null,
-  trace: null,
-};
-const stepStarted = (callSeq: number): RecordBody => ({
-  kind: 'StepStarted',
-  callSeq,
-  name: 's',
-  attempt: 1,
-  parentSeq: callSeq - 1,
-});
-const stepDone = (callSeq: number): RecordBody => ({
-  kind: 'StepCompleted',
-  callSeq,
-  name: 's',
-  result: { ok: callSeq },
-  attempt: 1,
-  startedAtMs: T0,
-  durationMs: 1,
-});
-const sleep = (callSeq: number, fireAtMs: number): RecordBody => ({
-  kind: 'TimerScheduled',
-  timerId: `sleep:${callSeq}`,
-  callSeq,
-  purpose: 'sleep',
-  fireAtMs,
-  parentSeq: callSeq - 1,
-});
-const signal = (n: number): RecordBody => ({ kind: 'SignalReceived', name: 'tick', payload: n });
-
-/** Applies records to a state as the owner does, collecting one batch; journal offsets count from `offset`. */
-class Batcher {
-  readonly state = new Map<string, WorkflowState>();
-  private readonly seqs = new Map<string, number>();
-  readonly records: JournalRecord[] = [];
-  offset = 100;
-
-  batch(items: readonly (readonly [string, RecordBody])[], atMs = T0): CacheChanges {
-    const changes = new CacheChanges(P);
-    for (const [workflowId, body] of items) {
-      const seq = (this.seqs.get(workflowId) ?? 0) + 1;
-      this.seqs.set(workflowId, seq);
-      const record: JournalRecord = { schemaVersion: JOURNAL_SCHEMA_VERSION, workflowId, seq, atMs, body };
-      this.records.push(record);
-      const ws = applyRecord(this.state, record, changes);
-      if (ws !== undefined) changes.record(ws, record, encodeRecord(record), this.offset++);
-    }
-    return changes;
-  }
-
-  valuesOf(id: string): Buffer[] {
-    return this.records.filter((r) => r.workflowId === id).map((r) => encodeRecord(r));
-  }
-}
-
-async function keysOf(store: KvStore, tag: (typeof Tag)[keyof typeof Tag], p = P): Promise<string[]> {
-  const out: string[] = [];
-  for await (const [key] of store.entries(partitionRange(tag, p))) out.push(key.toString('hex'));
-  return out;
-}
 
 describe.each(STORES)('PartitionCache on %s', (_name, makeStore) => {
   let store: KvStore;

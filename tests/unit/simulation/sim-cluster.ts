@@ -81,7 +81,7 @@ export class SimCluster {
     const owner = new PartitionOwner(
       simOwnerDeps(this.kafka, {
         partition: p,
-        cache: cache.partition(p),
+        cache: cache.owned(p),
         workflows: this.workflows,
         clock: this.clock,
         executorId: `node-${node}`,

@@ -61,7 +61,7 @@ export class World {
     const owner = new PartitionOwner(
       simOwnerDeps(this.kafka, {
         partition: P,
-        cache: cache.partition(P),
+        cache: cache.owned(P),
         workflows: [chain],
         clock: this.clock,
         executorId,
