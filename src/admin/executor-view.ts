@@ -3,7 +3,8 @@
  * node cache and owned partitions. The executor builds one (Executor.adminView) and the admin server hands
  * it to every route module.
  *
- * I1. Read-only: nothing reachable from here writes the journal, the cache or the group's offsets.
+ * I1. Read-only: nothing reachable from here writes the journal or the group's offsets, or changes the
+ *     cache. A read of a partition's cache may write what its owner staged first (partition-cache.ts I6).
  */
 import type { Kafka } from 'kafkajs';
 import type { NodeCache } from '../cache/index.js';
@@ -23,7 +24,8 @@ export interface ExecutorView {
   readonly namespace: string;
   readonly topics: TopicNames;
   readonly kafka: Kafka;
-  readonly cache: NodeCache;
+  /** Reads only (I1): a partition's cache is its owner's, so a read sees what the owner staged. */
+  readonly cache: Pick<NodeCache, 'partition'>;
   /** The names of the workflows this executor runs. */
   readonly workflowNames: readonly string[];
   /** The partitions assigned here, with their owners' figures. */

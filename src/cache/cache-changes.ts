@@ -92,12 +92,23 @@ export class CacheChanges implements TimerObserver {
   /** States encoded by `seal` (I7), by id. */
   private readonly sealed = new Map<string, StateSnapshot>();
   private recordCount = 0;
+  private recordBytes = 0;
 
   constructor(private readonly partition: number) {}
 
   /** Journal records this batch applied. */
   get records(): number {
     return this.recordCount;
+  }
+
+  /** Bytes of the journal records this batch applied (their Kafka values). */
+  get bytes(): number {
+    return this.recordBytes;
+  }
+
+  /** True when this batch changes the timer index. */
+  get changesTimers(): boolean {
+    return this.timerOps.length > 0;
   }
 
   /** Encodes the states this batch changed as they are now (I7). */
@@ -121,6 +132,7 @@ export class CacheChanges implements TimerObserver {
     for (const [id, offset] of later.terminalOffsets) this.terminalOffsets.set(id, offset);
     for (const [id, offset] of later.startOffsets) this.startOffsets.set(id, offset);
     this.recordCount += later.recordCount;
+    this.recordBytes += later.recordBytes;
   }
 
   private snapshot(ws: WorkflowState): StateSnapshot {
@@ -154,6 +166,7 @@ export class CacheChanges implements TimerObserver {
   record(ws: WorkflowState, record: JournalRecord, value: Buffer, offset: number): void {
     if (record.seq <= 0) return; // outside the workflow's sequence: it changed nothing
     this.recordCount++;
+    this.recordBytes += value.length;
     this.touched.set(ws.id, ws);
     if (TERMINAL_RECORD_KINDS.has(record.body.kind)) this.terminalOffsets.set(ws.id, offset);
     if (record.body.kind === 'WorkflowStarted') this.startOffsets.set(ws.id, offset); // I5

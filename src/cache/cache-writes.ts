@@ -16,6 +16,8 @@
  * I5. `retire` (a newer owner of the partition on this node) drops the pending batch and stages nothing
  *     more: the newer owner caught up from the journal and writes its own checkpoints.
  * I6. With `stageMs` 0 every tick is written as it is staged, after the write before it (no batch waits).
+ * I7. A failed write is kept: `check` throws it, so no read after it answers from a store that lacks what
+ *     was lost (partition-cache.ts I7).
  */
 import type { CacheChanges, Checkpoint } from './cache-changes.js';
 import type { KvOp, KvStore } from './kv-store.js';
@@ -26,6 +28,8 @@ export interface StageLimits {
   readonly stageMs: number;
   /** Records the pending batch holds at most before it is written. */
   readonly stageRecordsMax: number;
+  /** Bytes of journal records the pending batch holds at most before it is written. */
+  readonly stageBytesMax: number;
 }
 
 interface Pending {
@@ -41,6 +45,8 @@ export class CacheWrites {
   private pending: Pending | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private retired = false;
+  /** The first failed write's error (I7). */
+  private failure: { readonly error: unknown } | undefined;
 
   constructor(
     private readonly store: KvStore,
@@ -57,10 +63,27 @@ export class CacheWrites {
     return this.pending?.changes.workflows.has(id) ?? false;
   }
 
+  /** True when the staged batch changes the timer index: a read of it must flush first. */
+  get stagesTimers(): boolean {
+    return this.pending?.changes.changesTimers ?? false;
+  }
+
+  /** True once a write failed (I7). */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Throws the failed write's error, if one failed (I7). */
+  check(): void {
+    if (this.failure !== undefined) throw this.failure.error;
+  }
+
   /** Writes one batch after every batch made before it (I1); resolves once it is applied. */
   write(ops: readonly KvOp[]): Promise<void> {
     const done = this.last.then(() => this.store.write(ops));
-    done.catch(() => undefined); // a caller may leave it to `applied`
+    done.catch((error: unknown) => {
+      this.failure ??= { error }; // I7; a caller may leave the rejection to `applied`
+    });
     this.inFlight++;
     const settle = (): void => {
       this.inFlight--;
@@ -75,13 +98,13 @@ export class CacheWrites {
    * failed, so the tick after a failed write fails its owner.
    */
   async stage(changes: CacheChanges, checkpoint: Checkpoint, limits: StageLimits): Promise<void> {
+    if (limits.stageMs > 0) changes.seal(); // I4: before anything else can run
     await this.last; // I1: a failure throws here, before this tick is staged
     if (this.retired) return; // I5
     if (limits.stageMs <= 0) {
       void this.write(changes.toOps(checkpoint)); // I6
       return;
     }
-    changes.seal(); // I4
     if (this.pending === undefined) {
       this.pending = { changes: this.newChanges(), checkpoint };
       this.timer = setTimeout(() => this.onTimer(limits.stageMs), limits.stageMs);
@@ -89,7 +112,8 @@ export class CacheWrites {
     }
     this.pending.changes.absorb(changes);
     this.pending.checkpoint = checkpoint;
-    if (this.pending.changes.records < limits.stageRecordsMax) return;
+    const { records, bytes } = this.pending.changes;
+    if (records < limits.stageRecordsMax && bytes < limits.stageBytesMax) return;
     await this.last; // I3
     void this.flush();
   }
@@ -119,6 +143,14 @@ export class CacheWrites {
   applied(): Promise<void> {
     void this.flush();
     return this.last;
+  }
+
+  /** Settles once every batch made so far has settled, without writing the staged one; never rejects. */
+  written(): Promise<void> {
+    return this.last.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Flushes, then settles once every batch has settled, applied or failed; never rejects. */

@@ -18,8 +18,12 @@
  *     workflow's start was two trips through libuv's pool, ~0.3 ms of every sequential workflow. Larger
  *     reads stay off the event loop. An id the staged batch changed is read after that batch is written.
  * I6. The owner stages its committed ticks (`stage`, cache-writes.ts I2): they are written as one batch
- *     `stageMs` after the first, or before any read or other write through this object, so readers
- *     (the admin surface too, node-cache.ts I2) see every staged change.
+ *     `stageMs` after the first, or before a read through this object that the batch changes (a staged
+ *     workflow's entries or history, the timer index, any range or count), so readers (the admin surface
+ *     too, node-cache.ts I2) see every staged change, and reads of other keys do not cost a write.
+ * I7. After a failed write, the reads an owner acts on (`workflows`, history, timers, start offsets) throw
+ *     its error instead of answering from a store that lacks what was lost; the owner fails
+ *     (owner-tick.ts I9). `checkpoint` and range reads still answer, for the next owner and the admin.
  */
 
 import type { WorkflowState } from '../machine/index.js';
@@ -104,11 +108,13 @@ export class PartitionCache {
       ...ids.map((id) => workflowKey(Tag.done, p, id)),
     ];
     let values: (Buffer | undefined)[];
+    this.writes.check(); // I7
     if (ids.some((id) => this.writes.stages(id))) void this.writes.flush(); // I5
     if (!this.writes.writing && ids.length <= SYNC_READ_IDS_MAX) {
       values = this.store.getManySync(keys); // I5
     } else {
-      await this.settled(); // I4
+      await this.writes.written(); // I4: the staged batch does not hold these ids
+      this.writes.check(); // I7
       values = await this.store.getMany(keys);
     }
     const found = new Map<string, CachedWorkflow>();
@@ -170,14 +176,14 @@ export class PartitionCache {
 
   /** The journal offset of a workflow's WorkflowStarted, when this cache applied it (cache-changes.ts I5). */
   async startOffset(id: string): Promise<number | undefined> {
-    await this.settled(); // I4
+    await this.before(id);
     const value = await this.store.get(workflowKey(Tag.start, this.partition, id));
     return value === undefined ? undefined : parseStartOffsetValue(value);
   }
 
   /** Up to `limit` records of a running workflow's history from seq `fromSeq` on, in seq order. */
   async historyFrom(id: string, fromSeq: number, limit: number): Promise<CachedRecord[]> {
-    await this.settled(); // I4
+    await this.before(id);
     const out: CachedRecord[] = [];
     if (limit <= 0) return out;
     const range = { ...historyRangeFrom(this.partition, id, fromSeq), limit };
@@ -188,10 +194,20 @@ export class PartitionCache {
 
   /** The history of a running workflow: its journal records' Kafka values, in seq order. */
   async history(id: string): Promise<Buffer[]> {
-    await this.settled(); // I4
+    await this.before(id);
     const values: Buffer[] = [];
     for await (const [, value] of this.store.entries(historyRange(this.partition, id))) values.push(value);
     return values;
+  }
+
+  /**
+   * Before a read of `id`'s keys: writes the staged batch if it changed `id` (I6), waits for the writes in
+   * flight (I4), and throws if one failed (I7).
+   */
+  private async before(id: string): Promise<void> {
+    if (this.writes.stages(id)) void this.writes.flush();
+    await this.writes.written();
+    this.writes.check();
   }
 
   /** Ids of the running workflows that need their body now (not wakeable; I1). */
@@ -203,7 +219,9 @@ export class PartitionCache {
 
   /** Up to `limit` pending timers from `from` on, in fire-time order (timer-queue.ts TimerSource). */
   async timersFrom(from: TimerEntry | undefined, limit: number): Promise<TimerEntry[]> {
-    await this.settled(); // I4
+    if (this.writes.stagesTimers) void this.writes.flush(); // I6
+    await this.writes.written(); // I4
+    this.writes.check(); // I7
     const out: TimerEntry[] = [];
     const range = { ...timerRangeFrom(this.partition, from), limit };
     for await (const [key] of this.store.entries(range)) out.push(parseTimerKey(key));
@@ -240,6 +258,11 @@ export class PartitionCache {
   /** Writes what is staged, then settles once every write has settled, applied or failed; never rejects (I4). */
   settled(): Promise<void> {
     return this.writes.settled();
+  }
+
+  /** True once a write through this object failed (I7). */
+  get writeFailed(): boolean {
+    return this.writes.failed;
   }
 
   /** A newer owner of the partition on this node took over: drop what is staged (cache-writes.ts I5). */

@@ -30,6 +30,8 @@ export interface OwnerLimits {
   readonly cacheStageMs: number;
   /** Records a staged cache batch holds at most; at this many it is written at once (cache-writes.ts I3). */
   readonly cacheStageRecordsMax: number;
+  /** Bytes of journal records a staged cache batch holds at most; at this many it is written at once. */
+  readonly cacheStageBytesMax: number;
   /** Catch-up writes a checkpoint at least every this many records (catch-up.ts I4). */
   readonly catchUpBatchRecordsMax: number;
   /** Catch-up gives up (and is retried from its last checkpoint) after this long without a record. */
@@ -88,6 +90,7 @@ export const defaultOwnerLimits: OwnerLimits = {
   commandBytesMax: 256 * 1024,
   cacheStageMs: 200,
   cacheStageRecordsMax: 5_000,
+  cacheStageBytesMax: 8 * 1024 * 1024,
   catchUpBatchRecordsMax: 5_000,
   catchUpStallMs: 30_000,
   hotWorkflowsMax: 50_000,

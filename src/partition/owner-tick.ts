@@ -29,9 +29,10 @@
  * I8. The tick observer (tick-observer.ts) hears of a write only after it returned, with exactly its records.
  * I9. A tick's cache changes are staged, not awaited: its step attempts start while they wait to be
  *     written with the next ticks' as one batch (cache-writes.ts I2; the cache orders reads after writes,
- *     partition-cache.ts I4, I6). Staging fails when an earlier write failed, so a failed cache write fails
- *     the owner at a later tick and no later tick is cached after it; the owner's loop writes and awaits
- *     what is staged before it ends (`PartitionCache.applied`).
+ *     partition-cache.ts I4, I6). Staging fails when an earlier write failed, and so do the cache reads a
+ *     tick makes (partition-cache.ts I7): a failed cache write fails the owner at its next tick, no later
+ *     tick is cached after it, and no tick decides on what the store lost; the owner's loop writes and
+ *     awaits what is staged before it ends (`PartitionCache.applied`).
  * I10. An owner that goes idle with single-produce ticks waiting for a confirmation writes one, a
  *     CommandsConsumed record in a transaction, once `confirmIntervalMs` has passed since the last
  *     confirmation or attempt (the chores wake the loop for it): the consumer group's offset then reaches the journal's position, and a
@@ -131,6 +132,7 @@ export class TickPipeline {
     try {
       inputs1 = await intake.prepare(queued1, view);
     } catch (error) {
+      if (deps.cache.writeFailed) throw error; // I9: not a tick's failure, the owner's
       return { error, taken: queued1, touched: new Set(), records: [], emits: new Map(), emitTopics: [] };
     }
     const first = runTick(view, inputs1, ctx, limits.tickBytesMax, changes, true);
@@ -142,6 +144,7 @@ export class TickPipeline {
     try {
       inputs2 = await intake.prepare(queued2, view);
     } catch (error) {
+      if (deps.cache.writeFailed) throw error; // I9
       const taken = [...queued1.slice(0, first.taken), ...queued2];
       return { error, taken, touched: first.touched, records: [], emits: new Map(), emitTopics: [] };
     }
@@ -272,7 +275,12 @@ export class TickPipeline {
         epoch: positions.epoch,
         ...(confirmed === undefined ? {} : { confirmedOffset: confirmed }),
       };
-      const stage = { stageMs: deps.limits.cacheStageMs, stageRecordsMax: deps.limits.cacheStageRecordsMax };
+      const { cacheStageMs, cacheStageRecordsMax, cacheStageBytesMax } = deps.limits;
+      const stage = {
+        stageMs: cacheStageMs,
+        stageRecordsMax: cacheStageRecordsMax,
+        stageBytesMax: cacheStageBytesMax,
+      };
       await deps.cache.stage(changes, checkpoint, stage); // I9
     }
     for (const id of tick.touched) if (isTerminal(view.get(id)?.status ?? 'running')) runs.forget([id]);

@@ -9,19 +9,24 @@
  *   - a state is written as it was staged, whatever the machine does to the object afterwards;
  *   - after a failed write the next stage rejects, and nothing later reaches the store;
  *   - a newer owner's cache retires the older one's staged batch;
+ *   - a workflow that started before a write and ends in a staged batch has its earlier history queued
+ *     for deletion, and a timer armed and fired across staged ticks leaves no key;
+ *   - a read of ids the staged batch does not hold writes nothing; one of the timer index writes it;
+ *   - a batch over `stageBytesMax` is written at once;
+ *   - after a failed write the reads an owner acts on throw, and the checkpoint still answers;
  *   - an owner whose staged ticks were lost (its node died) is caught up from the journal by the next.
  */
 import { describe, expect, it } from 'vitest';
 import { type KvOp, MemoryKvStore, NodeCache, PartitionCache } from '../../src/cache/index.js';
-import { checkpointKey, Tag, workflowKey } from '../../src/cache/keys.js';
+import { checkpointKey, parsePurgeValue, Tag, workflowKey } from '../../src/cache/keys.js';
 import { decodeState } from '../../src/cache/state-codec.js';
 import { decodeRecord } from '../../src/journal/index.js';
-import { Batcher, keysOf, P, started, stepDone, stepStarted } from '../support/cache-batcher.js';
+import { Batcher, keysOf, P, sleep, started, stepDone, stepStarted, T0 } from '../support/cache-batcher.js';
 import { SIM_TOPICS } from './simulation/sim-owner.js';
 import { P as SIM_P, until, World } from './simulation/sim-world.js';
 
 const checkpointAt = (journalOffset: number) => ({ journalOffset, commandOffset: journalOffset, epoch: 1 });
-const LONG = { stageMs: 60_000, stageRecordsMax: 1_000 };
+const LONG = { stageMs: 60_000, stageRecordsMax: 1_000, stageBytesMax: 1 << 20 };
 const completed = { kind: 'WorkflowCompleted', result: 'ok' } as const;
 
 async function stored(store: MemoryKvStore): Promise<number | undefined> {
@@ -96,6 +101,70 @@ describe('staged cache writes', () => {
     }
   });
 
+  it('queues the earlier history of a workflow that ends in a staged batch, and leaves no fired timer', async () => {
+    const { store, cache } = await opened();
+    const b = new Batcher();
+    await cache.stage(
+      b.batch([
+        ['a', started],
+        ['a', stepStarted(1)],
+      ]),
+      checkpointAt(2),
+      LONG,
+    );
+    await cache.applied(); // seqs 1–2 written as history
+    await cache.stage(
+      b.batch([
+        ['a', stepDone(1)],
+        ['a', sleep(2, T0 + 10)],
+      ]),
+      checkpointAt(4),
+      LONG,
+    );
+    const fired = { kind: 'TimerFired', timerId: 'sleep:2', callSeq: 2 } as const;
+    await cache.stage(
+      b.batch([
+        ['a', fired],
+        ['a', completed],
+      ]),
+      checkpointAt(6),
+      LONG,
+    );
+    await cache.applied();
+    expect(await keysOf(store, Tag.history)).toHaveLength(2); // the staged seqs 3–6 were never written
+    const [purge] = await Promise.all([store.get(workflowKey(Tag.purge, P, 'a'))]);
+    expect(purge === undefined ? undefined : parsePurgeValue(purge)).toEqual({ fromSeq: 1, throughSeq: 2 });
+    expect(await keysOf(store, Tag.timer)).toEqual([]);
+    expect(await keysOf(store, Tag.workflow)).toEqual([]);
+  });
+
+  it('writes nothing for a read of ids it does not stage, and writes for a read of the timer index', async () => {
+    const { store, cache } = await opened();
+    const b = new Batcher();
+    await cache.stage(
+      b.batch([
+        ['a', started],
+        ['a', sleep(1, T0 + 10)],
+      ]),
+      checkpointAt(2),
+      LONG,
+    );
+    expect(await cache.workflows(['b'])).toEqual(new Map());
+    expect((await cache.workflows(Array.from({ length: 20 }, (_, i) => `x${i}`))).size).toBe(0); // the async path
+    expect(await cache.history('b')).toEqual([]);
+    expect(await stored(store)).toBeUndefined();
+    expect(await cache.timersFrom(undefined, 10)).toMatchObject([{ workflowId: 'a', fireAtMs: T0 + 10 }]);
+    expect(await stored(store)).toBe(2);
+  });
+
+  it('writes at once when the staged batch reaches stageBytesMax', async () => {
+    const { store, cache } = await opened();
+    const limits = { ...LONG, stageBytesMax: 1 };
+    await cache.stage(new Batcher().batch([['a', started]]), checkpointAt(1), limits);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await stored(store)).toBe(1);
+  });
+
   it('reads what is staged before it is written, through the owner cache and the node', async () => {
     const store = new MemoryKvStore();
     const node = new NodeCache(store);
@@ -129,7 +198,7 @@ describe('staged cache writes', () => {
   it('writes at once when the staged batch reaches stageRecordsMax', async () => {
     const { store, cache } = await opened();
     const b = new Batcher();
-    const limits = { stageMs: 60_000, stageRecordsMax: 3 };
+    const limits = { ...LONG, stageRecordsMax: 3 };
     await cache.stage(
       b.batch([
         ['a', started],
@@ -164,7 +233,7 @@ describe('staged cache writes', () => {
     expect(raw === undefined ? undefined : decodeState(raw).lastSeq).toBe(2);
   });
 
-  it('rejects the next stage after a failed write, and writes nothing more', async () => {
+  it("rejects the next stage and the owner's reads after a failed write, and writes nothing more", async () => {
     const store = new FailingStore(0);
     await store.open();
     const cache = new PartitionCache(store, P);
@@ -175,6 +244,11 @@ describe('staged cache writes', () => {
       'disk full',
     );
     await expect(cache.applied()).rejects.toThrow('disk full');
+    await expect(cache.workflows(['a'])).rejects.toThrow('disk full'); // not the store's stale answer
+    await expect(cache.history('a')).rejects.toThrow('disk full');
+    await expect(cache.timersFrom(undefined, 10)).rejects.toThrow('disk full');
+    expect(cache.writeFailed).toBe(true);
+    expect(await cache.checkpoint()).toMatchObject({ journalOffset: -1 }); // the next owner's read answers
     expect(store.writes).toBe(1);
     expect(await stored(store)).toBeUndefined();
   });

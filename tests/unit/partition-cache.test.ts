@@ -9,7 +9,7 @@
  * nothing; `expire` shrinks old summaries to tombstones that still say how the workflow ended; `clear`
  * forgets one partition only; and NodeCache.open keeps a store of today's format and clears ('rebuilt')
  * one of another format; `workflows` reads a few ids on the calling thread only while no write is in
- * flight (partition-cache.ts I5).
+ * flight (partition-cache.ts I5), and throws after a failed write (I7).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -214,8 +214,8 @@ describe.each(STORES)('PartitionCache on %s', (_name, makeStore) => {
     store.write = () => Promise.reject(new Error('disk full'));
     await expect(cache.write(b.batch([['f', started]]), checkpoint)).rejects.toThrow('disk full');
     store.write = write;
-    expect((await cache.workflows(['n'])).get('n')?.kind).toBe('done');
-    expect(calls).toEqual({ sync: 2, async: 2 }); // a failed write is settled too: nothing is in flight
+    await expect(cache.workflows(['n'])).rejects.toThrow('disk full'); // I7: not what the store lacks
+    expect(calls).toEqual({ sync: 1, async: 2 }); // no read reached the store
   });
 
   it('a workflow that starts and ends in one batch writes no history; a timer armed and fired in it leaves nothing', async () => {
