@@ -21,6 +21,8 @@
  *     `stageMs` after the first, or before a read through this object that the batch changes (a staged
  *     workflow's entries or history, the timer index, any range or count), so readers (the admin surface
  *     too, node-cache.ts I2) see every staged change, and reads of other keys do not cost a write.
+ *     Housekeeping (`expire`, `purge`) does not write it: nothing staged is old enough to expire, and a
+ *     staged purge entry waits for a later round.
  * I7. After a failed write, the reads an owner acts on (`workflows`, history, timers, start offsets) throw
  *     its error instead of answering from a store that lacks what was lost; the owner fails
  *     (owner-tick.ts I9). `checkpoint` and range reads still answer, for the next owner and the admin.
@@ -275,13 +277,13 @@ export class PartitionCache {
    * how many (cache-housekeeping.ts).
    */
   async expire(beforeMs: number, limit: number): Promise<number> {
-    await this.settled(); // I4
+    await this.writes.written(); // I4, not I6: what is staged finished too recently to expire
     return expireSummaries(this.store, this.partition, beforeMs, limit);
   }
 
   /** Deletes up to `limit` history keys of finished workflows; returns how many (cache-housekeeping.ts). */
   async purge(limit: number): Promise<number> {
-    await this.settled(); // I4
+    await this.writes.written(); // I4, not I6: a staged queue entry is purged in a later round
     return purgeHistories(this.store, this.partition, limit);
   }
 

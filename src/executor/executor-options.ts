@@ -63,11 +63,13 @@ export interface ExecutorConfig {
 
 /**
  * Default limits of a partition owner (LOGBOOK_TICK_LINGER_MS sets the linger, for benchmarks;
+ * LOGBOOK_CACHE_STAGE_MS how long committed ticks wait for the cache, for tests of a killed executor;
  * LOGBOOK_WRITE_PATH and LOGBOOK_EVENTS_AFTER_JOURNAL the write path, owner-config.ts).
  */
 export const defaultLimits: OwnerLimits = {
   ...defaultOwnerLimits,
   tickLingerMs: Number(process.env.LOGBOOK_TICK_LINGER_MS ?? defaultOwnerLimits.tickLingerMs),
+  cacheStageMs: Number(process.env.LOGBOOK_CACHE_STAGE_MS ?? defaultOwnerLimits.cacheStageMs),
   singleProduceTicks: process.env.LOGBOOK_WRITE_PATH !== 'transactional',
   eventsAfterJournal: process.env.LOGBOOK_EVENTS_AFTER_JOURNAL !== 'off',
 };

@@ -24,7 +24,6 @@
  *     (commands below the journaled position, outcomes of closed calls, timers that fired; decide.ts I2).
  */
 
-import { timerSortKey } from '../cache/index.js';
 import { sleepOn } from '../clock.js';
 import { ErrorCode, FencedError, UnconfirmedWriteError } from '../errors.js';
 import type { ErrorData } from '../journal/index.js';
@@ -42,6 +41,7 @@ import type { WriteFailure } from './ports.js';
 import type { Positions } from './positions.js';
 import type { Quarantine } from './quarantine.js';
 import type { RunRegistry } from './run-registry.js';
+import { queueTickTimers } from './tick-timers.js';
 
 /** The parts of an owner a failure touches. */
 export interface FailureParts {
@@ -190,16 +190,7 @@ export class FailureHandler {
             runs.forget([id]);
             runs.resume(id);
           }
-          for (const e of changes.timerEvents) {
-            const entry = {
-              workflowId: e.workflowId,
-              timerId: e.timer.timerId,
-              fireAtMs: e.timer.fireAtMs,
-              sortKey: timerSortKey(e.workflowId, e.timer.timerId),
-            };
-            if (e.armed) timers.armed(entry);
-            else timers.removed(e.workflowId, e.timer.timerId);
-          }
+          queueTickTimers(timers, changes.timerEvents, []); // the pending count was taken at the claim
         },
       },
       end,
