@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../src/client/index.js';
-import { w1 } from '../w1.js';
+import { payload, w1 } from '../w1.js';
 import { allRunning, newExecutor } from '../w1-runs.js';
 import { loadDbos, loadRestate, type PeerSystem } from './sdks.js';
 
@@ -59,7 +59,6 @@ async function logbook(): Promise<Driver> {
 
 async function restate(): Promise<Driver> {
   const sdk = loadRestate(env('PEERS_DIR'));
-  const payload = 'x'.repeat(90);
   const service = sdk.workflow({
     name: 'w1',
     handlers: {
@@ -96,8 +95,13 @@ async function restate(): Promise<Driver> {
 
 async function dbos(): Promise<Driver> {
   const { DBOS } = loadDbos(env('PEERS_DIR'));
-  DBOS.setConfig({ name: 'logbook-peers', systemDatabaseUrl: env('PEERS_POSTGRES_URL'), logLevel: 'error' });
-  const payload = 'x'.repeat(90);
+  const poolSize = process.env.PEERS_DBOS_POOL_SIZE; // DBOS's own default (10) unless set
+  DBOS.setConfig({
+    name: 'logbook-peers',
+    systemDatabaseUrl: env('PEERS_POSTGRES_URL'),
+    logLevel: 'error',
+    ...(poolSize === undefined ? {} : { systemDatabasePoolSize: Number(poolSize) }),
+  });
   const wf = DBOS.registerWorkflow(
     async () => {
       const a = await DBOS.runStep(async () => ({ v: payload }), { name: 'one' });
@@ -140,7 +144,10 @@ async function run(runOne: RunOne, { prefix, n, inFlight }: DriverRequest): Prom
     while (next < n) {
       const id = `${prefix}-${next++}`;
       const t = performance.now();
-      await runOne(id);
+      await runOne(id).catch((error: unknown) => {
+        next = n; // the other lanes start no more
+        throw error;
+      });
       if (inFlight === 1) latencies.push(performance.now() - t);
     }
   };
@@ -148,7 +155,11 @@ async function run(runOne: RunOne, { prefix, n, inFlight }: DriverRequest): Prom
   return { kind: 'done', latencies, wallMs: performance.now() - start };
 }
 
+process.on('disconnect', () => process.exit(1)); // the run is gone: free the ports and sockets
+
 serve(process.argv[2] as PeerSystem).catch((error: unknown) => {
-  process.send?.({ kind: 'failed', error: String(error) } satisfies DriverMessage);
-  process.exit(1);
+  process.stderr.write(`driver ${process.argv[2]}: ${String(error)}\n`);
+  const failed: DriverMessage = { kind: 'failed', error: String(error) };
+  if (process.send === undefined) process.exit(1);
+  else process.send(failed, () => process.exit(1));
 });

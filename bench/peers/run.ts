@@ -9,19 +9,20 @@
  * Peers are installed outside the project (`npm run -s bench:peers:install`, PEERS_DIR); PEERS_SYSTEMS
  * chooses which run (default `logbook,restate,dbos`).
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { freePorts } from '../../src/dev/index.js';
 import { benchBroker, FLUSH_EVERY_WRITE } from '../broker.js';
 import { count } from '../env.js';
 import { percentiles, quantile, round } from '../stats.js';
 import { deleteTopicsOf } from '../topics.js';
-import type { DriverMessage, DriverRequest } from './driver.js';
-import { type PeerSystem, peersDir } from './sdks.js';
-import { type PeerServer, startPostgres, startRestate, treeCpuMs } from './servers.js';
+import { sleep } from '../w1-runs.js';
+import type { DriverRequest } from './driver.js';
+import { ask, type CpuPer, closeDriver, cpuMeter, type Peer, startDriver } from './peer.js';
+import { PEER_SYSTEMS, type PeerSystem, peersDir } from './sdks.js';
+import { startPostgres, startRestate } from './servers.js';
 import { type RoundFigures, summarize } from './summary.js';
 
-const ROUNDS = count('PEERS_ROUNDS', 3);
+const ROUNDS = count('PEERS_ROUNDS', 5);
 const LATENCY_RUNS = count('PEERS_LATENCY_RUNS', 300);
 const THROUGHPUT_RUNS = count('PEERS_THROUGHPUT_RUNS', 2_000);
 const IN_FLIGHT = count('PEERS_IN_FLIGHT', 100);
@@ -32,80 +33,47 @@ const KAFKA_WARMUP_RUNS = count('PEERS_KAFKA_WARMUP_RUNS', 35_000, 0);
 const IDLE_SECONDS = count('PEERS_IDLE_SECONDS', 10, 0);
 /** How long every system rests after the rounds before idle CPU is read (a broker's JIT, expiring state). */
 const IDLE_SETTLE_MS = count('PEERS_IDLE_SETTLE_MS', 20_000, 0);
-const SYSTEMS = (process.env.PEERS_SYSTEMS ?? 'logbook,restate,dbos').split(',') as PeerSystem[];
+/**
+ * A pause after each system's round, so that work it defers (a compaction, a checkpoint, a purge) does not
+ * run in the next system's window. Deferred work is counted in nobody's figures.
+ */
+const SETTLE_MS = count('PEERS_SETTLE_MS', 3_000, 0);
+const SYSTEMS = systems(process.env.PEERS_SYSTEMS ?? PEER_SYSTEMS.join(','));
+
+/** PEERS_SYSTEMS, each a known system once, or the run stops before it starts. */
+function systems(list: string): PeerSystem[] {
+  const names = list.split(',');
+  const unknown = names.filter((n) => !(PEER_SYSTEMS as readonly string[]).includes(n));
+  if (unknown.length > 0 || new Set(names).size !== names.length)
+    throw new Error(`PEERS_SYSTEMS must name each of ${PEER_SYSTEMS.join(', ')} at most once, not "${list}"`);
+  return names as PeerSystem[];
+}
 
 const progress = (line: string): void => void process.stderr.write(`[peers] ${line}\n`);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** One system under test: its driver process and its server. */
-interface Peer {
-  readonly system: PeerSystem;
-  readonly driver: ChildProcess;
-  readonly server: PeerServer;
-}
-
-/** The driver's next message; rejects if it exits first. */
-function answer(driver: ChildProcess): Promise<DriverMessage> {
-  return new Promise((resolve, reject) => {
-    const exited = (code: number | null): void => {
-      driver.off('message', received);
-      reject(new Error(`driver exited (${code})`));
-    };
-    const received = (m: unknown): void => {
-      driver.off('exit', exited);
-      resolve(m as DriverMessage);
-    };
-    driver.once('message', received);
-    driver.once('exit', exited);
-  });
-}
-
-/** Asks a driver to close its system and waits for it to exit; one that already exited is left. */
-async function closeDriver(driver: ChildProcess): Promise<void> {
-  if (driver.exitCode !== null || !driver.connected) return;
-  const exited = new Promise((resolve) => driver.once('exit', resolve));
-  driver.send('close');
-  await exited;
-}
-
-async function startDriver(system: PeerSystem, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const driver = fork(join(import.meta.dirname, 'driver.js'), [system], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 2, 2, 'ipc'], // the SDKs log to stdout, which is this run's JSON
-  });
-  const first = await answer(driver);
-  if (first.kind !== 'ready')
-    throw new Error(`${system}: ${first.kind === 'failed' ? first.error : first.kind}`);
-  return driver;
+/** What `request` gave on `peer`: its latencies, wall time and CPU per workflow. */
+interface Measured {
+  readonly latencies: number[];
+  readonly wallMs: number;
+  readonly cpuMsPerWorkflow: CpuPer;
 }
 
 /** Runs `request` on `peer`, reading its driver's and server's CPU around it. */
-async function measure(peer: Peer, request: DriverRequest) {
-  const pids = [peer.driver.pid ?? 0, peer.server.pid];
-  const cpu0 = pids.map(treeCpuMs);
-  peer.driver.send(request);
-  const done = await answer(peer.driver);
-  const cpu1 = pids.map(treeCpuMs);
-  if (done.kind !== 'done')
-    throw new Error(`${peer.system}: ${done.kind === 'failed' ? done.error : done.kind}`);
-  const per = (i: number): number => round(((cpu1[i] ?? 0) - (cpu0[i] ?? 0)) / request.n);
-  const cpuMsPerWorkflow = { client: per(0), server: per(1), total: round(per(0) + per(1)) };
-  return { latencies: done.latencies, wallMs: done.wallMs, cpuMsPerWorkflow };
+async function measure(peer: Peer, request: DriverRequest): Promise<Measured> {
+  const meter = cpuMeter(peer);
+  const done = await ask(peer, request);
+  return { latencies: done.latencies, wallMs: done.wallMs, cpuMsPerWorkflow: meter(request.n) };
 }
 
+const prefix = (what: string): string => `${what}-${randomBytes(3).toString('hex')}`;
+
 /** One round of one system: W1 one at a time, then IN_FLIGHT at a time. */
-async function roundOf(peer: Peer, r: number) {
-  const seq = await measure(peer, {
-    prefix: `seq-${r}-${randomBytes(3).toString('hex')}`,
-    n: LATENCY_RUNS,
-    inFlight: 1,
-  });
-  const tpRequest = {
-    prefix: `tp-${r}-${randomBytes(3).toString('hex')}`,
-    n: THROUGHPUT_RUNS,
-    inFlight: IN_FLIGHT,
-  };
-  const tp = await measure(peer, tpRequest);
+async function roundOf(
+  peer: Peer,
+  r: number,
+): Promise<RoundFigures & { w1: ReturnType<typeof percentiles> }> {
+  const seq = await measure(peer, { prefix: prefix(`seq-${r}`), n: LATENCY_RUNS, inFlight: 1 });
+  const tp = await measure(peer, { prefix: prefix(`tp-${r}`), n: THROUGHPUT_RUNS, inFlight: IN_FLIGHT });
   return {
     w1: percentiles(seq.latencies),
     cpuMsPerSequentialWorkflow: seq.cpuMsPerWorkflow,
@@ -115,46 +83,57 @@ async function roundOf(peer: Peer, r: number) {
 }
 
 /** CPU per second of `peer` doing nothing, over IDLE_SECONDS. */
-async function idleOf(peer: Peer) {
-  const pids = [peer.driver.pid ?? 0, peer.server.pid];
-  const cpu0 = pids.map(treeCpuMs);
+async function idleOf(peer: Peer): Promise<CpuPer> {
+  const meter = cpuMeter(peer);
   await sleep(IDLE_SECONDS * 1000);
-  const cpu1 = pids.map(treeCpuMs);
-  const per = (i: number): number => round(((cpu1[i] ?? 0) - (cpu0[i] ?? 0)) / IDLE_SECONDS);
-  return { client: per(0), server: per(1), total: round(per(0) + per(1)) };
+  return meter(IDLE_SECONDS);
 }
 
-async function startPeers(peers: Peer[], cleanups: (() => Promise<void>)[]): Promise<void> {
+type Cleanups = (() => Promise<void>)[];
+
+/** Logbook: the bench's broker (or LOGBOOK_BROKERS with BENCH_BROKER_PID) and a namespace of its own. */
+async function startLogbook(cleanups: Cleanups): Promise<Peer> {
+  const { broker, brokers, brokerPid } = await benchBroker();
+  const ns = prefix('peers');
+  cleanups.push(broker === undefined ? () => deleteTopicsOf(brokers, ns) : () => broker.stop());
+  if (brokerPid === undefined) throw new Error('bench:peers on LOGBOOK_BROKERS needs BENCH_BROKER_PID');
+  const server = { pid: brokerPid, stop: async () => undefined };
+  const driver = await startDriver('logbook', { PEERS_KAFKA: brokers.join(','), PEERS_NAMESPACE: ns });
+  return { system: 'logbook', driver, server };
+}
+
+/** Restate: a server of its own, and the driver's endpoint on a free port. */
+async function startRestatePeer(cleanups: Cleanups, dir: string): Promise<Peer> {
+  const { server, admin, ingress } = await startRestate(dir);
+  cleanups.push(() => server.stop());
+  const [endpointPort] = await freePorts([undefined]);
+  const driver = await startDriver('restate', {
+    RESTATE_LOGGING: 'WARN', // the SDK logs every invocation's start and end at INFO
+    PEERS_DIR: dir,
+    PEERS_RESTATE_ADMIN: admin,
+    PEERS_RESTATE_INGRESS: ingress,
+    PEERS_RESTATE_ENDPOINT_PORT: String(endpointPort),
+  });
+  return { system: 'restate', driver, server };
+}
+
+/** DBOS: a PostgreSQL cluster of its own. */
+async function startDbosPeer(cleanups: Cleanups, dir: string): Promise<Peer> {
+  const { server, url } = await startPostgres();
+  cleanups.push(() => server.stop());
+  const driver = await startDriver('dbos', { PEERS_DIR: dir, PEERS_POSTGRES_URL: url });
+  return { system: 'dbos', driver, server };
+}
+
+async function startPeers(peers: Peer[], cleanups: Cleanups): Promise<void> {
   const dir = peersDir();
+  const starts = {
+    logbook: () => startLogbook(cleanups),
+    restate: () => startRestatePeer(cleanups, dir),
+    dbos: () => startDbosPeer(cleanups, dir),
+  };
   for (const system of SYSTEMS) {
-    if (system === 'logbook') {
-      const { broker, brokers, brokerPid } = await benchBroker();
-      const ns = `peers-${randomBytes(3).toString('hex')}`;
-      if (broker !== undefined) cleanups.push(() => broker.stop());
-      else cleanups.push(() => deleteTopicsOf(brokers, ns));
-      const server = { pid: brokerPid ?? 0, stop: async () => undefined };
-      const driver = await startDriver(system, { PEERS_KAFKA: brokers.join(','), PEERS_NAMESPACE: ns });
-      peers.push({ system, driver, server });
-    } else if (system === 'restate') {
-      const { server, admin, ingress } = await startRestate(dir);
-      cleanups.push(() => server.stop());
-      const env = {
-        RESTATE_LOGGING: 'WARN', // the SDK logs every invocation's start and end at INFO
-        PEERS_DIR: dir,
-        PEERS_RESTATE_ADMIN: admin,
-        PEERS_RESTATE_INGRESS: ingress,
-        PEERS_RESTATE_ENDPOINT_PORT: '9080',
-      };
-      peers.push({ system, driver: await startDriver(system, env), server });
-    } else {
-      const { server, url } = await startPostgres();
-      cleanups.push(() => server.stop());
-      peers.push({
-        system,
-        driver: await startDriver(system, { PEERS_DIR: dir, PEERS_POSTGRES_URL: url }),
-        server,
-      });
-    }
+    peers.push(await starts[system]());
     progress(`${system} started`);
   }
 }
@@ -163,18 +142,29 @@ async function startPeers(peers: Peer[], cleanups: (() => Promise<void>)[]): Pro
 async function warmUp(peer: Peer): Promise<void> {
   const n = peer.system === 'logbook' ? KAFKA_WARMUP_RUNS : WARMUP_RUNS;
   if (n === 0) return;
-  const id = (): string => `warm-${randomBytes(3).toString('hex')}`;
-  const wide = await measure(peer, { prefix: id(), n, inFlight: IN_FLIGHT });
-  const seq = await measure(peer, { prefix: id(), n: 1_000, inFlight: 1 });
+  const wide = await measure(peer, { prefix: prefix('warm'), n, inFlight: IN_FLIGHT });
+  const seq = await measure(peer, { prefix: prefix('warm'), n: 1_000, inFlight: 1 });
   progress(
     `${peer.system} warm-up: ${n} at ${IN_FLIGHT} in flight, ${round(n / (wide.wallMs / 1000))} wf/s, ` +
       `then 1,000 one at a time, p50 ${round(quantile(seq.latencies, 0.5))} ms`,
   );
 }
 
+/** Stops every driver, then every server (PostgreSQL outlives this process unless stopped). */
+async function cleanUp(peers: readonly Peer[], cleanups: Cleanups): Promise<void> {
+  for (const peer of peers) await closeDriver(peer.driver);
+  for (const cleanup of cleanups.splice(0).reverse())
+    await cleanup().catch((e: unknown) => progress(`cleanup: ${String(e)}`));
+}
+
 async function main(): Promise<void> {
   const peers: Peer[] = [];
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups: Cleanups = [];
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      progress(`${signal}: stopping the peers`);
+      void cleanUp(peers, cleanups).finally(() => process.exit(1));
+    });
   try {
     await startPeers(peers, cleanups);
     for (const peer of peers) await warmUp(peer);
@@ -183,10 +173,11 @@ async function main(): Promise<void> {
       for (let i = 0; i < peers.length; i++) {
         const peer = peers[(i + r) % peers.length] as Peer; // the order rotates every round
         const figures = await roundOf(peer, r);
+        await sleep(SETTLE_MS);
         rounds.get(peer.system)?.push(figures);
         progress(`round ${r + 1} ${peer.system}: ${JSON.stringify(figures)}`);
       }
-    const idle: Record<string, unknown> = {};
+    const idle: Partial<Record<PeerSystem, CpuPer>> = {};
     if (IDLE_SECONDS > 0) {
       await sleep(IDLE_SETTLE_MS);
       for (const peer of peers) idle[peer.system] = await idleOf(peer);
@@ -202,9 +193,7 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } finally {
-    for (const peer of peers) await closeDriver(peer.driver);
-    for (const cleanup of cleanups.reverse())
-      await cleanup().catch((e: unknown) => progress(`cleanup: ${String(e)}`));
+    await cleanUp(peers, cleanups);
   }
 }
 

@@ -6,7 +6,9 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export type PeerSystem = 'logbook' | 'restate' | 'dbos';
+/** The systems the peers benchmark knows. */
+export const PEER_SYSTEMS = ['logbook', 'restate', 'dbos'] as const;
+export type PeerSystem = (typeof PEER_SYSTEMS)[number];
 
 /** Where the peers are installed: PEERS_DIR, else ~/.cache/logbook/peers. */
 export const peersDir = (): string => process.env.PEERS_DIR ?? join(homedir(), '.cache/logbook/peers');
@@ -28,7 +30,12 @@ export interface DbosHandle<R> {
 }
 
 export interface DbosApi {
-  setConfig(config: { name: string; systemDatabaseUrl: string; logLevel?: string }): void;
+  setConfig(config: {
+    name: string;
+    systemDatabaseUrl: string;
+    systemDatabasePoolSize?: number;
+    logLevel?: string;
+  }): void;
   registerWorkflow<R>(body: () => Promise<R>, config: { name: string }): () => Promise<R>;
   runStep<R>(step: () => Promise<R>, config: { name: string }): Promise<R>;
   launch(): Promise<void>;

@@ -1,6 +1,6 @@
 /**
  * The peers' servers for the peers benchmark: a Restate server (its npm package's binary, defaults but for
- * the data directory) and a PostgreSQL 15 cluster for DBOS (Debian's binaries, defaults but for the port and
+ * the data directory and free ports) and a PostgreSQL 15 cluster for DBOS (Debian's binaries, defaults but for the port and
  * trust auth on loopback). Both keep their defaults' durability: Restate fsyncs its RocksDB WAL, PostgreSQL
  * fsyncs every commit.
  */
@@ -8,6 +8,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePorts } from '../../src/dev/index.js';
+import { sleep } from '../w1-runs.js';
 import { restateServerBin } from './sdks.js';
 
 export interface PeerServer {
@@ -16,7 +18,8 @@ export interface PeerServer {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Linux's USER_HZ is 100 on every architecture Node runs on, so /proc's clock ticks are 10 ms. */
+const MS_PER_TICK = 10;
 
 /** A process's parent and CPU ms: its own (utime, stime) and its reaped children's (cutime, cstime). */
 function procStat(pid: number): { parent: number; cpuMs: number } | undefined {
@@ -24,7 +27,7 @@ function procStat(pid: number): { parent: number; cpuMs: number } | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    return { parent: Number(f[1]), cpuMs: ticks * 10 };
+    return { parent: Number(f[1]), cpuMs: ticks * MS_PER_TICK };
   } catch {
     return undefined; // exited while listed
   }
@@ -33,9 +36,12 @@ function procStat(pid: number): { parent: number; cpuMs: number } | undefined {
 /**
  * CPU ms of `pid` and every process under it (Linux /proc, 100 ticks a second). A live process's figure
  * includes the children it has reaped, so a PostgreSQL backend that exits between two readings still
- * counts, through the postmaster.
+ * counts, through the postmaster. The scan is not atomic: a child reaped between reading its parent and
+ * itself is missed or counted twice, which pooled connections make rare.
  */
 export function treeCpuMs(pid: number): number {
+  if (!Number.isInteger(pid) || pid <= 1)
+    throw new Error(`treeCpuMs: no process tree to read for pid ${pid}`);
   const stats = new Map<number, { parent: number; cpuMs: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -46,42 +52,58 @@ export function treeCpuMs(pid: number): number {
   for (let grew = true; grew; ) {
     grew = false;
     for (const [child, { parent }] of stats)
-      if (tree.has(parent) && !tree.has(child)) grew = tree.add(child) !== undefined;
+      if (tree.has(parent) && !tree.has(child)) {
+        tree.add(child);
+        grew = true;
+      }
   }
   let ms = 0;
   for (const p of tree) ms += stats.get(p)?.cpuMs ?? 0;
   return ms;
 }
 
-async function until(what: string, ready: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+/** Waits until `ready`; fails when `alive` says the process exited first, or after `timeoutMs`. */
+async function until(what: string, alive: () => boolean, ready: () => Promise<boolean>, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await ready().catch(() => false))) {
+    if (!alive()) throw new Error(`${what} exited before it was ready`);
     if (Date.now() > deadline) throw new Error(`${what} did not start within ${timeoutMs} ms`);
     await sleep(200);
   }
 }
 
+/** SIGTERM, then SIGKILL if the process has not exited within 10 s. */
 function stopProcess(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
 
-/** A Restate server on its default ports (ingress 8080, admin 9070), data in a temporary directory. */
+/** A Restate server on free ports, data in a temporary directory. */
 export async function startRestate(peersDir: string) {
   const baseDir = mkdtempSync(join(tmpdir(), 'logbook-peers-restate-'));
+  const [node, admin, ingress] = await freePorts([undefined, undefined, undefined]);
+  const address = (port: number | undefined): string => `127.0.0.1:${port}`;
   const child = spawn(
     restateServerBin(peersDir),
     ['--base-dir', baseDir, '--no-logo', '--listen-mode', 'tcp'],
     {
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, RUST_LOG: 'error' },
+      env: {
+        ...process.env,
+        RUST_LOG: 'error',
+        RESTATE_BIND_ADDRESS: address(node),
+        RESTATE_ADMIN__BIND_ADDRESS: address(admin),
+        RESTATE_INGRESS__BIND_ADDRESS: address(ingress),
+      },
     },
   );
-  const admin = 'http://127.0.0.1:9070';
-  await until('restate-server', async () => (await fetch(`${admin}/health`)).ok);
   const server: PeerServer = {
     pid: child.pid ?? 0,
     stop: async () => {
@@ -89,11 +111,18 @@ export async function startRestate(peersDir: string) {
       rmSync(baseDir, { recursive: true, force: true });
     },
   };
-  return { server, admin, ingress: 'http://127.0.0.1:8080' };
+  const adminUrl = `http://${address(admin)}`;
+  try {
+    const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+    await until('restate-server', alive, async () => (await fetch(`${adminUrl}/health`)).ok);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return { server, admin: adminUrl, ingress: `http://${address(ingress)}` };
 }
 
 const PG_BIN = process.env.PEERS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-const PG_PORT = 54329;
 
 /** Runs a PostgreSQL binary as the `postgres` user when this process is root (PostgreSQL refuses root). */
 function pg(bin: string, args: string[]): void {
@@ -104,23 +133,30 @@ function pg(bin: string, args: string[]): void {
   execFileSync(file, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-/** A PostgreSQL 15 cluster on 127.0.0.1:54329, trust auth, data in a temporary directory. */
+/** A PostgreSQL 15 cluster on a free port of 127.0.0.1, trust auth, data in a temporary directory. */
 export async function startPostgres() {
   const dir = mkdtempSync(join(tmpdir(), 'logbook-peers-pg-'));
   const data = join(dir, 'data');
-  if (process.getuid?.() === 0) chownSync(dir, ...postgresIds());
-  pg('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
-  const options = `-p ${PG_PORT} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
-  pg('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
+  const [port] = await freePorts([undefined]);
+  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
+  try {
+    if (process.getuid?.() === 0) chownSync(dir, ...postgresIds());
+    pg('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8']);
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
+    pg('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
+  } catch (error) {
+    removeDir();
+    throw error;
+  }
   const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const server: PeerServer = {
     pid,
     stop: async () => {
       pg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
-      rmSync(dir, { recursive: true, force: true });
+      removeDir();
     },
   };
-  return { server, url: `postgresql://postgres@127.0.0.1:${PG_PORT}/logbook_peers_dbos` };
+  return { server, url: `postgresql://postgres@127.0.0.1:${port}/logbook_peers_dbos` };
 }
 
 /** The `postgres` user's uid and gid. */

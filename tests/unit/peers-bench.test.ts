@@ -32,6 +32,11 @@ describe('treeCpuMs', () => {
   it('is 0 for a process that does not exist', () => {
     expect(treeCpuMs(2 ** 22 + 7)).toBe(0);
   });
+
+  it('refuses pid 0 and 1, whose trees are the whole host', () => {
+    expect(() => treeCpuMs(0)).toThrow(/no process tree/);
+    expect(() => treeCpuMs(1)).toThrow(/no process tree/);
+  });
 });
 
 const figures = (p50: number, perSec: number): RoundFigures => ({
