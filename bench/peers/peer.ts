@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
+import { round } from '../stats.js';
 import type { DriverMessage, DriverRequest } from './driver.js';
 import type { PeerSystem } from './sdks.js';
 import { type PeerServer, treeCpuMs } from './servers.js';
@@ -96,9 +97,9 @@ export function cpuMeter(peer: Peer): (units: number) => CpuPer {
   const before = pids.map(treeCpuMs);
   return (units) => {
     const after = pids.map(treeCpuMs);
-    const per = (i: number): number => Math.round((((after[i] ?? 0) - (before[i] ?? 0)) / units) * 100) / 100;
+    const per = (i: number): number => round(((after[i] ?? 0) - (before[i] ?? 0)) / units);
     const client = per(0);
     const server = per(1);
-    return { client, server, total: Math.round((client + server) * 100) / 100 };
+    return { client, server, total: round(client + server) };
   };
 }

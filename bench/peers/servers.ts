@@ -8,7 +8,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePorts } from '../../src/dev/index.js';
+import { freePorts, readProcTreeStat } from '../../src/dev/index.js';
 import { sleep } from '../w1-runs.js';
 import { restateServerBin } from './sdks.js';
 
@@ -16,21 +16,6 @@ export interface PeerServer {
   /** The process whose tree is the server (children included: PostgreSQL's backends). */
   readonly pid: number;
   stop(): Promise<void>;
-}
-
-/** Linux's USER_HZ is 100 on every architecture Node runs on, so /proc's clock ticks are 10 ms. */
-const MS_PER_TICK = 10;
-
-/** A process's parent and CPU ms: its own (utime, stime) and its reaped children's (cutime, cstime). */
-function procStat(pid: number): { parent: number; cpuMs: number } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-    return { parent: Number(f[1]), cpuMs: ticks * MS_PER_TICK };
-  } catch {
-    return undefined; // exited while listed
-  }
 }
 
 /**
@@ -45,7 +30,7 @@ export function treeCpuMs(pid: number): number {
   const stats = new Map<number, { parent: number; cpuMs: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const stat = procStat(Number(entry));
+    const stat = readProcTreeStat(Number(entry));
     if (stat !== undefined) stats.set(Number(entry), stat);
   }
   const tree = new Set([pid]);

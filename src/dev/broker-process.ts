@@ -58,24 +58,47 @@ export function logTail(logFile: string, lines = 25): string {
   }
 }
 
+/** Linux's USER_HZ: /proc counts CPU in clock ticks of 10 ms on every Linux this runs on. */
+const MS_PER_TICK = 10;
+
 /**
- * The command name and CPU time (user + system, ms) in a /proc `stat` file: a process's
- * (`/proc/<pid>/stat`) or one of its threads' (`/proc/<pid>/task/<tid>/stat`). Undefined if it cannot be
- * read (Linux only; the kernel counts CPU in clock ticks of 10 ms, USER_HZ = 100 on every Linux this runs
- * on). The name sits in parentheses and may hold spaces or parentheses itself, so fields count from the last.
+ * A /proc `stat` file's name and the fields after it (state first), or undefined if it cannot be read. The
+ * name sits in parentheses and may hold spaces or parentheses itself, so fields count from the last.
  */
-export function readProcStat(path: string): { readonly name: string; readonly cpuMs: number } | undefined {
+function procStatFields(path: string): { readonly name: string; readonly fields: string[] } | undefined {
   try {
     const stat = readFileSync(path, 'utf8');
     const nameEnd = stat.lastIndexOf(')');
-    const fields = stat.slice(nameEnd + 2).split(' ');
-    return {
-      name: stat.slice(stat.indexOf('(') + 1, nameEnd),
-      cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
-    };
+    return { name: stat.slice(stat.indexOf('(') + 1, nameEnd), fields: stat.slice(nameEnd + 2).split(' ') };
   } catch {
     return undefined;
   }
+}
+
+const ticksMs = (fields: readonly string[], ...at: number[]): number =>
+  at.reduce((ms, i) => ms + Number(fields[i]) * MS_PER_TICK, 0);
+
+/**
+ * The command name and CPU time (user + system, ms) in a /proc `stat` file: a process's
+ * (`/proc/<pid>/stat`) or one of its threads' (`/proc/<pid>/task/<tid>/stat`). Undefined if it cannot be
+ * read (Linux only).
+ */
+export function readProcStat(path: string): { readonly name: string; readonly cpuMs: number } | undefined {
+  const stat = procStatFields(path);
+  return stat === undefined ? undefined : { name: stat.name, cpuMs: ticksMs(stat.fields, 11, 12) };
+}
+
+/**
+ * A process's parent and the CPU time (ms) it and the children it has reaped used (utime, stime, cutime,
+ * cstime), from `/proc/<pid>/stat`; undefined if it cannot be read (Linux only, or the process is gone).
+ */
+export function readProcTreeStat(
+  pid: number,
+): { readonly parent: number; readonly cpuMs: number } | undefined {
+  const stat = procStatFields(`/proc/${pid}/stat`);
+  return stat === undefined
+    ? undefined
+    : { parent: Number(stat.fields[1]), cpuMs: ticksMs(stat.fields, 11, 12, 13, 14) };
 }
 
 /** CPU time (user + system) `pid` has used, in ms (readProcStat). */

@@ -1,6 +1,12 @@
 /** Local Kafka for dev, tests and CI: jars from Maven, a single-node KRaft broker on 127.0.0.1. */
 
-export { type BrokerSignal, processCpuMs, processRssMb, readProcStat } from './broker-process.js';
+export {
+  type BrokerSignal,
+  processCpuMs,
+  processRssMb,
+  readProcStat,
+  readProcTreeStat,
+} from './broker-process.js';
 export { freePort, freePorts, isPortOpen } from './free-port.js';
 export {
   checkJava,

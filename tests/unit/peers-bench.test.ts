@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { treeCpuMs } from '../../bench/peers/servers.js';
 import { type RoundFigures, summarize } from '../../bench/peers/summary.js';
+import { readProcTreeStat } from '../../src/dev/index.js';
 
 const BURN_MS = 400;
 
@@ -31,6 +32,11 @@ describe('treeCpuMs', () => {
 
   it('is 0 for a process that does not exist', () => {
     expect(treeCpuMs(2 ** 22 + 7)).toBe(0);
+  });
+
+  it('reads a process parent from /proc (readProcTreeStat)', () => {
+    expect(readProcTreeStat(process.pid)?.parent).toBe(process.ppid);
+    expect(readProcTreeStat(2 ** 22 + 7)).toBeUndefined();
   });
 
   it('refuses pid 0 and 1, whose trees are the whole host', () => {
