@@ -6,25 +6,22 @@
  *     terminal event and, for a handle to an existing workflow, asks the owner (a `query` command) for its
  *     status at once; a handle from `start` needs no query (the client listened before it sent the start).
  *     Every waiter asks again each `requeryMs`, so a missed event cannot leave it hanging.
- * I3. Events are read read_committed: an aborted tick's events are never seen.
- * I4. A connect that fails half-way disconnects what it opened; `close()` never throws for it.
+ * I3. Events are read read_committed: an aborted tick's events are never seen (connection.ts I1).
+ * I4. A connect that fails half-way disconnects what it opened; `close()` never throws for it (connection.ts
+ *     I2).
  * I5. Kafka trouble never crashes the caller's process: a send that fails rejects with a retriable
  *     LogbookError (code LB_KAFKA) saying so; a waiting `result()` keeps waiting through a broker outage
  *     (its consumer reconnects; one that crashes for good is replaced) until its own timeout.
  * I6. Bounded: at most `waitersMax` result and describe waits at once, and no command over
  *     `commandBytesMax` (a signal with a huge payload, say) is sent; either fails with a LimitError.
- * I7. An idle client costs next to nothing: its event fetches wait on the broker up to
- *     EVENT_FETCH_WAIT_MS, and the broker answers as soon as an event is committed.
+ * I7. An idle client costs next to nothing: its event fetches wait long once it is idle (connection.ts I4).
  * I8. Concurrent commands go out as one produce (command-batcher.ts), each caller told its own outcome.
  * I9. Commands carry W3C trace headers: the caller's `traceparent`, else the active OTel context's (D24).
- * I10. Events are taken a fetched batch at a time, and the batch's position resolved past its last record,
- *     commit markers included. Taken a message at a time, KafkaJS resolves the last event's offset, so the
- *     commit marker after it was fetched a second time, alone: one extra fetch per committed tick.
- * I11. A record on the events topic that is not a Logbook event is logged (warn, with its partition and
- *     offset) and skipped: thrown into the consumer, it would have stopped every event after it.
+ * I10. Events are taken a fetched batch at a time (connection.ts I5), and a record on the events topic that
+ *     is not a Logbook event is logged and skipped (connection.ts I6).
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { type Command, encodeCommandJson } from '../commands/index.js';
 import { ErrorCode, errorMessage, LogbookError } from '../errors.js';
 import { defaultBrokers, defaultNamespace } from '../executor/executor-options.js';
@@ -44,6 +41,7 @@ import {
 } from '../workflow/index.js';
 import { readArchivedOutcome } from './archive.js';
 import { type BatchedMessage, CommandBatcher } from './command-batcher.js';
+import { ClientConnection } from './connection.js';
 import { EventWaiter } from './event-waiter.js';
 
 /** Options of `new Client(…)`. */
@@ -70,9 +68,6 @@ export interface WorkflowHandle<O = JsonValue> {
   result(options?: { readonly timeout?: Duration }): Promise<O>;
 }
 
-/** Longest an event fetch waits on the broker; it answers at once when an event arrives (I7). */
-const EVENT_FETCH_WAIT_MS = 500;
-
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /** Talks to Logbook executors through Kafka. */
@@ -83,10 +78,9 @@ export class Client {
   private readonly logger: Logger;
   private readonly requeryMs: number;
   private readonly commandBytesMax: number;
-  private closed = false;
-  private connecting: Promise<{ producer: Producer; consumer: Consumer }> | undefined;
+  private readonly connection: ClientConnection;
   private readonly batcher = new CommandBatcher(async (messages) => {
-    const { producer } = await this.connect();
+    const { producer } = await this.connection.connect();
     await producer.send({ topic: this.topics.commands, acks: -1, messages: [...messages] });
   });
 
@@ -105,82 +99,13 @@ export class Client {
     this.requeryMs = options.requeryMs ?? 5_000;
     this.waiter = new EventWaiter(options.waitersMax ?? 100_000);
     this.commandBytesMax = options.commandBytesMax ?? 256 * 1024;
+    this.connection = new ClientConnection(this.kafka, this.topics, this.logger, (event) =>
+      this.waiter.dispatch(event),
+    );
   }
 
-  private connect(): Promise<{ producer: Producer; consumer: Consumer }> {
-    this.connecting ??= this.open();
-    return this.connecting;
-  }
-
-  private async open(): Promise<{ producer: Producer; consumer: Consumer }> {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
-    const consumer = this.kafka.consumer({
-      groupId: `${this.topics.events}.client.${randomUUID()}`,
-      readUncommitted: false, // I3
-      maxWaitTimeInMs: EVENT_FETCH_WAIT_MS, // I7
-    });
-    try {
-      await producer.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topic: this.topics.events, fromBeginning: false });
-      const positioned = new Promise<void>((resolve) => {
-        const off = consumer.on(consumer.events.FETCH, () => {
-          off();
-          resolve();
-        });
-      });
-      consumer.on(consumer.events.CRASH, (event) => {
-        if (event.payload.restart || this.closed) return; // KafkaJS restarts it itself (I5)
-        this.connecting = undefined; // the next call connects anew
-        void Promise.all([producer.disconnect(), consumer.disconnect()]).catch(() => undefined);
-        setTimeout(() => void this.connect().catch(() => undefined), 1_000).unref();
-      });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: true, // I10
-        eachBatch: async ({ batch }) => {
-          for (const message of batch.messages) this.take(message.value, batch.partition, message.offset);
-        },
-      });
-      await positioned;
-      return { producer, consumer };
-    } catch (error) {
-      // I4: leave nothing connected, and let a later call try again.
-      this.connecting = undefined;
-      await Promise.all([
-        producer.disconnect().catch(() => undefined),
-        consumer.disconnect().catch(() => undefined),
-      ]);
-      const message = `could not connect to Kafka for namespace topics ${this.topics.commands}, ${this.topics.events}: ${errorMessage(error)}`;
-      throw new LogbookError(ErrorCode.Kafka, message, { retriable: true, cause: error }); // I5
-    }
-  }
-
-  /**
-   * Hands one record of the events topic to its waiters; a record that is not a Logbook event (another
-   * producer's, say) is logged and skipped, never thrown into the consumer (I11).
-   */
-  private take(value: Buffer | null, partition: number, offset: string): void {
-    if (value === null) return;
-    let event: unknown;
-    try {
-      event = JSON.parse(value.toString());
-    } catch {
-      event = undefined;
-    }
-    if (typeof event === 'object' && event !== null && typeof (event as { id?: unknown }).id === 'string') {
-      this.waiter.dispatch(event as WorkflowEvent);
-      return;
-    }
-    this.logger.log('warn', 'skipped a record of the events topic that is not a Logbook event', {
-      topic: this.topics.events,
-      partition,
-      offset,
-    });
+  private async connect(): Promise<void> {
+    await this.connection.connect();
   }
 
   /** Sends one command, keyed by its workflow id (so Kafka's partitioner routes it to its owner). */
@@ -310,11 +235,7 @@ export class Client {
 
   /** Disconnects. */
   async close(): Promise<void> {
-    this.closed = true;
-    const connecting = this.connecting;
-    this.connecting = undefined;
-    const open = await connecting?.catch(() => undefined); // a failed connect cleaned up after itself (I4)
-    if (open !== undefined) await Promise.all([open.producer.disconnect(), open.consumer.disconnect()]);
+    await this.connection.close();
   }
 }
 

@@ -17,8 +17,10 @@
  *     stopped executor's consumer rejoined the group and held partitions it never served.
  *     `restartOnFailure` answers no once stopping.
  * I5. Idle costs next to nothing: the resume check runs only while a partition is paused, and fetches wait
- *     up to COMMAND_FETCH_WAIT_MS on the broker (which answers as soon as a record arrives, so this adds
- *     no latency).
+ *     on the broker (which answers as soon as a record arrives, so a wait adds no latency) up to
+ *     COMMAND_FETCH_WAIT_MS while commands flow, and up to the idle wait once none came for a few seconds
+ *     (kafka/fetch-wait.ts: a third of the session, at most 3 s). A seek or a paused partition makes the
+ *     next fetch short again, and a stop ends the fetch in flight.
  * I6. Every `offsetCommitIntervalMs` the group's offset of each assigned partition is committed at its
  *     owner's confirmed command position (positions.ts I2), when it moved: one OffsetCommit request for
  *     every partition, outside every tick. The journal, not the group, says where an owner resumes
@@ -27,14 +29,15 @@
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { errorMessage } from '../errors.js';
+import { FetchWait, fetchWaitLimits, fetchWaitOption } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
 import type { CommandMessage } from '../partition/index.js';
 
 /** How often paused partitions are checked for an owner that can take commands again (I2, I5). */
 const RESUME_CHECK_MS = 25;
 /**
- * Longest a command fetch waits on the broker for new records (I5). The broker answers at once when a
- * record arrives, so this bounds only how often an idle executor asks: 2 fetches a second.
+ * Longest a command fetch waits on the broker for new records while commands flow (I5). The broker answers
+ * at once when a record arrives, so this bounds only how often the executor asks.
  */
 export const COMMAND_FETCH_WAIT_MS = 500;
 /** Wait before a consumer that crashed for good is replaced (I4). */
@@ -71,6 +74,7 @@ export interface CommandConsumerOptions {
 /** The consumer of `ns.commands` of one executor. */
 export class CommandConsumer {
   private consumer: Consumer | undefined;
+  private fetchWait: FetchWait | undefined;
   private readonly paused = new Set<number>();
   private resumeTimer: NodeJS.Timeout | undefined;
   private commitTimer: NodeJS.Timeout | undefined;
@@ -88,17 +92,19 @@ export class CommandConsumer {
   /** Joins the group; resolves once the consumer runs. */
   async start(): Promise<void> {
     const { groupId, topic, sessionTimeoutMs, concurrency } = this.options;
+    const fetchWait = new FetchWait(fetchWaitLimits(COMMAND_FETCH_WAIT_MS, sessionTimeoutMs), Date.now());
     const consumer = this.kafka.consumer({
       groupId,
       readUncommitted: false,
       sessionTimeout: sessionTimeoutMs,
       rebalanceTimeout: Math.max(30_000, sessionTimeoutMs),
       heartbeatInterval: 1_000,
-      maxWaitTimeInMs: COMMAND_FETCH_WAIT_MS, // I5
+      maxWaitTimeInMs: fetchWaitOption(fetchWait), // I5
       allowAutoTopicCreation: false,
       retry: { restartOnFailure: async () => !this.stopping }, // I7
     });
     this.consumer = consumer;
+    this.fetchWait = fetchWait;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       this.committed.clear(); // another member may have committed meanwhile: commit anew (I6)
       this.host.assigned(new Set(event.payload.memberAssignment[topic] ?? [])); // I1
@@ -152,6 +158,7 @@ export class CommandConsumer {
 
   private async replace(crashed: Consumer): Promise<void> {
     if (this.stopping || this.consumer !== crashed) return;
+    this.fetchWait?.stop();
     await crashed.disconnect().catch(() => undefined);
     try {
       await this.start();
@@ -208,6 +215,7 @@ export class CommandConsumer {
   seek(p: number, offset: number): void {
     try {
       this.consumer?.seek({ topic: this.options.topic, partition: p, offset: String(offset) });
+      this.fetchWait?.wake(Date.now()); // I5
     } catch (error) {
       // A restarting consumer fetches from the group's committed offset, which is never ahead of the
       // journaled one; the owner drops what it already has (owner.ts I3).
@@ -230,6 +238,7 @@ export class CommandConsumer {
   /** Leaves the group. */
   async disconnect(): Promise<void> {
     this.stopTaking();
+    this.fetchWait?.stop(); // I5
     await this.consumer?.disconnect().catch(() => undefined);
   }
 }

@@ -7,6 +7,8 @@ export {
   isConcurrentTransactions,
   retryConcurrentTransactions,
 } from './concurrent-transactions.js';
+export { FetchWait, type FetchWaitLimits, fetchWaitLimits } from './fetch-wait.js';
+export { fetchWaitOption } from './fetch-wait-patch.js';
 export { KafkaJournalReader } from './journal-reader.js';
 export { scanJournal } from './journal-scan.js';
 export {
