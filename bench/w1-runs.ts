@@ -41,14 +41,20 @@ export function newExecutor(setup: Setup, stateDir: string): Executor {
   });
 }
 
-/** Waits until `executors` together run all `partitions`. */
+/**
+ * Waits until `executors` together run all `partitions`, each of them some (while there are enough to go
+ * round): right after executors join, the first one still runs every partition until the rebalance
+ * reaches it, and a run measured then measured the handover.
+ */
 export async function allRunning(executors: readonly Executor[], partitions: number): Promise<void> {
-  const running = (): number =>
-    executors.reduce(
-      (n, e) => n + [...e.partitionStats().values()].filter((s) => s.phase === 'running').length,
-      0,
-    );
-  while (running() < partitions) await sleep(50);
+  const running = (e: Executor): number =>
+    [...e.partitionStats().values()].filter((s) => s.phase === 'running').length;
+  const settled = (): boolean => {
+    const each = executors.map(running);
+    const total = each.reduce((n, r) => n + r, 0);
+    return total === partitions && (executors.length > partitions || each.every((r) => r > 0));
+  };
+  while (!settled()) await sleep(50);
 }
 
 /** `runs` workflows, `inFlight` at a time: seconds, workflows/s and CPU per workflow. */
