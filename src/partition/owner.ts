@@ -1,6 +1,7 @@
 /**
  * The owner of one partition (DESIGN §3): claims it and catches up (claim.ts), resumes the workflows that
- * need their bodies, then runs the tick loop (owner-tick.ts) until it stops or fails.
+ * need their bodies, then runs the tick loop (owner-tick.ts) until it stops or fails. Its step runner,
+ * timers, runs and intake are made in owner-parts.ts.
  *
  * I1. One owner per partition, one loop per owner: Kafka callbacks, step runners, timers and runs only
  *     put inputs in the inbox (STYLE §1).
@@ -26,23 +27,23 @@ import type { Command } from '../commands/index.js';
 import { errorMessage, FencedError } from '../errors.js';
 import { loopTurn } from '../event-loop.js';
 import { childLogger, levelEnabled, workflowFields } from '../logging/index.js';
-import { StepRunner } from '../steps/index.js';
-import { TimerQueue } from '../timers/index.js';
+import type { StepRunner } from '../steps/index.js';
+import type { TimerQueue } from '../timers/index.js';
 import { claimPartition } from './claim.js';
 import { type CommandMessage, commandInput } from './command-input.js';
 import { HotSet } from './hot-set.js';
 import { Inbox, type Queued } from './inbox.js';
-import { Intake } from './intake.js';
 import { Isolation } from './isolation.js';
 import { Chores } from './owner-chores.js';
 import { newOwnerStats, type OwnerStats } from './owner-config.js';
 import type { OwnerDeps } from './owner-deps.js';
 import { FailureHandler } from './owner-failure.js';
 import { type OwnerPhase, ownerTransition } from './owner-lifecycle.js';
+import { makeOwnerParts } from './owner-parts.js';
 import { TickPipeline } from './owner-tick.js';
 import { type OwnerPositions, Positions } from './positions.js';
 import { Quarantine } from './quarantine.js';
-import { RunRegistry } from './run-registry.js';
+import type { RunRegistry } from './run-registry.js';
 
 /** Owner of one partition. */
 export class PartitionOwner {
@@ -77,51 +78,16 @@ export class PartitionOwner {
     this.hot = new HotSet(limits.hotWorkflowsMax);
     this.positions = new Positions(deps.committedCommandOffset);
     this.isolation = new Isolation(() => clock.now());
-    const enqueue = (item: Queued): void => this.enqueue(item);
-    const runnerLimits = {
-      stepsInFlightMax: limits.stepsInFlightMax,
-      stepQueueMax: limits.stepQueueMax,
-      resultBytesMax: limits.stepResultBytesMax,
-    };
-    this.runner = new StepRunner(
-      runnerLimits,
-      (input) => {
-        if (input.kind === 'stepOutcome') this.runs.outcomeQueued(input.workflowId, input.callSeq);
-        enqueue({ input });
-      },
-      () => clock.now(),
-      deps.partition,
-    );
-    this.timers = new TimerQueue(
-      deps.cache,
-      (due) => enqueue({ input: { kind: 'timerDue', ...due } }),
-      clock,
-      { heapMax: limits.timerHeapMax },
-    );
-    this.runs = new RunRegistry({
+    const { runner, timers, runs, intake } = makeOwnerParts({
+      deps,
       hot: this.hot,
-      cache: deps.cache,
-      workflows: deps.workflows,
-      runner: this.runner,
-      limits: limits.run,
-      resumesInFlightMax: limits.resumesInFlightMax,
-      enqueue,
-      now: () => clock.now(),
-      onResumeError: (workflowId, error) =>
-        deps.logger.log('error', 'could not replay a workflow', {
-          ...workflowFields(workflowId, this.hot.state(workflowId)?.workflow),
-          error: errorMessage(error),
-        }),
-    });
-    const intake = new Intake({
-      hot: this.hot,
-      runs: this.runs,
-      cache: deps.cache,
-      catalog: deps.catalog,
+      positions: this.positions,
       quarantine: this.quarantine,
-      nextCommandOffset: () => this.positions.nextCommandOffset,
-      attemptRoom: () => this.runner.room(),
+      enqueue: (item) => this.enqueue(item),
     });
+    this.runner = runner;
+    this.timers = timers;
+    this.runs = runs;
     const parts = {
       deps,
       hot: this.hot,
