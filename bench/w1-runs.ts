@@ -54,7 +54,12 @@ export async function allRunning(executors: readonly Executor[], partitions: num
     const total = each.reduce((n, r) => n + r, 0);
     return total === partitions && (executors.length > partitions || each.every((r) => r > 0));
   };
-  while (!settled()) await sleep(50);
+  const deadline = Date.now() + 120_000;
+  while (!settled()) {
+    if (Date.now() > deadline)
+      throw new Error(`executors did not settle on ${partitions} partitions in 120 s`);
+    await sleep(50);
+  }
 }
 
 /** `runs` workflows, `inFlight` at a time: seconds, workflows/s and CPU per workflow. */

@@ -85,7 +85,9 @@ export class ClientConnection {
         this.connecting = undefined; // the next call connects anew
         fetchWait.stop();
         void Promise.all([producer.disconnect(), consumer.disconnect()]).catch(() => undefined);
-        setTimeout(() => void this.connect().catch(() => undefined), 1_000).unref();
+        setTimeout(() => {
+          if (!this.closed) void this.connect().catch(() => undefined);
+        }, 1_000).unref();
       });
       await consumer.run({
         autoCommit: false,
@@ -134,8 +136,8 @@ export class ClientConnection {
     this.closed = true;
     const connecting = this.connecting;
     this.connecting = undefined;
-    this.fetchWait?.stop(); // I4
     const open = await connecting?.catch(() => undefined);
+    this.fetchWait?.stop(); // I4
     if (open !== undefined) await Promise.all([open.producer.disconnect(), open.consumer.disconnect()]);
   }
 }

@@ -160,6 +160,7 @@ export class CommandConsumer {
     if (this.stopping || this.consumer !== crashed) return;
     this.fetchWait?.stop();
     await crashed.disconnect().catch(() => undefined);
+    if (this.stopping) return; // the executor stopped meanwhile (I7)
     try {
       await this.start();
     } catch (error) {

@@ -7,15 +7,23 @@
  *     that value as the consumer group's `maxWaitTime` and reads it only inside `fetch`, where the patch
  *     takes the FetchWait out and puts a number in its place before KafkaJS's own `fetch` runs. Without
  *     the patch (another KafkaJS version) `fetchWaitOption` gives the active wait, a plain number.
- * I2. Before each fetch the wait is the FetchWait's choice for the group's generation; after it, the
- *     FetchWait learns how many records came and how many partitions are paused.
- * I3. A stopped consumer's fetch answers at once with no records (fetch-wait.ts I3), and the fetch requests
- *     it has in flight are timed out: KafkaJS closes a connection only once its requests in flight are
- *     answered, so a disconnect would otherwise wait for the broker to end a long wait. (KafkaJS sends a
- *     consumer's fetches on a connection of their own, so its LeaveGroup is not behind them.) The group's
- *     recovery from a failed fetch (`recoverFromFetch`: metadata refresh, rejoin) is skipped once the
- *     consumer stops, so an abandoned fetch never rejoins a group its consumer left.
+ * I2. Before each fetch the wait is the FetchWait's choice for the group's generation and paused
+ *     partitions; after it, the FetchWait learns how many records came and how many partitions are paused.
+ * I3. The fetch in flight when the consumer stops answers at once with no records (fetch-wait.ts I3). Its
+ *     wait drops to 0 (a request not sent yet asks without waiting) and its Fetch requests in flight are
+ *     timed out: KafkaJS closes a connection only once its requests in flight are answered, so a
+ *     disconnect would otherwise wait for the broker to end a long wait. (KafkaJS sends a consumer's
+ *     fetches on a connection of their own, so its LeaveGroup is not behind them.) The patched fetch then
+ *     waits up to the active wait for KafkaJS's own to settle, which it does within milliseconds once its
+ *     request is timed out, so it does not run on past the disconnect.
+ *     A broker answer that arrives after the time-out is logged by KafkaJS at warn ('Response without
+ *     match'). The group's recovery from a failed fetch (`recoverFromFetch`: metadata refresh, rejoin) is
+ *     skipped once the consumer stops, so a cut-short fetch never rejoins a group its consumer left.
  * I4. Applied through kafkajs-patches.ts (once, only on the version it was written for).
+ * I5. Only the fetch in flight at the stop is cut short. A consumer that fetches on after its FetchWait
+ *     stopped (KafkaJS restarting it with the same options, or a join that ends after the stop) fetches at
+ *     the active wait, as an unpatched consumer would: answering every fetch with nothing at once would
+ *     spin the event loop.
  */
 import { FetchWait } from './fetch-wait.js';
 import { kafkajsModule } from './kafkajs-internals.js';
@@ -33,7 +41,7 @@ interface RequestInternals {
   timeoutRequest(): void;
 }
 
-/** A KafkaJS broker, down to its connections' requests in flight. */
+/** A KafkaJS broker, down to its connections' requests in flight (its pool keeps one for Fetch). */
 interface BrokerInternals {
   readonly connectionPool?: {
     readonly pool?: readonly {
@@ -44,7 +52,9 @@ interface BrokerInternals {
 
 /** The members of KafkaJS's ConsumerGroup the patch touches. */
 interface ConsumerGroupInternals {
-  readonly cluster: { findBroker(args: { nodeId: number }): Promise<BrokerInternals> };
+  readonly cluster: {
+    readonly brokerPool?: { readonly brokers?: Readonly<Record<string, BrokerInternals>> };
+  };
   maxWaitTime: number | FetchWait;
   readonly generationId: number | null;
   [WAIT]?: FetchWait;
@@ -60,11 +70,12 @@ export function fetchWaitOption(wait: FetchWait): number {
   return installed ? (wait as unknown as number) : wait.limits.activeMs;
 }
 
-/** The group's FetchWait, taken out of `maxWaitTime` at its first fetch (I1). */
+/** The group's FetchWait, taken out of `maxWaitTime` at its first fetch (I1); one already stopped is not (I5). */
 function waitOf(group: ConsumerGroupInternals): FetchWait | undefined {
-  if (group.maxWaitTime instanceof FetchWait) {
-    group[WAIT] = group.maxWaitTime;
-    group.maxWaitTime = group.maxWaitTime.limits.activeMs;
+  const wait = group.maxWaitTime;
+  if (wait instanceof FetchWait) {
+    group.maxWaitTime = wait.limits.activeMs;
+    if (!wait.stopped) group[WAIT] = wait;
   }
   return group[WAIT];
 }
@@ -81,12 +92,41 @@ function countPaused(group: ConsumerGroupInternals): number {
   return paused;
 }
 
-/** Times out the group's fetch requests in flight to broker `nodeId`, so its connection can close (I3). */
-async function endFetchesInFlight(group: ConsumerGroupInternals, nodeId: number): Promise<void> {
-  const broker = await group.cluster.findBroker({ nodeId });
-  for (const connection of broker.connectionPool?.pool ?? [])
+/**
+ * Times out the group's Fetch requests in flight to broker `nodeId`, so its connection can close (I3). The
+ * broker is looked up without connecting: one that is not connected has nothing in flight.
+ */
+function endFetchesInFlight(group: ConsumerGroupInternals, nodeId: number): void {
+  const broker = group.cluster.brokerPool?.brokers?.[nodeId];
+  for (const connection of broker?.connectionPool?.pool ?? [])
     for (const request of [...(connection.requestQueue?.inflight?.values() ?? [])])
       if (request.entry.apiName === 'Fetch') request.timeoutRequest();
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first (I3). */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    const done = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    promise.then(done, done);
+  });
+}
+
+/** Waits for `fetching` or the stop of `wait`, listening for the stop only meanwhile (fetch-wait.ts I3). */
+async function untilStopped<T>(fetching: Promise<T>, wait: FetchWait): Promise<T | undefined> {
+  let off: () => void = () => undefined;
+  const stopped = new Promise<undefined>((resolve) => {
+    off = wait.onStop(() => resolve(undefined));
+  });
+  try {
+    return await Promise.race([fetching, stopped]);
+  } finally {
+    off();
+  }
 }
 
 /** Installs the patch on KafkaJS's ConsumerGroup (I4). */
@@ -97,17 +137,22 @@ export function patchFetchWait(): void {
   proto.fetch = async function (this: ConsumerGroupInternals, nodeId: number): Promise<BatchInternals[]> {
     const wait = waitOf(this);
     if (wait === undefined) return fetch.call(this, nodeId);
-    if (wait.stopped) return []; // I3
-    this.maxWaitTime = wait.next(this.generationId, Date.now()); // I2
-    const fetching = fetch.call(this, nodeId);
-    fetching.catch(() => undefined); // an abandoned fetch's failure is nobody's (I3)
-    const batches = await Promise.race([fetching, wait.whenStopped.then(() => undefined)]);
-    if (batches === undefined) {
-      await endFetchesInFlight(this, nodeId).catch(() => undefined); // I3
-      return [];
+    if (wait.stopped) {
+      this.maxWaitTime = wait.limits.activeMs; // I5
+      return fetch.call(this, nodeId);
     }
-    wait.fetched(countRecords(batches), countPaused(this), Date.now());
-    return batches;
+    this.maxWaitTime = wait.next(this.generationId, countPaused(this), Date.now()); // I2
+    const fetching = fetch.call(this, nodeId);
+    fetching.catch(() => undefined); // a cut-short fetch's failure is nobody's (I3)
+    const batches = await untilStopped(fetching, wait);
+    if (batches !== undefined) {
+      wait.fetched(countRecords(batches), countPaused(this), Date.now()); // I2
+      return batches;
+    }
+    this.maxWaitTime = 0; // I3
+    endFetchesInFlight(this, nodeId);
+    await settledWithin(fetching, wait.limits.activeMs);
+    return [];
   };
   proto.recoverFromFetch = async function (this: ConsumerGroupInternals, error: unknown): Promise<void> {
     if (waitOf(this)?.stopped === true) return; // I3

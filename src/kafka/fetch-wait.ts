@@ -3,16 +3,19 @@
  * consumer has been quiet for a while (fetch-wait-patch.ts gives it to KafkaJS). Pure: the caller passes
  * the time.
  *
- * I1. A wait never delays a record: the broker answers a fetch as soon as one arrives. The wait bounds only
- *     how often a quiet consumer asks, and so what an idle executor costs (three requests a second at
- *     500 ms, one every few seconds at the idle wait). It also bounds how late a member hears of a
- *     rebalance, since KafkaJS heartbeats between fetches, and how late a resumed or re-positioned
- *     partition is fetched.
+ * I1. A wait never delays a record at the position being fetched: the broker answers a fetch as soon as
+ *     one arrives. The wait bounds how often a quiet consumer asks, and so what an idle executor costs
+ *     (three requests a second at 500 ms, two every few seconds at the idle wait). It also bounds how late
+ *     a member hears of a rebalance, since KafkaJS heartbeats between fetches (and under the eager
+ *     protocol the members that rejoined wait for it), and how late a seek or a resume made during a
+ *     fetch takes effect.
  * I2. The wait is `activeMs` while anything is going on: records came within `idleAfterMs`, a partition is
  *     paused (a resume must not wait out a long fetch), the group was just (re)joined, or `wake` was
  *     called (a seek). Otherwise it is `idleMs`.
  * I3. `stop` ends the fetch in flight at once (the patch answers it with no records), so a long wait never
- *     holds up a consumer's stop.
+ *     holds up a consumer's stop. Each fetch listens for the stop only while it is in flight (`onStop`
+ *     gives the unsubscribe): a listener left on a promise that lives as long as the consumer would keep
+ *     every fetched batch reachable.
  */
 
 /** A consumer's waits (I2). */
@@ -44,8 +47,7 @@ export class FetchWait {
   private activeAtMs: number;
   private generation: unknown;
   private stopping = false;
-  private readonly stopSignal: Promise<void>;
-  private resolveStop: () => void = () => undefined;
+  private readonly stopListeners = new Set<() => void>();
 
   constructor(
     readonly limits: FetchWaitLimits,
@@ -57,14 +59,14 @@ export class FetchWait {
         `fetch waits need 0 < activeMs <= idleMs and idleAfterMs >= 0: ${JSON.stringify(limits)}`,
       );
     this.activeAtMs = nowMs;
-    this.stopSignal = new Promise((resolve) => {
-      this.resolveStop = resolve;
-    });
   }
 
-  /** The wait of the next fetch of a group at `generation`; a new generation counts as activity (I2). */
-  next(generation: unknown, nowMs: number): number {
-    if (generation !== this.generation) {
+  /**
+   * The wait of the next fetch of a group at `generation` with `paused` partitions held back; a new
+   * generation or a paused partition counts as activity (I2).
+   */
+  next(generation: unknown, paused: number, nowMs: number): number {
+    if (generation !== this.generation || paused > 0) {
       this.generation = generation;
       this.activeAtMs = nowMs;
     }
@@ -81,18 +83,27 @@ export class FetchWait {
     this.activeAtMs = nowMs;
   }
 
-  /** Ends the fetch in flight and every later one at once (I3). */
+  /** Ends the fetch in flight at once (I3). */
   stop(): void {
+    if (this.stopping) return;
     this.stopping = true;
-    this.resolveStop();
+    const listeners = [...this.stopListeners];
+    this.stopListeners.clear();
+    for (const listener of listeners) listener();
   }
 
   get stopped(): boolean {
     return this.stopping;
   }
 
-  /** Resolves when `stop` is called. */
-  get whenStopped(): Promise<void> {
-    return this.stopSignal;
+  /** Calls `listener` once, at `stop`; returns the unsubscribe (I3). */
+  onStop(listener: () => void): () => void {
+    this.stopListeners.add(listener);
+    return () => this.stopListeners.delete(listener);
+  }
+
+  /** Listeners waiting for the stop: one per fetch in flight (I3). */
+  get listening(): number {
+    return this.stopListeners.size;
   }
 }

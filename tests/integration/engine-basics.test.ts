@@ -218,7 +218,7 @@ describe('a workflow on the real broker', () => {
     const markers = fetched.filter((r) => r.endsWith(':marker'));
     expect(fetched.length - markers.length).toBeGreaterThanOrEqual(6); // the terminal events
     expect(markers.length).toBeGreaterThanOrEqual(6); // each in a committed transaction
-    expect(fetched.filter((r, i) => fetched.indexOf(r) !== i)).toEqual([]); // nothing fetched twice (client.ts I10)
+    expect(fetched.filter((r, i) => fetched.indexOf(r) !== i)).toEqual([]); // nothing fetched twice (connection.ts I5)
   });
 
   it('the client logs and skips a record on the events topic that is not an event; results still arrive', async () => {

@@ -2,10 +2,14 @@
  * The adaptive fetch wait on the real broker (src/kafka/fetch-wait-patch.ts): an idle consumer fetches at
  * its idle wait, not its active one; a record sent to an idle consumer still arrives at once (the broker
  * answers a waiting fetch when a record comes); a stop ends a long fetch in flight at once and the consumer
- * still leaves its group; and an idle executor's command consumer asks the broker a few times a minute
- * instead of three times a second, and still starts a workflow at once.
+ * still leaves its group; no fetched batch is kept once handled (a fetch listens for the stop only while in
+ * flight); a consumer whose wait stopped before it ran fetches at its active wait instead of spinning; and
+ * an idle executor's command consumer asks the broker every couple of seconds instead of twice a second,
+ * and still starts a workflow at once.
  */
 import { randomUUID } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Consumer, Kafka } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/index.js';
@@ -16,6 +20,8 @@ import { testBrokers, uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 let cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -23,8 +29,14 @@ afterEach(async () => {
   cleanups = [];
 });
 
-/** A topic of one partition, a producer, and a consumer of it whose waits `limits` chooses. */
-async function setup(limits: FetchWaitLimits): Promise<{
+/**
+ * A topic of one partition, a producer, and a consumer of it whose waits `limits` chooses (its FetchWait
+ * stopped before it runs, if asked).
+ */
+async function setup(
+  limits: FetchWaitLimits,
+  options: { readonly stopBeforeRun?: boolean } = {},
+): Promise<{
   kafka: Kafka;
   topic: string;
   groupId: string;
@@ -32,6 +44,7 @@ async function setup(limits: FetchWaitLimits): Promise<{
   consumer: Consumer;
   fetches: () => number;
   received: Map<string, number>;
+  firstBatch: () => WeakRef<object> | undefined;
   send: (value: string) => Promise<number>;
 }> {
   const kafka = createKafka({ brokers: testBrokers(), clientId: 'test-fetch-wait', logLevelName: 'nothing' });
@@ -59,11 +72,14 @@ async function setup(limits: FetchWaitLimits): Promise<{
     fetched += 1;
   });
   const received = new Map<string, number>();
+  let firstBatch: WeakRef<object> | undefined;
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
+  if (options.stopBeforeRun === true) wait.stop();
   await consumer.run({
-    eachMessage: async ({ message }) => {
-      received.set(String(message.value), Date.now());
+    eachBatch: async ({ batch }) => {
+      if (batch.messages.length > 0) firstBatch ??= new WeakRef(batch);
+      for (const message of batch.messages) received.set(String(message.value), Date.now());
     },
   });
   await waitFor(() => fetched > 0, { timeoutMs: 30_000, message: 'the consumer never fetched' });
@@ -72,7 +88,17 @@ async function setup(limits: FetchWaitLimits): Promise<{
     await producer.send({ topic, messages: [{ value }] });
     return sentAt;
   };
-  return { kafka, topic, groupId, wait, consumer, fetches: () => fetched, received, send };
+  return {
+    kafka,
+    topic,
+    groupId,
+    wait,
+    consumer,
+    fetches: () => fetched,
+    received,
+    firstBatch: () => firstBatch,
+    send,
+  };
 }
 
 describe('an adaptive fetch wait', () => {
@@ -113,6 +139,38 @@ describe('an adaptive fetch wait', () => {
     const { groups } = await admin.describeGroups([groupId]);
     await admin.disconnect();
     expect(groups[0]?.members).toEqual([]);
+  });
+});
+
+describe("a fetch wait, over a consumer's life", () => {
+  it('keeps no fetched batch once it is handled: a fetch listens for the stop only while in flight', async () => {
+    const { wait, fetches, received, firstBatch, send } = await setup({
+      activeMs: 100,
+      idleMs: 2_500,
+      idleAfterMs: 10_000,
+    });
+    await send('x');
+    await waitFor(() => received.get('x'), { timeoutMs: 10_000 });
+    const after = fetches();
+    await waitFor(() => fetches() > after + 5, { timeoutMs: 10_000 }); // the loop has moved on
+    expect(wait.listening).toBeLessThanOrEqual(1); // the fetch in flight
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await sleep(20);
+    }
+    expect(firstBatch()).toBeDefined();
+    expect(firstBatch()?.deref()).toBeUndefined();
+  });
+
+  it('a consumer whose wait stopped before it ran fetches at the active wait, not in a loop', async () => {
+    const { fetches } = await setup(
+      { activeMs: 200, idleMs: 2_500, idleAfterMs: 300 },
+      { stopBeforeRun: true },
+    );
+    const before = fetches();
+    await sleep(1_000); // an event loop spun by empty answers would not get here
+    expect(fetches() - before).toBeGreaterThanOrEqual(2);
+    expect(fetches() - before).toBeLessThanOrEqual(8);
   });
 });
 
