@@ -202,8 +202,8 @@ export class BrokerProcess {
   private spawnJvm(): ChildProcess {
     const { configFile, logFile, heapMaxMb } = this.launch;
     const jvm = ['-Xms256m', `-Xmx${heapMaxMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20'];
-    // No hsperfdata: its sampler woke the JVM every 50 ms, ~1 ms/s of an idle broker (D38); `jcmd <pid>`
-    // and JFR still attach.
+    // No hsperfdata: its sampler woke the JVM every 50 ms, ~1 ms/s of an idle broker (D38). `jcmd <pid>`
+    // still attaches; the benchmark's JFR recording starts from a JVM flag.
     jvm.push('-XX:-UsePerfData');
     jvm.push('-Djava.awt.headless=true', ...(this.launch.jvmOptions ?? []));
     const logFd = openSync(logFile, 'a');
