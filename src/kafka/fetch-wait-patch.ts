@@ -8,7 +8,7 @@
  *     takes the FetchWait out and puts a number in its place before KafkaJS's own `fetch` runs. Without
  *     the patch (another KafkaJS version) `fetchWaitOption` gives the active wait, a plain number.
  * I2. Before each fetch the wait is the FetchWait's choice for the group's generation and paused
- *     partitions; after it, the FetchWait learns how many records came and how many partitions are paused.
+ *     partitions; after it, the FetchWait learns how many records came.
  * I3. The fetch in flight when the consumer stops answers at once with no records (fetch-wait.ts I3). Its
  *     wait drops to 0 (a request not sent yet asks without waiting) and its Fetch requests in flight are
  *     timed out: KafkaJS closes a connection only once its requests in flight are answered, so a
@@ -146,7 +146,7 @@ export function patchFetchWait(): void {
     fetching.catch(() => undefined); // a cut-short fetch's failure is nobody's (I3)
     const batches = await untilStopped(fetching, wait);
     if (batches !== undefined) {
-      wait.fetched(countRecords(batches), countPaused(this), Date.now()); // I2
+      wait.fetched(countRecords(batches), Date.now()); // I2
       return batches;
     }
     this.maxWaitTime = 0; // I3

@@ -73,9 +73,9 @@ export class FetchWait {
     return nowMs - this.activeAtMs >= this.limits.idleAfterMs ? this.limits.idleMs : this.limits.activeMs;
   }
 
-  /** A fetch brought `records` records while `paused` partitions were held back (I2). */
-  fetched(records: number, paused: number, nowMs: number): void {
-    if (records > 0 || paused > 0) this.activeAtMs = nowMs;
+  /** A fetch brought `records` records (I2); paused partitions are counted by `next`. */
+  fetched(records: number, nowMs: number): void {
+    if (records > 0) this.activeAtMs = nowMs;
   }
 
   /** The next fetch waits `activeMs` (a seek, say) (I2). */

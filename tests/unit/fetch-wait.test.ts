@@ -20,9 +20,9 @@ describe('a fetch wait', () => {
   it('is short again after a fetch that brought records, and idle again idleAfterMs later', () => {
     const wait = new FetchWait(limits, 0);
     expect(wait.next(1, 0, 0)).toBe(100); // the group's first generation: just joined
-    wait.fetched(0, 0, 5_000);
+    wait.fetched(0, 5_000);
     expect(wait.next(1, 0, 5_000)).toBe(2_000); // an empty fetch is not activity
-    wait.fetched(3, 0, 5_000);
+    wait.fetched(3, 5_000);
     expect(wait.next(1, 0, 5_001)).toBe(100);
     expect(wait.next(1, 0, 6_000)).toBe(2_000);
   });
@@ -30,10 +30,11 @@ describe('a fetch wait', () => {
   it('stays short while a partition is paused, so a resume never waits out a long fetch', () => {
     const wait = new FetchWait(limits, 0);
     for (let now = 0; now <= 10_000; now += 500) {
-      wait.fetched(0, 1, now);
+      expect(wait.next(1, 1, now)).toBe(100); // fetched while paused
+      wait.fetched(0, now);
       expect(wait.next(1, 0, now + 400)).toBe(100);
     }
-    wait.fetched(0, 0, 10_500); // resumed at 10,000: quiet since then
+    wait.fetched(0, 10_500); // resumed at 10,000: quiet since then
     expect(wait.next(1, 0, 10_900)).toBe(100);
     expect(wait.next(1, 0, 11_000)).toBe(2_000);
   });
