@@ -13,8 +13,16 @@
  *     transaction 2.8–5.7 ms p50 with one producer, 1.4–1.9 ms with two). Order is kept because a write
  *     starts only after the previous one's EndTxn returned: its records are appended after the previous
  *     ones, and read_committed readers see records in offset order. Connecting fences both ids.
- * I5. After a failed write the writer is `reset` before the next one: KafkaJS leaves a producer whose
- *     EndTxn failed unusable, and only a new InitProducerId settles the transaction it left open.
+ * I5. After a failed write the writer is `reset` before the next one, by the owner or else by the next
+ *     write itself: no write goes out on a producer whose state a failure may have spoiled.
+ *     - KafkaJS leaves a producer whose EndTxn failed unusable, and only a new InitProducerId settles the
+ *       transaction it left open.
+ *     - A produce the broker refuses for one partition (MESSAGE_TOO_LARGE on an emit topic) rolls back the
+ *       sequence numbers of every partition in its request, those the broker appended included
+ *       (KafkaJS 2.2.4 `producer/sendMessages.js`), and the abort does not restore them. The producer's
+ *       next batch on such a partition is then OUT_OF_ORDER_SEQUENCE_NUMBER, or, when it holds as many
+ *       records as the appended one, taken by the broker for that batch's retry: acknowledged with the
+ *       aborted batch's offset and never written (kafka-refusal.test.ts shows both).
  * I6. `append` sends the records of one partition (a journal-only tick, or a tick's journal records and
  *     then its events: tick-events.ts) as one idempotent produce (acks=all, one request in flight) under a
  *     third transactional id, `<id>.s` (fenced-appender.ts): one round trip instead of a transaction's four.
@@ -37,6 +45,8 @@ export type { BaseOffsets, OutMessage } from '../partition/index.js';
 /** One partition owner's transactional writer. */
 export class TickWriter implements JournalWriter {
   private turn = 0;
+  /** A write failed and no reset followed yet (I5). */
+  private spoiled = false;
 
   private constructor(
     private readonly kafka: Kafka,
@@ -85,8 +95,10 @@ export class TickWriter implements JournalWriter {
   async reset(): Promise<void> {
     const old = this.producers;
     this.producers = [];
+    this.spoiled = true; // until the new producers are connected
     await disconnectAll(old, this.appender);
     [this.producers, this.appender] = await TickWriter.connectAll(this.kafka, this.transactionalId);
+    this.spoiled = false;
   }
 
   /** Sorts a write error into fenced, rejected or unavailable (partition/ports.ts). */
@@ -104,8 +116,8 @@ export class TickWriter implements JournalWriter {
 
   /** Writes `messages` in one transaction (I1, I2). */
   async write(messages: readonly OutMessage[]): Promise<BaseOffsets> {
-    const txn = await this.nextProducer().transaction(); // I4
-    return fenced(async () => {
+    return this.writing(async () => {
+      const txn = await this.nextProducer().transaction(); // I4
       try {
         const topicMessages = topicMessagesOf(messages);
         const metadata = topicMessages.length === 0 ? [] : await txn.sendBatch({ acks: -1, topicMessages });
@@ -124,17 +136,28 @@ export class TickWriter implements JournalWriter {
     if (first === undefined) return new Map();
     if (messages.some((m) => m.topic !== first.topic || m.partition !== first.partition))
       throw new LogbookError(ErrorCode.Bug, 'append takes records of one partition only');
-    return fenced(() => this.appender.append(messages));
+    return this.writing(() => this.appender.append(messages));
   }
 
   /** Writes the owner's claim in a transaction of `<id>.s` (I7). */
   async claim(messages: readonly OutMessage[]): Promise<BaseOffsets> {
-    return fenced(() => this.appender.claim(messages));
+    return this.writing(() => this.appender.claim(messages));
   }
 
   /** Writes `message` in an aborted transaction of `<id>.s` and returns its offset (I8). */
   async fence(message: OutMessage): Promise<number> {
-    return fenced(() => this.appender.fence(message));
+    return this.writing(() => this.appender.fence(message));
+  }
+
+  /** Runs a write on producers no failure spoiled (I5); a fencing error surfaces as FencedError (I2). */
+  private async writing<T>(write: () => Promise<T>): Promise<T> {
+    if (this.spoiled) await this.reset();
+    try {
+      return await fenced(write);
+    } catch (error) {
+      this.spoiled = true;
+      throw error;
+    }
   }
 
   /** Disconnects the producers. */

@@ -6,7 +6,8 @@
  *                the writer usable again, then read the journal to its end, since the tick may have
  *                committed after all, and go on;
  *   rejected     Kafka refused a record: find the workflow it came from (isolation.ts) and refuse what it
- *                wrote from then on (quarantine.ts), so every other workflow of the partition goes on.
+ *                wrote from then on (quarantine.ts), so every other workflow of the partition goes on. The
+ *                writer makes itself usable again before its next write (tick-writer.ts I5).
  *
  * I1. Rollback first, always: the tick's inputs go back to the inbox and every workflow it touched leaves
  *     memory (the cache holds their committed state) and is rebuilt by replay. Whatever the bodies saw
@@ -151,7 +152,8 @@ export class FailureHandler {
     for (let attempts = 1; !this.parts.stopping(); attempts++) {
       const nextRetryAtMs = deps.clock.now() + backoffMs;
       stats.failing = { sinceMs, attempts, lastError, nextRetryAtMs };
-      deps.logger.log(attempts === 1 ? 'warn' : 'debug', 'partition owner backing off', {
+      // Every attempt, so a long outage stays visible: at most one line per failureBackoffMaxMs.
+      deps.logger.log('warn', 'partition owner backing off', {
         attempts,
         backoffMs,
         error: lastError,
@@ -184,6 +186,7 @@ export class FailureHandler {
         partition: deps.partition,
         batchRecordsMax: deps.limits.catchUpBatchRecordsMax,
         stallMs: deps.limits.catchUpStallMs,
+        signal: this.parts.signal,
         onBatch: (changes) => {
           for (const id of changes.workflows.keys()) {
             hot.drop(id);
