@@ -79,10 +79,7 @@ export class Client {
   private readonly requeryMs: number;
   private readonly commandBytesMax: number;
   private readonly connection: ClientConnection;
-  private readonly batcher = new CommandBatcher(async (messages) => {
-    const { producer } = await this.connection.connect();
-    await producer.send({ topic: this.topics.commands, acks: -1, messages: [...messages] });
-  });
+  private readonly batcher = new CommandBatcher((messages) => this.connection.produce(messages));
 
   constructor(options: ClientOptions = {}) {
     const brokers =

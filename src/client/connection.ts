@@ -15,9 +15,14 @@
  *     commit marker after it was fetched a second time, alone: one extra fetch per committed tick.
  * I6. A record on the events topic that is not a Logbook event is logged (warn, with its partition and
  *     offset) and skipped: thrown into the consumer, it would have stopped every event after it.
+ * I7. A producer whose produce failed is replaced before the next one. KafkaJS 2.2.4 rolls back the
+ *     sequence numbers of every partition of a failed request, those the broker appended included, so the
+ *     producer's next batch on such a partition would be OUT_OF_ORDER_SEQUENCE_NUMBER or, holding as many
+ *     records as the appended one, taken by the broker for its retry: acknowledged and never written
+ *     (tick-writer.ts I5, D39). A new producer has a new producer id and fresh sequences.
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka, Message, Producer } from 'kafkajs';
 import { ErrorCode, errorMessage, LogbookError } from '../errors.js';
 import { FetchWait, fetchWaitLimits, fetchWaitOption, type TopicNames } from '../kafka/index.js';
 import type { Logger } from '../logging/index.js';
@@ -34,10 +39,18 @@ export interface OpenConnection {
   readonly consumer: Consumer;
 }
 
+/** An open connection, with the state of its producer (I7). */
+interface Open {
+  producer: Producer;
+  readonly consumer: Consumer;
+  /** The producer's last produce failed: it is replaced before the next (I7). */
+  spoiled: boolean;
+}
+
 /** The producer and events consumer of one client. */
 export class ClientConnection {
   private closed = false;
-  private connecting: Promise<OpenConnection> | undefined;
+  private connecting: Promise<Open> | undefined;
   private fetchWait: FetchWait | undefined;
 
   constructor(
@@ -49,16 +62,42 @@ export class ClientConnection {
 
   /** The open connection, connecting first if need be. */
   connect(): Promise<OpenConnection> {
+    return this.opened();
+  }
+
+  private opened(): Promise<Open> {
     this.connecting ??= this.open();
     return this.connecting;
   }
 
-  private async open(): Promise<OpenConnection> {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+  /** Sends `messages` to the commands topic (acks=all) on a producer no failed produce spoiled (I7). */
+  async produce(messages: readonly Message[]): Promise<void> {
+    const open = await this.opened();
+    if (open.spoiled) await this.replaceProducer(open);
+    try {
+      await open.producer.send({ topic: this.topics.commands, acks: -1, messages: [...messages] });
+    } catch (error) {
+      open.spoiled = true;
+      throw error;
+    }
+  }
+
+  /** A new producer in place of one whose produce failed (I7); the old one is disconnected. */
+  private async replaceProducer(open: Open): Promise<void> {
+    const fresh = this.newProducer();
+    await fresh.connect();
+    const old = open.producer;
+    open.producer = fresh;
+    open.spoiled = false;
+    await old.disconnect().catch(() => undefined);
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  }
+
+  private async open(): Promise<Open> {
+    const producer = this.newProducer();
     const fetchWait = new FetchWait(
       fetchWaitLimits(EVENT_FETCH_WAIT_MS, EVENT_SESSION_TIMEOUT_MS),
       Date.now(),
@@ -70,6 +109,7 @@ export class ClientConnection {
       sessionTimeout: EVENT_SESSION_TIMEOUT_MS,
       maxWaitTimeInMs: fetchWaitOption(fetchWait), // I4
     });
+    const open: Open = { producer, consumer, spoiled: false };
     try {
       await producer.connect();
       await consumer.connect();
@@ -84,7 +124,7 @@ export class ClientConnection {
         if (event.payload.restart || this.closed) return; // KafkaJS restarts it itself (I3)
         this.connecting = undefined; // the next call connects anew
         fetchWait.stop();
-        void Promise.all([producer.disconnect(), consumer.disconnect()]).catch(() => undefined);
+        void Promise.all([open.producer.disconnect(), consumer.disconnect()]).catch(() => undefined);
         setTimeout(() => {
           if (!this.closed) void this.connect().catch(() => undefined);
         }, 1_000).unref();
@@ -97,7 +137,7 @@ export class ClientConnection {
         },
       });
       await positioned;
-      return { producer, consumer };
+      return open;
     } catch (error) {
       // I2: leave nothing connected, and let a later call try again.
       this.connecting = undefined;

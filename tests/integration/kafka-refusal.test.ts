@@ -5,12 +5,18 @@
  *
  * The refusal is real: an emit topic's max.message.bytes is lowered after the executor's topic catalog
  * cached it, so the emit passes the edge check and the broker answers MESSAGE_TOO_LARGE.
+ *
+ * The broker appends the journal's batch of such a tick and refuses the emit's; the writer's next
+ * transactions must still land where they are acknowledged (tick-writer.ts I5). The same holds for a
+ * client whose produce of commands was refused on one partition only (connection.ts I7).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, workflow } from '../../src/index.js';
-import { createKafka } from '../../src/kafka/index.js';
+import { Client, ErrorCode, workflow } from '../../src/index.js';
+import { createKafka, type OutMessage, partitionFor, TickWriter, topicNames } from '../../src/kafka/index.js';
+import { silentLogger } from '../../src/logging/index.js';
+import { consumeUntil } from '../support/consume.js';
 import { Engine, recordsOf } from '../support/engine.js';
-import { uniqueNamespace } from '../support/kafka.js';
+import { testBrokers, uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
 
 const ordinary = workflow('ordinary', async (ctx, input: { n: number }) => {
@@ -79,6 +85,131 @@ describe('a tick Kafka refuses', () => {
       expect(rejected?.body).toMatchObject({ callKind: 'emit', error: { name: 'KafkaRejectedError' } });
       expect(JSON.stringify(rejected?.body)).toContain('MESSAGE_TOO_LARGE');
     } finally {
+      await admin.disconnect();
+    }
+  });
+});
+
+describe('a writer after a transaction Kafka half refused', () => {
+  it('lands every later transaction at the offset the broker acknowledged, on both of its producers', async () => {
+    const ns = uniqueNamespace('half-refused');
+    const [journal, outbox] = [`${ns}.journal`, `${ns}.outbox`];
+    const kafka = createKafka({
+      brokers: testBrokers(),
+      clientId: 'test-half-refused',
+      logLevelName: 'nothing',
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic: journal, numPartitions: 1, replicationFactor: 1 },
+        {
+          topic: outbox,
+          numPartitions: 1,
+          replicationFactor: 1,
+          configEntries: [{ name: 'max.message.bytes', value: '1000' }],
+        },
+      ],
+      waitForLeaders: true,
+    });
+    const writer = await TickWriter.connect(kafka, `${ns}.p0`);
+    const record = (value: string): OutMessage => ({ topic: journal, partition: 0, key: 'w', value });
+    const at = async (messages: OutMessage[]) => (await writer.write(messages)).get(`${journal}:0`);
+    try {
+      const acknowledged = new Map<string, number | undefined>([['first', await at([record('first')])]]);
+      const refused = await at([
+        record('refused'),
+        { topic: outbox, partition: 0, key: 'k', value: 'x'.repeat(5_000) },
+      ]).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(writer.classify(refused)).toMatchObject({ kind: 'rejected', type: 'MESSAGE_TOO_LARGE' });
+      // The two producers take turns (I4): each writes twice more, one record each, as many as the refused
+      // tick's journal batch held, and then two.
+      for (const value of ['a', 'b', 'c', 'd']) acknowledged.set(value, await at([record(value)]));
+      for (const value of ['e', 'f']) acknowledged.set(value, await at([record(value), record(`${value}+`)]));
+
+      const end = kafka.producer();
+      await end.connect();
+      await end
+        .send({ topic: journal, messages: [{ key: 'w', value: 'end' }] })
+        .finally(() => end.disconnect());
+      const read = await consumeUntil({
+        brokers: testBrokers(),
+        topic: journal,
+        until: (records) => records.some((r) => r.value === 'end'),
+      });
+      const offsets = new Map(read.map((r) => [r.value, Number(r.offset)]));
+      expect(offsets.has('refused')).toBe(false); // aborted with the refused emit
+      for (const [value, offset] of acknowledged)
+        expect({ value, offset: offsets.get(value) }).toEqual({ value, offset });
+      expect(read.map((r) => r.value)).toEqual(['first', 'a', 'b', 'c', 'd', 'e', 'e+', 'f', 'f+', 'end']);
+    } finally {
+      await writer.close();
+      await admin.disconnect();
+    }
+  });
+});
+
+describe('a client after a produce Kafka half refused', () => {
+  it('writes every later command it was told was acknowledged', async () => {
+    const ns = uniqueNamespace('half-refused-client');
+    const topics = topicNames(ns);
+    const kafka = createKafka({
+      brokers: testBrokers(),
+      clientId: 'test-half-refused',
+      logLevelName: 'nothing',
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        { topic: topics.events, numPartitions: 1, replicationFactor: 1 },
+        {
+          topic: topics.commands,
+          numPartitions: 2,
+          replicationFactor: 1,
+          configEntries: [{ name: 'max.message.bytes', value: '2000' }],
+        },
+      ],
+      waitForLeaders: true,
+    });
+    const ids = Array.from({ length: 20 }, (_, n) => `w-${n}`);
+    const big = ids.find((id) => partitionFor(id, 2) === 0) ?? '';
+    const small = ids.find((id) => partitionFor(id, 2) === 1) ?? '';
+    const client = new Client({ brokers: testBrokers(), namespace: ns, logger: silentLogger });
+    try {
+      await client.signal(small, 'warm', null);
+      // One produce: the broker appends partition 1's batch and refuses partition 0's.
+      const refused = await Promise.allSettled([
+        client.signal(big, 'too-big', 'x'.repeat(5_000)),
+        client.signal(small, 'beside-it', null),
+      ]);
+      expect(refused.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      for (const name of ['after-1', 'after-2']) await client.signal(small, name, null); // one record each
+      await client.signal(big, 'after-3', null);
+
+      const end = kafka.producer();
+      await end.connect();
+      await end
+        .send({ topic: topics.commands, messages: [{ value: 'end', partition: 1 }] })
+        .finally(() => end.disconnect());
+      const read = await consumeUntil({
+        brokers: testBrokers(),
+        topic: topics.commands,
+        until: (records) => records.some((r) => r.value === 'end'),
+      });
+      const names = (p: number) =>
+        read
+          .filter((r) => r.partition === p && r.value !== 'end')
+          .map((r) => (JSON.parse(r.value) as { name: string }).name);
+      // "beside-it" was written although its call failed: the produce's answer was one error for both.
+      expect(names(1)).toEqual(['warm', 'beside-it', 'after-1', 'after-2']);
+      expect(names(0)).toEqual(['after-3']);
+    } finally {
+      await client.close();
       await admin.disconnect();
     }
   });
