@@ -10,11 +10,12 @@
  * transactions must still land where they are acknowledged (tick-writer.ts I5). The same holds for a
  * client whose produce of commands was refused on one partition only (connection.ts I7).
  */
+import type { Admin } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, ErrorCode, workflow } from '../../src/index.js';
 import { createKafka, type OutMessage, partitionFor, TickWriter, topicNames } from '../../src/kafka/index.js';
 import { silentLogger } from '../../src/logging/index.js';
-import { consumeUntil } from '../support/consume.js';
+import { type Consumed, consumeUntil } from '../support/consume.js';
 import { Engine, recordsOf } from '../support/engine.js';
 import { testBrokers, uniqueNamespace } from '../support/kafka.js';
 import { waitFor } from '../support/wait-for.js';
@@ -90,29 +91,46 @@ describe('a tick Kafka refuses', () => {
   });
 });
 
+const kafka = createKafka({
+  brokers: testBrokers(),
+  clientId: 'test-half-refused',
+  logLevelName: 'nothing',
+});
+
+/** Creates `[topic, partitions, max.message.bytes?]` topics; returns the connected admin. */
+async function topicsOf(...specs: [string, number, number?][]): Promise<Admin> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: specs.map(([topic, numPartitions, maxBytes]) => ({
+      topic,
+      numPartitions,
+      replicationFactor: 1,
+      configEntries: maxBytes === undefined ? [] : [{ name: 'max.message.bytes', value: String(maxBytes) }],
+    })),
+    waitForLeaders: true,
+  });
+  return admin;
+}
+
+/** Every committed record of `topic`: a marker record is sent to `partition` and read back. */
+async function readToEnd(topic: string, partition: number): Promise<Consumed[]> {
+  const end = kafka.producer();
+  await end.connect();
+  await end.send({ topic, messages: [{ value: 'end', partition }] }).finally(() => end.disconnect());
+  const read = await consumeUntil({
+    brokers: testBrokers(),
+    topic,
+    until: (records) => records.some((r) => r.value === 'end'),
+  });
+  return read.filter((r) => r.value !== 'end');
+}
+
 describe('a writer after a transaction Kafka half refused', () => {
   it('lands every later transaction at the offset the broker acknowledged, on both of its producers', async () => {
     const ns = uniqueNamespace('half-refused');
     const [journal, outbox] = [`${ns}.journal`, `${ns}.outbox`];
-    const kafka = createKafka({
-      brokers: testBrokers(),
-      clientId: 'test-half-refused',
-      logLevelName: 'nothing',
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic: journal, numPartitions: 1, replicationFactor: 1 },
-        {
-          topic: outbox,
-          numPartitions: 1,
-          replicationFactor: 1,
-          configEntries: [{ name: 'max.message.bytes', value: '1000' }],
-        },
-      ],
-      waitForLeaders: true,
-    });
+    const admin = await topicsOf([journal, 1], [outbox, 1, 1000]);
     const writer = await TickWriter.connect(kafka, `${ns}.p0`);
     const record = (value: string): OutMessage => ({ topic: journal, partition: 0, key: 'w', value });
     const at = async (messages: OutMessage[]) => (await writer.write(messages)).get(`${journal}:0`);
@@ -131,21 +149,12 @@ describe('a writer after a transaction Kafka half refused', () => {
       for (const value of ['a', 'b', 'c', 'd']) acknowledged.set(value, await at([record(value)]));
       for (const value of ['e', 'f']) acknowledged.set(value, await at([record(value), record(`${value}+`)]));
 
-      const end = kafka.producer();
-      await end.connect();
-      await end
-        .send({ topic: journal, messages: [{ key: 'w', value: 'end' }] })
-        .finally(() => end.disconnect());
-      const read = await consumeUntil({
-        brokers: testBrokers(),
-        topic: journal,
-        until: (records) => records.some((r) => r.value === 'end'),
-      });
+      const read = await readToEnd(journal, 0);
       const offsets = new Map(read.map((r) => [r.value, Number(r.offset)]));
       expect(offsets.has('refused')).toBe(false); // aborted with the refused emit
       for (const [value, offset] of acknowledged)
         expect({ value, offset: offsets.get(value) }).toEqual({ value, offset });
-      expect(read.map((r) => r.value)).toEqual(['first', 'a', 'b', 'c', 'd', 'e', 'e+', 'f', 'f+', 'end']);
+      expect(read.map((r) => r.value)).toEqual(['first', 'a', 'b', 'c', 'd', 'e', 'e+', 'f', 'f+']);
     } finally {
       await writer.close();
       await admin.disconnect();
@@ -157,25 +166,7 @@ describe('a client after a produce Kafka half refused', () => {
   it('writes every later command it was told was acknowledged', async () => {
     const ns = uniqueNamespace('half-refused-client');
     const topics = topicNames(ns);
-    const kafka = createKafka({
-      brokers: testBrokers(),
-      clientId: 'test-half-refused',
-      logLevelName: 'nothing',
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        { topic: topics.events, numPartitions: 1, replicationFactor: 1 },
-        {
-          topic: topics.commands,
-          numPartitions: 2,
-          replicationFactor: 1,
-          configEntries: [{ name: 'max.message.bytes', value: '2000' }],
-        },
-      ],
-      waitForLeaders: true,
-    });
+    const admin = await topicsOf([topics.events, 1], [topics.commands, 2, 2000]);
     const ids = Array.from({ length: 20 }, (_, n) => `w-${n}`);
     const big = ids.find((id) => partitionFor(id, 2) === 0) ?? '';
     const small = ids.find((id) => partitionFor(id, 2) === 1) ?? '';
@@ -191,20 +182,9 @@ describe('a client after a produce Kafka half refused', () => {
       for (const name of ['after-1', 'after-2']) await client.signal(small, name, null); // one record each
       await client.signal(big, 'after-3', null);
 
-      const end = kafka.producer();
-      await end.connect();
-      await end
-        .send({ topic: topics.commands, messages: [{ value: 'end', partition: 1 }] })
-        .finally(() => end.disconnect());
-      const read = await consumeUntil({
-        brokers: testBrokers(),
-        topic: topics.commands,
-        until: (records) => records.some((r) => r.value === 'end'),
-      });
+      const read = await readToEnd(topics.commands, 1);
       const names = (p: number) =>
-        read
-          .filter((r) => r.partition === p && r.value !== 'end')
-          .map((r) => (JSON.parse(r.value) as { name: string }).name);
+        read.filter((r) => r.partition === p).map((r) => (JSON.parse(r.value) as { name: string }).name);
       // "beside-it" was written although its call failed: the produce's answer was one error for both.
       expect(names(1)).toEqual(['warm', 'beside-it', 'after-1', 'after-2']);
       expect(names(0)).toEqual(['after-3']);
