@@ -101,6 +101,14 @@ export class FencedError extends LogbookError {
   }
 }
 
+/** A write failed before it sent anything (the writer could not be made usable): its outcome is known. */
+export class NotSentError extends LogbookError {
+  override readonly name = 'NotSentError';
+  constructor(message: string, options: LogbookErrorOptions = {}) {
+    super(ErrorCode.Kafka, message, { retriable: true, ...options });
+  }
+}
+
 /**
  * A single-produce tick failed in a way that leaves its outcome unknown (ports.ts I3): the owner stops, and
  * its successor on this node claims anew, so a late-landing record of the failed produce is void.

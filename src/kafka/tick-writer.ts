@@ -14,7 +14,9 @@
  *     starts only after the previous one's EndTxn returned: its records are appended after the previous
  *     ones, and read_committed readers see records in offset order. Connecting fences both ids.
  * I5. After a failed write the writer is `reset` before the next one, by the owner or else by the next
- *     write itself: no write goes out on a producer whose state a failure may have spoiled.
+ *     write itself: no write goes out on a producer whose state a failure may have spoiled. Resets run one
+ *     at a time; a write and `close` wait for the one under way. A write whose own reset failed sent
+ *     nothing (NotSentError). A fenced writer is never reset: that would fence the newer owner (I2).
  *     - KafkaJS leaves a producer whose EndTxn failed unusable, and only a new InitProducerId settles the
  *       transaction it left open.
  *     - A produce the broker refuses for one partition (MESSAGE_TOO_LARGE on an emit topic) rolls back the
@@ -22,7 +24,8 @@
  *       (KafkaJS 2.2.4 `producer/sendMessages.js`), and the abort does not restore them. The producer's
  *       next batch on such a partition is then OUT_OF_ORDER_SEQUENCE_NUMBER, or, when it holds as many
  *       records as the appended one, taken by the broker for that batch's retry: acknowledged with the
- *       aborted batch's offset and never written (kafka-refusal.test.ts shows both).
+ *       aborted batch's offset and never written (kafka-refusal.test.ts shows the second; the first was
+ *       its flake, D39).
  * I6. `append` sends the records of one partition (a journal-only tick, or a tick's journal records and
  *     then its events: tick-events.ts) as one idempotent produce (acks=all, one request in flight) under a
  *     third transactional id, `<id>.s` (fenced-appender.ts): one round trip instead of a transaction's four.
@@ -33,7 +36,7 @@
  *     earlier holder's single produces on that partition from it on and no reader sees it (ports.ts I5).
  */
 import type { Kafka, Producer } from 'kafkajs';
-import { ErrorCode, errorMessage, FencedError, LogbookError } from '../errors.js';
+import { ErrorCode, errorMessage, FencedError, LogbookError, NotSentError } from '../errors.js';
 import type { BaseOffsets, JournalWriter, OutMessage, WriteFailure } from '../partition/index.js';
 import { FencedAppender } from './fenced-appender.js';
 import { classifyKafkaError } from './kafka-errors.js';
@@ -47,6 +50,11 @@ export class TickWriter implements JournalWriter {
   private turn = 0;
   /** A write failed and no reset followed yet (I5). */
   private spoiled = false;
+  /** The reset under way: one at a time, and every write and the close wait for it (I5). */
+  private resetting: Promise<void> | undefined;
+  /** Set once a newer owner fenced this one: no write or reset goes out after it (I2). */
+  private fencedBy: FencedError | undefined;
+  private closed = false;
 
   private constructor(
     private readonly kafka: Kafka,
@@ -92,13 +100,25 @@ export class TickWriter implements JournalWriter {
    * Replaces the producers after a failed write (I5): the new ones fence the old ones, which aborts or
    * completes any transaction left open, so the journal's end can be read right after.
    */
-  async reset(): Promise<void> {
+  reset(): Promise<void> {
+    this.resetting ??= this.replace().finally(() => {
+      this.resetting = undefined;
+    });
+    return this.resetting;
+  }
+
+  private async replace(): Promise<void> {
+    if (this.fencedBy !== undefined) throw this.fencedBy; // a reset would fence the newer owner (I2)
     const old = this.producers;
     this.producers = [];
     this.spoiled = true; // until the new producers are connected
     await disconnectAll(old, this.appender);
-    [this.producers, this.appender] = await TickWriter.connectAll(this.kafka, this.transactionalId);
-    this.spoiled = false;
+    const [producers, appender] = await TickWriter.connectAll(this.kafka, this.transactionalId);
+    if (this.closed) {
+      await disconnectAll(producers, appender);
+      throw new LogbookError(ErrorCode.Kafka, 'the writer was closed during its reset');
+    }
+    [this.producers, this.appender, this.spoiled] = [producers, appender, false];
   }
 
   /** Sorts a write error into fenced, rejected or unavailable (partition/ports.ts). */
@@ -151,17 +171,28 @@ export class TickWriter implements JournalWriter {
 
   /** Runs a write on producers no failure spoiled (I5); a fencing error surfaces as FencedError (I2). */
   private async writing<T>(write: () => Promise<T>): Promise<T> {
-    if (this.spoiled) await this.reset();
+    if (this.fencedBy !== undefined) throw this.fencedBy;
+    if (this.spoiled || this.resetting !== undefined) {
+      try {
+        await this.reset();
+      } catch (error) {
+        if (error instanceof FencedError) throw error;
+        throw new NotSentError(`the writer could not be reset: ${errorMessage(error)}`, { cause: error });
+      }
+    }
     try {
       return await fenced(write);
     } catch (error) {
-      this.spoiled = true;
+      if (error instanceof FencedError) this.fencedBy = error;
+      else this.spoiled = true;
       throw error;
     }
   }
 
-  /** Disconnects the producers. */
+  /** Disconnects the producers, once a reset under way has ended. */
   async close(): Promise<void> {
+    this.closed = true;
+    await this.resetting?.catch(() => undefined);
     await disconnectAll(this.producers, this.appender);
   }
 }

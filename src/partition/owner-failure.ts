@@ -14,8 +14,9 @@
  *     speculatively is gone with their runs (run-registry.ts I4).
  * I2. A retry writes nothing to the journal: backing off, resetting the writer and reading the journal
  *     are all reads or local, so a long outage leaves no trail of records.
- * I4. A single-produce tick (owner-tick.ts I6) that failed other than by a refusal may still land later (a
- *     request the broker had read, a replica catching up), stamped with this owner's epoch: the owner
+ * I4. A single-produce tick (owner-tick.ts I6) that failed other than by a refusal, or by sending nothing
+ *     (NotSentError: its writer could not be reset), may still land later (a request the broker had read, a
+ *     replica catching up), stamped with this owner's epoch: the owner
  *     stops with UnconfirmedWriteError after the rollback, and its successor on this node claims anew
  *     (partition-slot.ts), so whatever lands after that claim is void and whatever landed before it is read
  *     by the successor's catch-up. A refused produce appended nothing and is handled like any refusal,
@@ -75,10 +76,12 @@ export class FailureHandler {
     if (kind.kind === 'rejected' && failure.taken.length === 0 && failure.touched.size === 0) {
       // An idle owner's confirmation (owner-tick.ts I10): no workflow to isolate; it is tried again later.
       deps.logger.log('error', 'Kafka refused a confirming transaction', { error: kind.message });
+      await this.resetAfterRefusal();
       return;
     }
     if (kind.kind === 'rejected' && failure.journalWritten !== true) {
       this.rejected(failure, kind);
+      await this.resetAfterRefusal();
       return;
     }
     if (failure.unconfirmed === true) {
@@ -143,6 +146,19 @@ export class FailureHandler {
     });
   }
 
+  /** A refused write spoiled the writer (tick-writer.ts I5): reset it now, or back off as after an outage. */
+  private async resetAfterRefusal(): Promise<void> {
+    const { deps } = this.parts;
+    try {
+      await deps.writer.reset();
+    } catch (error) {
+      const kind = deps.writer.classify(error);
+      if (kind.kind === 'fenced')
+        throw new FencedError(`fenced by a newer owner: ${kind.message}`, { cause: error });
+      await this.recover(kind);
+    }
+  }
+
   /** Backs off until the writer works again, then reads what the failed tick may have committed (I2). */
   private async recover(first: WriteFailure): Promise<void> {
     const { deps, stats } = this.parts;
@@ -152,7 +168,7 @@ export class FailureHandler {
     for (let attempts = 1; !this.parts.stopping(); attempts++) {
       const nextRetryAtMs = deps.clock.now() + backoffMs;
       stats.failing = { sinceMs, attempts, lastError, nextRetryAtMs };
-      // Every attempt, so a long outage stays visible: at most one line per failureBackoffMaxMs.
+      // Every attempt, so a long outage stays visible: one line per backoff (failureBackoffMs doubling).
       deps.logger.log('warn', 'partition owner backing off', {
         attempts,
         backoffMs,

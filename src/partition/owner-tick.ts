@@ -39,6 +39,7 @@
  *     fenced owner finds out, without waiting for more work.
  */
 import { type CacheChanges, CacheChanges as Changes } from '../cache/index.js';
+import { NotSentError } from '../errors.js';
 import { encodeRecord, type JournalRecord, TERMINAL_RECORD_KINDS } from '../journal/index.js';
 import { type DecideContext, type Input, isTerminal, writesNothing } from '../machine/index.js';
 import type { TimerQueue } from '../timers/index.js';
@@ -225,7 +226,7 @@ export class TickPipeline {
           records,
           emits: emitsOf(records),
           emitTopics,
-          unconfirmed: append !== undefined,
+          unconfirmed: append !== undefined && !(thrown instanceof NotSentError),
           ...(journalWritten ? { journalWritten } : {}),
         };
       }

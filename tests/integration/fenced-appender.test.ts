@@ -116,3 +116,35 @@ describe('single produces under a newer claim', () => {
     expect(requests.filter((api) => api === 'Metadata')).toEqual([]);
   });
 });
+
+describe("a writer's resets (tick-writer.ts I2, I5)", () => {
+  it('a fenced writer stays fenced: its later writes neither reset it nor fence the newer owner', async () => {
+    const { ns, topic } = await journalOf('fenced-stays');
+    const message = (value: string) => [{ topic, partition: 0, key: 'w', value }];
+    const old = await writer(`${ns}.p0`);
+    await old.write(message('old 1'));
+    const newer = await writer(`${ns}.p0`);
+    const fencedBy = await old.write(message('old 2')).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(fencedBy).toBeInstanceOf(FencedError);
+    await expect(old.write(message('old 3'))).rejects.toBe(fencedBy);
+    await expect(old.reset()).rejects.toBe(fencedBy);
+    expect((await newer.write(message('newer 1'))).get(`${topic}:0`)).toBeGreaterThan(0);
+  });
+
+  it('runs one reset at a time: a second joins the first, a write waits for it, a close ends it', async () => {
+    const { ns, topic } = await journalOf('one-reset');
+    const w = await writer(`${ns}.p0`);
+    const first = w.reset();
+    expect(w.reset()).toBe(first);
+    const written = w.write([{ topic, partition: 0, key: 'w', value: 'after the reset' }]);
+    await first;
+    expect((await written).get(`${topic}:0`)).toBe(0);
+
+    const closing = w.reset();
+    await w.close();
+    await expect(closing).rejects.toThrow(/closed during its reset/);
+  });
+});

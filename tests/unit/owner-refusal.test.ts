@@ -4,7 +4,8 @@
  * workflow that wrote it is parked as stuck, the other workflows of the partition complete, and the owner
  * does not retry the refused tick without end. Runs a real PartitionOwner on SimKafka and virtual time; the
  * writer refuses any transaction holding a StepCompleted of workflow "poison", as a broker refuses a record
- * over the journal topic's max.message.bytes.
+ * over the journal topic's max.message.bytes. The owner resets its writer after each refusal, as a refused
+ * request may leave a producer's sequence numbers wrong (tick-writer.ts I5).
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryKvStore, NodeCache } from '../../src/cache/index.js';
@@ -26,6 +27,7 @@ const P = 0;
 /** A writer that refuses every transaction holding a journal record `refuse` names. */
 class RefusingWriter implements JournalWriter {
   refused = 0;
+  resets = 0;
 
   constructor(
     private readonly inner: JournalWriter,
@@ -48,6 +50,7 @@ class RefusingWriter implements JournalWriter {
   }
 
   reset(): Promise<void> {
+    this.resets++;
     return this.inner.reset();
   }
 
@@ -111,5 +114,6 @@ describe('a record Kafka refuses that is neither an emit nor a command', () => {
     expect(ended('WorkflowCompleted').sort(), refused).toEqual(['fine-0', 'fine-1', 'fine-2']);
     expect(ended('WorkflowStuck'), refused).toEqual(['poison']);
     expect(writer.refused).toBeLessThanOrEqual(3); // found at once, not retried without end
+    expect(writer.resets).toBe(writer.refused); // each refusal spoils the writer (tick-writer.ts I5)
   });
 });

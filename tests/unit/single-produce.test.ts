@@ -9,12 +9,14 @@
  *   - with no newer claim among them, the unconfirmed records are trusted and the cache is kept;
  *   - a single produce that failed with its outcome unknown stops the owner with UnconfirmedWriteError
  *     (owner-failure.ts I4), and the journal keeps no record of the failed tick's workflow twice;
+ *   - a single produce that sent nothing (NotSentError: its writer could not be reset) backs the owner off
+ *     and is tried again, without stopping it;
  *   - `stop()` called while a tick is in flight that then fails resolves, and leaves the owner failed;
  *   - a node cache built from another journal (a new cluster under the same state dir) is cleared before it
  *     is used (claim.ts I5): a workflow id it remembers as done starts and runs in the new journal.
  */
 import { describe, expect, it } from 'vitest';
-import { UnconfirmedWriteError } from '../../src/errors.js';
+import { NotSentError, UnconfirmedWriteError } from '../../src/errors.js';
 import { SIM_NS, SIM_TOPICS } from './simulation/sim-owner.js';
 import { P, until, World } from './simulation/sim-world.js';
 
@@ -184,6 +186,29 @@ describe('single-produce ticks (no broker)', () => {
     world.kafka.faults.set(`${SIM_NS}.p${P}`, 'landed-then-failed'); // the next step tick: a single produce
     await until(() => world.failures.length > 0);
     expect(world.failures[0]).toBeInstanceOf(UnconfirmedWriteError);
+    await owner.stop();
+  });
+});
+
+describe('a single produce that sent nothing', () => {
+  it('backs the owner off and tries again, without stopping it (NotSentError)', async () => {
+    const world = new World();
+    const { owner, writer } = await world.owner(await world.node());
+    world.start('a', 50);
+    world.feed(owner);
+    await until(() => world.journal().some((r) => r.body.kind === 'StepCompleted'));
+    const append = writer.append.bind(writer);
+    let refusedOnce = false;
+    writer.append = async (messages) => {
+      if (refusedOnce) return append(messages);
+      refusedOnce = true;
+      throw new NotSentError('the writer could not be reset: broker down');
+    };
+    await until(() => owner.stats.failing !== null);
+    world.clock.advance(60_000);
+    await until(() => world.journal().some((r) => r.body.kind === 'WorkflowCompleted'));
+    expect(world.failures).toEqual([]);
+    expect(owner.currentPhase).toBe('running');
     await owner.stop();
   });
 });
