@@ -19,7 +19,8 @@
  *     sequence numbers of every partition of a failed request, those the broker appended included, so the
  *     producer's next batch on such a partition would be OUT_OF_ORDER_SEQUENCE_NUMBER or, holding as many
  *     records as the appended one, taken by the broker for its retry: acknowledged and never written
- *     (tick-writer.ts I5, D39). A new producer has a new producer id and fresh sequences.
+ *     (tick-writer.ts I5, D39). A new producer has a new producer id and fresh sequences. One made while
+ *     the connection closes or is dropped after a crash is disconnected, not used.
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Message, Producer } from 'kafkajs';
@@ -45,6 +46,8 @@ interface Open {
   readonly consumer: Consumer;
   /** The producer's last produce failed: it is replaced before the next (I7). */
   spoiled: boolean;
+  /** Closed, or dropped after a crash: a producer made for it is disconnected at once (I7). */
+  dead: boolean;
 }
 
 /** The producer and events consumer of one client. */
@@ -85,7 +88,13 @@ export class ClientConnection {
   /** A new producer in place of one whose produce failed (I7); the old one is disconnected. */
   private async replaceProducer(open: Open): Promise<void> {
     const fresh = this.newProducer();
-    await fresh.connect();
+    try {
+      await fresh.connect();
+      if (open.dead) throw new LogbookError(ErrorCode.Kafka, 'the client connection closed meanwhile');
+    } catch (error) {
+      await fresh.disconnect().catch(() => undefined);
+      throw error;
+    }
     const old = open.producer;
     open.producer = fresh;
     open.spoiled = false;
@@ -109,7 +118,7 @@ export class ClientConnection {
       sessionTimeout: EVENT_SESSION_TIMEOUT_MS,
       maxWaitTimeInMs: fetchWaitOption(fetchWait), // I4
     });
-    const open: Open = { producer, consumer, spoiled: false };
+    const open: Open = { producer, consumer, spoiled: false, dead: false };
     try {
       await producer.connect();
       await consumer.connect();
@@ -123,6 +132,7 @@ export class ClientConnection {
       consumer.on(consumer.events.CRASH, (event) => {
         if (event.payload.restart || this.closed) return; // KafkaJS restarts it itself (I3)
         this.connecting = undefined; // the next call connects anew
+        open.dead = true;
         fetchWait.stop();
         void Promise.all([open.producer.disconnect(), consumer.disconnect()]).catch(() => undefined);
         setTimeout(() => {
@@ -178,6 +188,8 @@ export class ClientConnection {
     this.connecting = undefined;
     const open = await connecting?.catch(() => undefined);
     this.fetchWait?.stop(); // I4
-    if (open !== undefined) await Promise.all([open.producer.disconnect(), open.consumer.disconnect()]);
+    if (open === undefined) return;
+    open.dead = true; // a producer being made in its place is disconnected once connected (I7)
+    await Promise.all([open.producer.disconnect(), open.consumer.disconnect()]);
   }
 }
