@@ -34,12 +34,6 @@ const EVENT_FETCH_WAIT_MS = 500;
 /** KafkaJS's default group session, which the client's consumer keeps. */
 const EVENT_SESSION_TIMEOUT_MS = 30_000;
 
-/** An open connection. */
-export interface OpenConnection {
-  readonly producer: Producer;
-  readonly consumer: Consumer;
-}
-
 /** An open connection, with the state of its producer (I7). */
 interface Open {
   producer: Producer;
@@ -63,9 +57,9 @@ export class ClientConnection {
     private readonly onEvent: (event: WorkflowEvent) => void,
   ) {}
 
-  /** The open connection, connecting first if need be. */
-  connect(): Promise<OpenConnection> {
-    return this.opened();
+  /** Connects, if not connected yet: positioned on the events topic, the producer ready. */
+  async connect(): Promise<void> {
+    await this.opened();
   }
 
   private opened(): Promise<Open> {

@@ -113,7 +113,12 @@ export class TickWriter implements JournalWriter {
     this.producers = [];
     this.spoiled = true; // until the new producers are connected
     await disconnectAll(old, this.appender);
-    const [producers, appender] = await TickWriter.connectAll(this.kafka, this.transactionalId);
+    const [producers, appender] = await TickWriter.connectAll(this.kafka, this.transactionalId).catch(
+      (error: unknown) => {
+        if (error instanceof FencedError) this.fencedBy = error; // fenced while connecting (I2)
+        throw error;
+      },
+    );
     if (this.closed) {
       await disconnectAll(producers, appender);
       throw new LogbookError(ErrorCode.Kafka, 'the writer was closed during its reset');
@@ -172,7 +177,8 @@ export class TickWriter implements JournalWriter {
   /** Runs a write on producers no failure spoiled (I5); a fencing error surfaces as FencedError (I2). */
   private async writing<T>(write: () => Promise<T>): Promise<T> {
     if (this.fencedBy !== undefined) throw this.fencedBy;
-    if (this.spoiled || this.resetting !== undefined) {
+    if (this.spoiled) {
+      // also while a reset is under way: it sets `spoiled` until its producers are connected
       try {
         await this.reset();
       } catch (error) {

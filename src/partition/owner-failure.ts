@@ -69,10 +69,8 @@ export class FailureHandler {
   /** Rolls back `failure` (I1) and acts on its kind; throws FencedError when the owner must stop. */
   async handle(failure: TickFailure): Promise<void> {
     const { deps } = this.parts;
-    const kind = deps.writer.classify(failure.error);
     this.rollback(failure);
-    if (kind.kind === 'fenced')
-      throw new FencedError(`fenced by a newer owner: ${kind.message}`, { cause: failure.error });
+    const kind = this.classified(failure.error);
     if (kind.kind === 'rejected' && failure.taken.length === 0 && failure.touched.size === 0) {
       // An idle owner's confirmation (owner-tick.ts I10): no workflow to isolate; it is tried again later.
       deps.logger.log('error', 'Kafka refused a confirming transaction', { error: kind.message });
@@ -152,11 +150,16 @@ export class FailureHandler {
     try {
       await deps.writer.reset();
     } catch (error) {
-      const kind = deps.writer.classify(error);
-      if (kind.kind === 'fenced')
-        throw new FencedError(`fenced by a newer owner: ${kind.message}`, { cause: error });
-      await this.recover(kind);
+      await this.recover(this.classified(error));
     }
+  }
+
+  /** The kind of a write's failure; a fenced one throws FencedError: the owner must stop. */
+  private classified(error: unknown): WriteFailure {
+    const kind = this.parts.deps.writer.classify(error);
+    if (kind.kind === 'fenced')
+      throw new FencedError(`fenced by a newer owner: ${kind.message}`, { cause: error });
+    return kind;
   }
 
   /** Backs off until the writer works again, then reads what the failed tick may have committed (I2). */
@@ -182,10 +185,7 @@ export class FailureHandler {
         stats.failing = null;
         return;
       } catch (error) {
-        const kind = deps.writer.classify(error);
-        if (kind.kind === 'fenced')
-          throw new FencedError(`fenced by a newer owner: ${kind.message}`, { cause: error });
-        lastError = kind.message;
+        lastError = this.classified(error).message;
         backoffMs = Math.min(backoffMs * 2, deps.limits.failureBackoffMaxMs);
       }
     }
