@@ -187,11 +187,14 @@ export class TickWriter implements JournalWriter {
       }
     }
     try {
-      return await fenced(write);
+      return await write();
     } catch (error) {
-      if (error instanceof FencedError) this.fencedBy = error;
-      else this.spoiled = true;
-      throw error;
+      if (!isFencingError(error)) {
+        this.spoiled = true;
+        throw error;
+      }
+      this.fencedBy = new FencedError(`fenced by a newer owner: ${errorMessage(error)}`, { cause: error });
+      throw this.fencedBy;
     }
   }
 
@@ -200,17 +203,6 @@ export class TickWriter implements JournalWriter {
     this.closed = true;
     await this.resetting?.catch(() => undefined);
     await disconnectAll(this.producers, this.appender);
-  }
-}
-
-/** Runs a write; a fencing error surfaces as FencedError (I2). */
-async function fenced<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (isFencingError(error))
-      throw new FencedError(`fenced by a newer owner: ${errorMessage(error)}`, { cause: error });
-    throw error;
   }
 }
 
