@@ -131,11 +131,27 @@ export function encodeRecord(record: JournalRecord): Buffer {
   return encoded;
 }
 
+/** Where a record is written before it is copied out at its size (`avroBytes`). */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * `JOURNAL_TYPE.toBuffer`'s bytes. avsc's own gives each value a zero-filled buffer of its own
+ * (`Buffer.alloc`, outside Node's pool); this writes into SCRATCH and copies out into a pooled one, and a
+ * value SCRATCH cannot hold goes to avsc's own.
+ */
+function avroBytes(value: AvroJournalRecord): Buffer {
+  const end = JOURNAL_TYPE.encode(value, SCRATCH, 0);
+  if (end < 0) return JOURNAL_TYPE.toBuffer(value);
+  const out = Buffer.allocUnsafe(end);
+  SCRATCH.copy(out, 0, 0, end);
+  return out;
+}
+
 function encodeUncached(record: JournalRecord): Buffer {
   const body = record.body;
   const codec = bodyCodec(body.kind);
   try {
-    return JOURNAL_TYPE.toBuffer({
+    return avroBytes({
       schemaVersion: JOURNAL_SCHEMA_VERSION, // the bytes are today's layout, whatever version the record was read from
 
       kind: body.kind,

@@ -14,12 +14,11 @@ export function topicMessagesOf(messages: readonly OutMessage[]): TopicMessages[
   for (const m of messages) {
     const list = byTopic.get(m.topic) ?? [];
     if (list.length === 0) byTopic.set(m.topic, list);
-    list.push({
-      key: m.key,
-      value: m.value,
-      ...(m.partition === undefined ? {} : { partition: m.partition }),
-      ...(m.headers === undefined ? {} : { headers: { ...m.headers } }),
-    });
+    // KafkaJS only reads a message's headers: the same object goes through (produce-encoding.ts I3).
+    const message: Message = { key: m.key, value: m.value };
+    if (m.partition !== undefined) message.partition = m.partition;
+    if (m.headers !== undefined) message.headers = m.headers;
+    list.push(message);
   }
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
 }

@@ -12,6 +12,9 @@
  *     is not a string or a Buffer (KafkaJS stringifies some, throws on others); null headers; a timestamp
  *     that is not a safe integer within 2^50; a null or coercible field; arrays with holes. All of it is
  *     checked before the first `Date.now()`, so KafkaJS's encoder then makes the calls it always makes.
+ * I3. A frozen header object whose values are all strings is measured and encoded to UTF-8 once, at its
+ *     first request, and remembered by identity: its keys and values cannot change (strings are
+ *     immutable), so every later request writes the same bytes it would have.
  */
 
 import {
@@ -73,8 +76,13 @@ const RECORD_BATCH_HEADER = 8 + 4 + 4 + 1 + 4; // first offset, length, leader e
 const BATCH_BODY_HEADER = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4; // attributes … first sequence, record count
 
 type Bytes = string | Buffer | null;
-type Header = readonly [key: string, keyBytes: number, value: string | Buffer, valueBytes: number];
+type Header = readonly [key: string | Buffer, keyBytes: number, value: string | Buffer, valueBytes: number];
 const NO_HEADERS: readonly Header[] = [];
+/**
+ * The headers of frozen header objects, their strings already UTF-8 (I3): a writer that hands every
+ * message the same frozen object (the journal's schema header) has it measured and encoded once.
+ */
+const FROZEN_HEADERS = new WeakMap<object, readonly Header[]>();
 
 /** A record as it will be written; its delta and size wait for its partition's clock read. */
 interface RecordPlan {
@@ -262,6 +270,21 @@ function bytesOf(v: unknown): Bytes | undefined {
 function headersOf(headers: unknown): readonly Header[] | undefined {
   if (headers === undefined) return NO_HEADERS; // KafkaJS's default; it throws on null
   if (typeof headers !== 'object' || headers === null) return undefined;
+  if (!Object.isFrozen(headers)) return measuredHeaders(headers);
+  const known = FROZEN_HEADERS.get(headers);
+  if (known !== undefined) return known;
+  const measured = measuredHeaders(headers);
+  const fields = Object.values(Object.getOwnPropertyDescriptors(headers));
+  if (measured === undefined || !fields.every((f) => typeof f.value === 'string')) return measured; // no getters
+  const encoded = measured.map(([key, keyBytes, value, valueBytes]): Header => {
+    const keyBuffer = Buffer.from(key as string, 'utf8');
+    return [keyBuffer, keyBytes, Buffer.from(value as string, 'utf8'), valueBytes];
+  });
+  FROZEN_HEADERS.set(headers, encoded);
+  return encoded;
+}
+
+function measuredHeaders(headers: object): Header[] | undefined {
   const out: Header[] = [];
   for (const [key, raw] of Object.entries(headers)) {
     for (const v of Array.isArray(raw) ? (raw as unknown[]) : [raw]) {

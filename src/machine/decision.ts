@@ -17,9 +17,13 @@ export class Decision {
     private readonly epoch = 0,
   ) {}
 
+  /** Object literals, not a spread of one: a tick makes one per record. */
   private envelope(workflowId: string, seq: number, body: RecordBody): JournalRecord {
-    const base = { schemaVersion: JOURNAL_SCHEMA_VERSION, workflowId, seq, atMs: this.nowMs, body };
-    return this.epoch > 0 ? { ...base, writerEpoch: this.epoch } : base;
+    const atMs = this.nowMs;
+    const schemaVersion = JOURNAL_SCHEMA_VERSION;
+    return this.epoch > 0
+      ? { schemaVersion, workflowId, seq, atMs, body, writerEpoch: this.epoch }
+      : { schemaVersion, workflowId, seq, atMs, body };
   }
 
   /** Appends a record for `ws` (or, for a workflow that does not exist yet, its id) with the next seq. */

@@ -34,6 +34,11 @@ export const DLQ_HEADERS = {
   sourceOffset: 'logbook-source-offset',
 } as const;
 
+/** The header an untraced journal message carries: one frozen object, which the produce encoding measures once. */
+const JOURNAL_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  [JOURNAL_SCHEMA_HEADER]: JOURNAL_SCHEMA_HEADER_VALUE,
+});
+
 /** The Kafka key of a journal record: its workflow id, or `__owner/<p>` for partition records. */
 export function journalKey(record: JournalRecord, partition: number): string {
   return record.workflowId === '' ? `__owner/${partition}` : record.workflowId;
@@ -53,7 +58,7 @@ export function journalMessage(
     value: encodeRecord(record),
     headers:
       trace === undefined
-        ? { [JOURNAL_SCHEMA_HEADER]: JOURNAL_SCHEMA_HEADER_VALUE }
+        ? JOURNAL_HEADERS
         : traceHeaders(trace, { [JOURNAL_SCHEMA_HEADER]: JOURNAL_SCHEMA_HEADER_VALUE }),
   };
 }

@@ -259,6 +259,32 @@ describe('journal decoding is total', () => {
   });
 });
 
+describe('journal encoding buffers', () => {
+  const step = { callSeq: 1, name: 's', attempt: 1, startedAtMs: 5, durationMs: 2 };
+  const completed = (id: string, result: string): JournalRecord => ({
+    ...envelope({ kind: 'StepCompleted', ...step, result }),
+    workflowId: id,
+  });
+
+  it('gives each record bytes of its own: a later encoding leaves an earlier one as it was', () => {
+    const first = completed('a', 'first');
+    const bytes = encodeRecord(first);
+    const copy = Buffer.from(bytes);
+    encodeRecord(completed('b', 'x'.repeat(500)));
+    expect(bytes.equals(copy)).toBe(true);
+    expect(decodeRecord(bytes)).toStrictEqual(first);
+  });
+
+  it('encodes a record larger than its 64 KiB scratch buffer, and one right after it', () => {
+    const big = completed('big', 'y'.repeat(200_000));
+    const bytes = encodeRecord(big);
+    expect(bytes.length).toBeGreaterThan(200_000);
+    expect(decodeRecord(bytes)).toStrictEqual(big);
+    const small = completed('small', 'z');
+    expect(decodeRecord(encodeRecord(small))).toStrictEqual(small);
+  });
+});
+
 describe('journal arrays', () => {
   it('round-trips a compensation over a thousand steps', () => {
     const steps = Array.from({ length: 1000 }, (_, i) => `step-${i}`);

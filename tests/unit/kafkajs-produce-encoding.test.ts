@@ -55,6 +55,15 @@ function viaPatchedKafkaJs(version: number, args: ProduceRequestArgs): Request {
   return produce.protocol({ version })(args).request;
 }
 
+/** Frozen header objects, each handed to many requests (produce-encoding.ts I3). */
+const FROZEN_HEADERS: readonly Readonly<Record<string, unknown>>[] = [
+  Object.freeze({ 'logbook-schema': `journal.avsc@sha256:${'ab'.repeat(32)}` }),
+  Object.freeze({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', ключ: 'é✓' }),
+  Object.freeze({ b: Buffer.from('bytes'), s: 'string' }),
+  Object.freeze({ list: Object.freeze(['a', 'b']) }),
+  Object.freeze({}),
+];
+
 /** A random request: the shapes KafkaJS's producers send, and the odd ones a user's might. */
 function randomRequest(random: DeterministicRandom): ProduceRequestArgs {
   const int = (n: number) => Math.floor(random.next() * n);
@@ -62,7 +71,10 @@ function randomRequest(random: DeterministicRandom): ProduceRequestArgs {
   const text = () => pick(['', 'order-1', 'é✓', 'x'.repeat(int(200)), `wf-${int(1e9)}`]);
   const bytes = () => Buffer.alloc(pick([0, 1, 63, 64, 200, 8191, 8192, 20_000]), int(256));
   const header = () => pick<unknown>([text(), bytes(), [text(), bytes()], []]);
-  const headers = () => ({ traceparent: header(), [pick(['b', 'ключ', '✓'])]: header() });
+  const headers = () =>
+    random.next() < 0.5
+      ? pick(FROZEN_HEADERS) // shared across requests, as the journal's schema header is
+      : { traceparent: header(), [pick(['b', 'ключ', '✓'])]: header() };
   // 0, 999 and 1000 beside NOW-sized ones: KafkaJS orders timestamps as strings ('1000' before '999')
   const timestamp = () => pick([NOW - 2 ** 40, NOW - 5, NOW, NOW + 7, NOW + 2 ** 33, 0, 999, 1000, 2 ** 50]);
   const message = (): ProduceMessage => ({
@@ -116,6 +128,28 @@ describe('KafkaJS produce encoding patch', () => {
       expect(encoded.buffer.equals(own), `request ${i} through KafkaJS`).toBe(true);
       expect(encoded.buf.length, 'one buffer of the exact size').toBe(encoded.offset);
     }
+  });
+
+  it('writes a frozen header object with a getter as it reads now, not as it read before (I3)', async () => {
+    const deps = { int64: (v: unknown) => Long.fromValue(v), crc32c, now: () => NOW };
+    let current = 'first';
+    const headers = Object.freeze({
+      get h() {
+        return current;
+      },
+    });
+    const args = {
+      acks: -1,
+      timeout: 5,
+      topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [{ value: 'v', headers }] }] }],
+    };
+    vi.spyOn(Date, 'now').mockReturnValue(NOW);
+    const before = encodeProduceBody(args, deps);
+    expect(before?.equals((await kafkajsV3(args).encode()).buffer)).toBe(true);
+    current = 'second, longer';
+    const after = encodeProduceBody(args, deps);
+    expect(after?.equals((await kafkajsV3(args).encode()).buffer)).toBe(true);
+    expect(after?.includes('second, longer')).toBe(true);
   });
 
   it('converts the producer id only where KafkaJS does: at a partition’s batch', async () => {
