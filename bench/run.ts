@@ -21,7 +21,10 @@
  * Per-step cost: BENCH_LONG_RUNS workflows of 50 no-op steps, one at a time; (their end-to-end p50 − W1's)
  * / 47 is the engine's cost of one durable step, commit included, set against the idempotent-produce floor
  * of the same round. (The journal's gaps between StepCompleted records are printed too, in whole ms.)
- * `summary` holds the medians of the rounds after the first, beside the issue's targets (summary.ts).
+ * Every W1 figure gives `ticksPerWorkflow` too: ticks the measured executors wrote, a workflow (the
+ * owners' counters). Node's CPU per workflow is about a fixed cost plus a cost per tick (D40), so it says
+ * how much of a figure is batching. `summary` holds the medians of the rounds after the first, beside the
+ * issue's targets (summary.ts).
  *
  * Env: LOGBOOK_BROKERS (else a local broker is started; then BENCH_BROKER_PID gives its PID for the
  * broker's CPU), BENCH_FLUSH_EVERY_WRITE=1 (a started broker flushes every write:
@@ -58,6 +61,7 @@ import {
   sequential,
   sleep,
   throughput,
+  ticksOf,
 } from './w1-runs.js';
 import { warmBroker } from './warm-up.js';
 
@@ -87,11 +91,21 @@ async function runRounds(setup: Setup, kafka: Kafka): Promise<Round[]> {
     const stepMs = (longP50 - quantile(seq.latencies, 0.5)) / (LONG_STEPS - 3);
     const tp = await throughput(setup, `tp-${r}`, THROUGHPUT_RUNS, IN_FLIGHT);
     const latencyIds = Array.from({ length: LATENCY_RUNS }, (_, i) => `lat-${r}-${i}`);
-    rounds.push({ floor, latencyIds, latencies: seq.latencies, stepMs, seqCpu: seq.cpuMsPerWorkflow, tp });
+    const seqTicks = seq.ticksPerWorkflow;
+    rounds.push({
+      floor,
+      latencyIds,
+      latencies: seq.latencies,
+      stepMs,
+      seqCpu: seq.cpuMsPerWorkflow,
+      seqTicks,
+      tp,
+    });
     progress(
       `round ${r + 1}: e2e ${JSON.stringify(percentiles(seq.latencies))} ms, ` +
         `step ${round(stepMs)} ms, ${tp.workflowsPerSec} wf/s, cpu/wf seq ${JSON.stringify(seq.cpuMsPerWorkflow)}, ` +
-        `at load ${JSON.stringify(tp.cpuMsPerWorkflow)}, idempotent produce p50 ${floor.idempotentProduceMs.p50}`,
+        `at load ${JSON.stringify(tp.cpuMsPerWorkflow)}, ticks/wf seq ${seqTicks} at load ${tp.ticksPerWorkflow}, ` +
+        `idempotent produce p50 ${floor.idempotentProduceMs.p50}`,
     );
   }
   return rounds;
@@ -140,8 +154,10 @@ async function main(): Promise<void> {
   };
   const kafka = createKafka({ brokers, clientId: 'logbook-bench' });
   const client = new Client({ brokers, namespace: ns });
-  const setup: Setup = { brokers, ns, brokerPid, client, partitions: PARTITIONS, limits: LIMITS };
-  const executors = [newExecutor(setup, stateDir())];
+  const executors: Executor[] = [];
+  const ticks = (): number => ticksOf(executors);
+  const setup: Setup = { brokers, ns, brokerPid, client, partitions: PARTITIONS, limits: LIMITS, ticks };
+  executors.push(newExecutor(setup, stateDir()));
   try {
     await executors[0]?.start();
     await allRunning(executors, PARTITIONS);

@@ -11,6 +11,8 @@ export interface Round {
   readonly latencies: number[];
   readonly stepMs: number;
   readonly seqCpu: Awaited<ReturnType<typeof sequential>>['cpuMsPerWorkflow'];
+  /** Ticks written a sequential workflow (D40), when counted. */
+  readonly seqTicks: number | undefined;
   readonly tp: Awaited<ReturnType<typeof throughput>>;
 }
 
@@ -58,6 +60,7 @@ export function roundFigures(rounds: readonly Round[], records: readonly Journal
         perStepOverIdempotentProduce: round(r.stepMs / r.floor.idempotentProduceMs.p50),
         perStepOverRawTxnCommit: round(r.stepMs / r.floor.rawTxnWithOffsetsMs.p50),
         cpuMsPerWorkflow: r.seqCpu,
+        ...(r.seqTicks === undefined ? {} : { ticksPerWorkflow: r.seqTicks }),
       },
       w1Throughput: r.tp,
     };

@@ -26,6 +26,23 @@ export interface Setup {
   readonly partitions: number;
   /** Executor limits over the defaults. */
   readonly limits: LimitOptions;
+  /** Ticks the measured executors have written so far, for ticks a workflow (D40); absent: not counted. */
+  readonly ticks?: () => number;
+}
+
+/** Ticks `executors` have written so far: their partition owners' counters. */
+export function ticksOf(executors: readonly Executor[]): number {
+  let ticks = 0;
+  for (const e of executors) for (const s of e.partitionStats().values()) ticks += s.ticks;
+  return ticks;
+}
+
+/** Ticks written a workflow since `before` (a `setup.ticks` reading), when the setup counts them. */
+function ticksPer(setup: Setup, before: number | undefined, runs: number): { ticksPerWorkflow?: number } {
+  const after = setup.ticks?.();
+  return before === undefined || after === undefined
+    ? {}
+    : { ticksPerWorkflow: round((after - before) / runs) };
 }
 
 /** An executor of `setup`'s namespace, owning up to all its partitions, with W1 and the long workflow. */
@@ -65,6 +82,7 @@ export async function allRunning(executors: readonly Executor[], partitions: num
 /** `runs` workflows, `inFlight` at a time: seconds, workflows/s and CPU per workflow. */
 export async function throughput(setup: Setup, prefix: string, runs: number, inFlight: number) {
   const meter = cpuMeter(setup.brokerPid);
+  const ticks = setup.ticks?.();
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < runs) {
@@ -80,6 +98,7 @@ export async function throughput(setup: Setup, prefix: string, runs: number, inF
     seconds: round(spent.wallMs / 1000),
     workflowsPerSec: round(runs / (spent.wallMs / 1000)),
     cpuMsPerWorkflow: cpuPer(spent, runs),
+    ...ticksPer(setup, ticks, runs),
     spent,
   };
 }
@@ -87,6 +106,7 @@ export async function throughput(setup: Setup, prefix: string, runs: number, inF
 /** `runs` workflows started and awaited one at a time: latencies and CPU per workflow. */
 export async function sequential(setup: Setup, prefix: string, runs: number) {
   const meter = cpuMeter(setup.brokerPid);
+  const ticks = setup.ticks?.();
   const latencies: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
@@ -94,7 +114,7 @@ export async function sequential(setup: Setup, prefix: string, runs: number) {
     latencies.push(performance.now() - t);
   }
   const spent = meter();
-  return { latencies, cpuMsPerWorkflow: cpuPer(spent, runs), spent };
+  return { latencies, cpuMsPerWorkflow: cpuPer(spent, runs), ...ticksPer(setup, ticks, runs), spent };
 }
 
 /** Median end-to-end ms of `runs` long workflows, one at a time. */
