@@ -270,15 +270,19 @@ function bytesOf(v: unknown): Bytes | undefined {
 function headersOf(headers: unknown): readonly Header[] | undefined {
   if (headers === undefined) return NO_HEADERS; // KafkaJS's default; it throws on null
   if (typeof headers !== 'object' || headers === null) return undefined;
-  if (!Object.isFrozen(headers)) return measuredHeaders(headers);
+  return Object.isFrozen(headers) ? frozenHeaders(headers) : measuredHeaders(headers);
+}
+
+/** A frozen header object's headers, encoded once if its fields are all plain strings (I3). */
+function frozenHeaders(headers: object): readonly Header[] | undefined {
   const known = FROZEN_HEADERS.get(headers);
   if (known !== undefined) return known;
-  const measured = measuredHeaders(headers);
   const fields = Object.values(Object.getOwnPropertyDescriptors(headers));
-  if (measured === undefined || !fields.every((f) => typeof f.value === 'string')) return measured; // no getters
-  const encoded = measured.map(([key, keyBytes, value, valueBytes]): Header => {
-    const keyBuffer = Buffer.from(key as string, 'utf8');
-    return [keyBuffer, keyBytes, Buffer.from(value as string, 'utf8'), valueBytes];
+  if (!fields.every((f) => typeof f.value === 'string')) return measuredHeaders(headers); // getters, Buffers, arrays
+  const encoded = Object.entries(headers as Record<string, string>).map(([k, v]): Header => {
+    const key = Buffer.from(k, 'utf8');
+    const value = Buffer.from(v, 'utf8');
+    return [key, key.length, value, value.length];
   });
   FROZEN_HEADERS.set(headers, encoded);
   return encoded;

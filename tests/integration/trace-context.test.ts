@@ -10,7 +10,8 @@
  *     completes, untraced, with no dead letter;
  *   - the trace survives a takeover by an executor with an empty cache: records it writes carry the
  *     header and its step span has the command's span as parent;
- *   - `client.start` with a `traceparent` option sends it.
+ *   - `client.start` with a `traceparent` option sends it;
+ *   - every journal record, traced or not, names its schema in the `logbook-schema` header.
  */
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -18,7 +19,12 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import type { IHeaders } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { workflow } from '../../src/index.js';
-import { decodeRecord, type JournalRecord } from '../../src/journal/index.js';
+import {
+  decodeRecord,
+  JOURNAL_SCHEMA_HEADER,
+  JOURNAL_SCHEMA_HEADER_VALUE,
+  type JournalRecord,
+} from '../../src/journal/index.js';
 import { pinoLogger } from '../../src/logging/index.js';
 import { STEP_SPAN_ATTRIBUTES as A } from '../../src/tracing/index.js';
 import { type Consumed, consumeUntil } from '../support/consume.js';
@@ -132,6 +138,7 @@ describe('trace context on the real broker', () => {
     for (const { record, consumed } of journal) {
       expect(header(consumed.message.headers, 'traceparent'), record.body.kind).toBe(t.traceparent);
       expect(header(consumed.message.headers, 'tracestate'), record.body.kind).toBe('vendor=abc');
+      expect(header(consumed.message.headers, JOURNAL_SCHEMA_HEADER)).toBe(JOURNAL_SCHEMA_HEADER_VALUE);
     }
     expect(journal[0]?.record.body).toMatchObject({
       kind: 'WorkflowStarted',
@@ -175,8 +182,11 @@ describe('trace context on the real broker', () => {
     const journal = await journalOf(id);
     expect(journal[0]?.record.body).toMatchObject({ kind: 'WorkflowStarted', trace: null });
     expect(journal.map(({ record }) => record.body.kind)).not.toContain('CommandRejected');
-    for (const { consumed } of journal)
+    for (const { consumed } of journal) {
       expect(header(consumed.message.headers, 'traceparent')).toBeUndefined();
+      // an untraced record's header is the one frozen object the produce encoding encodes once (I3 there)
+      expect(header(consumed.message.headers, JOURNAL_SCHEMA_HEADER)).toBe(JOURNAL_SCHEMA_HEADER_VALUE);
+    }
     expect(lines.filter((l) => l.message === 'trace context ignored')).toEqual([
       expect.objectContaining({
         level: 'debug',

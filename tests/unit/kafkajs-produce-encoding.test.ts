@@ -130,7 +130,7 @@ describe('KafkaJS produce encoding patch', () => {
     }
   });
 
-  it('writes a frozen header object with a getter as it reads now, not as it read before (I3)', async () => {
+  it('writes a frozen header object with a getter as it reads now, not as it read before (produce-encoding.ts I3)', async () => {
     const deps = { int64: (v: unknown) => Long.fromValue(v), crc32c, now: () => NOW };
     let current = 'first';
     const headers = Object.freeze({
