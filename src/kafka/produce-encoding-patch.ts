@@ -13,9 +13,17 @@
  *     only its `encode` is replaced, and it still answers a KafkaJS `Encoder`, which the framing reads.
  * I3. Applied through kafkajs-patches.ts, as the request-lookup patch's `wrap` (request-lookup-patch.ts
  *     I3): the wrapped module is made once, at the first lookup of its version, and remembered there.
+ * I4. A request that names a partition's own producer (produce-encoding.ts I4) and is off the encoding's
+ *     path fails with a Bug: KafkaJS's encoder would write it under the request's producer instead.
  */
+import { ErrorCode, LogbookError } from '../errors.js';
 import { kafkajsModule } from './kafkajs-internals.js';
-import { encodeProduceBody, type Int64, type ProduceRequestArgs } from './produce-encoding.js';
+import {
+  encodeProduceBody,
+  type Int64,
+  type ProducePartitionData,
+  type ProduceRequestArgs,
+} from './produce-encoding.js';
 import type { LoadedWrap } from './request-lookup-patch.js';
 
 interface KafkaEncoder {
@@ -44,6 +52,10 @@ export function produceEncodingWrap(): LoadedWrap {
       const encodeOwn = request.encode;
       request.encode = async () => {
         const body = encodeProduceBody(args, deps);
+        if (body === undefined && ownProducers(args)) {
+          const message = "a produce with a partition's own producer is off the encoding's path";
+          throw new LogbookError(ErrorCode.Bug, message); // I4: KafkaJS would write the request's producer
+        }
         if (body === undefined) return encodeOwn();
         const encoder = Object.create(Encoder.prototype) as KafkaEncoder; // I2: what the framing reads
         encoder.buf = body;
@@ -53,4 +65,17 @@ export function produceEncodingWrap(): LoadedWrap {
       return request;
     };
   };
+}
+
+/** True when a partition of the request names its own producer (produce-encoding.ts I4). */
+function ownProducers(args: ProduceRequestArgs): boolean {
+  const { topicData } = args;
+  return (
+    Array.isArray(topicData) &&
+    topicData.some(
+      (t) =>
+        Array.isArray(t.partitions) &&
+        t.partitions.some((p: ProducePartitionData) => p.producer !== undefined),
+    )
+  );
 }

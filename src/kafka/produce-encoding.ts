@@ -15,8 +15,12 @@
  * I3. A frozen header object whose values are all strings is measured and encoded to UTF-8 once, at its
  *     first request, and remembered by identity: its keys and values cannot change (strings are
  *     immutable), so every later request writes the same bytes it would have.
+ * I4. A partition may name its batch's own producer id and epoch (append-channel.ts: one request for
+ *     several owners). KafkaJS's encoder knows no such thing, so a request with one must be on the path
+ *     (I2); produce-encoding-patch.ts refuses it otherwise rather than hand it to KafkaJS.
  */
 
+import { type Header, headersOf } from './produce-headers.js';
 import {
   byteLength,
   type Int64,
@@ -42,6 +46,14 @@ export interface ProducePartitionData {
   readonly partition: number;
   readonly messages: readonly ProduceMessage[];
   readonly firstSequence?: number | undefined;
+  /** This partition's batch's own producer id and epoch, over the request's (I4); never KafkaJS's. */
+  readonly producer?: PartitionProducer | undefined;
+}
+
+/** A producer id (a number or a KafkaJS Long) and epoch of one partition's batch (I4). */
+export interface PartitionProducer {
+  readonly id: unknown;
+  readonly epoch: number;
 }
 
 /** What KafkaJS's produce request module is called with. */
@@ -76,13 +88,6 @@ const RECORD_BATCH_HEADER = 8 + 4 + 4 + 1 + 4; // first offset, length, leader e
 const BATCH_BODY_HEADER = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4; // attributes … first sequence, record count
 
 type Bytes = string | Buffer | null;
-type Header = readonly [key: string | Buffer, keyBytes: number, value: string | Buffer, valueBytes: number];
-const NO_HEADERS: readonly Header[] = [];
-/**
- * The headers of frozen header objects, their strings already UTF-8 (I3): a writer that hands every
- * message the same frozen object (the journal's schema header) has it measured and encoded once.
- */
-const FROZEN_HEADERS = new WeakMap<object, readonly Header[]>();
 
 /** A record as it will be written; its delta and size wait for its partition's clock read. */
 interface RecordPlan {
@@ -144,9 +149,15 @@ export function encodeProduceBody(args: ProduceRequestArgs, deps: ProduceEncodin
       w.int32(p.records.length - 1);
       w.int64(deps.int64(p.firstTimestamp));
       w.int64(deps.int64(p.maxTimestamp));
-      producerId ??= deps.int64(args.producerId ?? -1);
-      w.int64(producerId);
-      w.int16(args.producerEpoch ?? 0);
+      const own = p.data.producer; // I4
+      if (own === undefined) {
+        producerId ??= deps.int64(args.producerId ?? -1);
+        w.int64(producerId);
+        w.int16(args.producerEpoch ?? 0);
+      } else {
+        w.int64(deps.int64(own.id));
+        w.int16(own.epoch);
+      }
       w.int32(p.data.firstSequence ?? 0);
       w.int32(p.records.length);
       for (const [offsetDelta, r] of p.records.entries()) writeRecord(w, r, offsetDelta);
@@ -178,6 +189,7 @@ function planRequest(args: ProduceRequestArgs): TopicPlan[] | undefined {
       const partitionOnPath =
         Number.isInteger(p.partition) &&
         (p.firstSequence === undefined || Number.isInteger(p.firstSequence)) &&
+        (p.producer === undefined || (p.producer.id != null && Number.isInteger(p.producer.epoch))) &&
         dense(p.messages);
       if (!partitionOnPath) return undefined;
       const records: RecordPlan[] = [];
@@ -264,37 +276,4 @@ function dense(xs: unknown): xs is readonly unknown[] {
 function bytesOf(v: unknown): Bytes | undefined {
   if (v == null) return null;
   return typeof v === 'string' || Buffer.isBuffer(v) ? v : undefined;
-}
-
-/** Headers in KafkaJS's order (keys in object order, array values flattened), undefined if off path. */
-function headersOf(headers: unknown): readonly Header[] | undefined {
-  if (headers === undefined) return NO_HEADERS; // KafkaJS's default; it throws on null
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  return Object.isFrozen(headers) ? frozenHeaders(headers) : measuredHeaders(headers);
-}
-
-/** A frozen header object's headers, encoded once if its fields are all plain strings (I3). */
-function frozenHeaders(headers: object): readonly Header[] | undefined {
-  const known = FROZEN_HEADERS.get(headers);
-  if (known !== undefined) return known;
-  const fields = Object.values(Object.getOwnPropertyDescriptors(headers));
-  if (!fields.every((f) => typeof f.value === 'string')) return measuredHeaders(headers); // getters, Buffers, arrays
-  const encoded = Object.entries(headers as Record<string, string>).map(([k, v]): Header => {
-    const key = Buffer.from(k, 'utf8');
-    const value = Buffer.from(v, 'utf8');
-    return [key, key.length, value, value.length];
-  });
-  FROZEN_HEADERS.set(headers, encoded);
-  return encoded;
-}
-
-function measuredHeaders(headers: object): Header[] | undefined {
-  const out: Header[] = [];
-  for (const [key, raw] of Object.entries(headers)) {
-    for (const v of Array.isArray(raw) ? (raw as unknown[]) : [raw]) {
-      if (typeof v !== 'string' && !Buffer.isBuffer(v)) return undefined;
-      out.push([key, Buffer.byteLength(key, 'utf8'), v, byteLength(v)]);
-    }
-  }
-  return out;
 }

@@ -11,6 +11,7 @@ import {
   encodeProduceBody,
   type Int64,
   type ProduceMessage,
+  type ProducePartitionData,
   type ProduceRequestArgs,
 } from '../../src/kafka/produce-encoding.js';
 import { DeterministicRandom } from '../../src/replay/deterministic-random.js';
@@ -168,6 +169,59 @@ describe('KafkaJS produce encoding patch', () => {
     };
     await expect(kafkajsV3(withPartition).encode()).rejects.toThrow(RangeError);
     expect(() => encodeProduceBody(withPartition, deps)).toThrow(RangeError);
+  });
+
+  it('writes a partition’s own producer into its batch: the bytes KafkaJS writes for it under that producer (I4)', async () => {
+    vi.spyOn(Date, 'now').mockReturnValue(NOW);
+    const deps = { int64: (v: unknown) => Long.fromValue(v), crc32c, now: () => NOW };
+    const p0 = { partition: 0, firstSequence: 5, messages: [{ key: 'k', value: 'zero' }] };
+    const p1 = { partition: 1, firstSequence: 9, messages: [{ key: 'k', value: 'one' }, { value: 'two' }] };
+    const request = { acks: -1, timeout: 5, producerId: 9, producerEpoch: 1 };
+    const shared = encodeProduceBody(
+      {
+        ...request,
+        topicData: [{ topic: 't', partitions: [{ ...p0, producer: { id: 4242, epoch: 17 } }, p1] }],
+      },
+      deps,
+    );
+    const alone = async (producerId: number, producerEpoch: number, partition: ProducePartitionData) =>
+      (
+        await kafkajsV3({
+          ...request,
+          producerId,
+          producerEpoch,
+          topicData: [{ topic: 't', partitions: [partition] }],
+        }).encode()
+      ).buffer;
+    const [first, second] = [await alone(4242, 17, p0), await alone(9, 1, p1)];
+    const head = 2 + 2 + 4 + 4 + 2 + 1 + 4; // null id, acks, timeout, one topic, 't', partition count
+    const count = Buffer.alloc(4);
+    count.writeInt32BE(2);
+    const expected = Buffer.concat([
+      first.subarray(0, head - 4),
+      count,
+      first.subarray(head),
+      second.subarray(head),
+    ]);
+    expect(shared?.equals(expected)).toBe(true);
+  });
+
+  it('refuses a request with a partition’s own producer that is off its path, rather than hand it to KafkaJS (I4)', async () => {
+    const gzip = {
+      acks: -1,
+      timeout: 5,
+      compression: 1,
+      topicData: [
+        {
+          topic: 't',
+          partitions: [{ partition: 0, producer: { id: 7, epoch: 0 }, messages: [{ value: 'v' }] }],
+        },
+      ],
+    };
+    await expect(viaPatchedKafkaJs(7, gzip).encode()).rejects.toThrow(/off the encoding's path/);
+    const { producer: _, ...plain } = gzip.topicData[0]?.partitions[0] ?? { producer: undefined };
+    const kafkajsOwn = { ...gzip, topicData: [{ topic: 't', partitions: [plain] }] };
+    await expect(viaPatchedKafkaJs(7, kafkajsOwn as ProduceRequestArgs).encode()).resolves.toBeDefined();
   });
 
   it('leaves what it does not take to KafkaJS’s own encoder, with its bytes or its error', async () => {
