@@ -19,6 +19,7 @@ import type { ExecutorView, PartitionReport } from '../admin/executor-view.js';
 import { LevelKvStore, NodeCache } from '../cache/index.js';
 import { systemClock } from '../clock.js';
 import {
+  type AppendChannelStats,
   createKafka,
   ensureTopics,
   KafkaTopicCatalog,
@@ -157,6 +158,14 @@ export class Executor {
   }
 
   /** Partitions assigned here, with their owners' counters and their slots' states. */
+  /**
+   * What the node's shared single produces have sent so far (owner-factory.ts I2): requests and the appends
+   * they carried. Undefined before the first owner, or with `sharedAppends` off.
+   */
+  appendStats(): AppendChannelStats | undefined {
+    return this.factory?.appendStats();
+  }
+
   partitionStats(): Map<number, PartitionReport> {
     const out = new Map<number, PartitionReport>();
     for (const [p, slot] of this.slots) {
@@ -238,6 +247,7 @@ export class Executor {
     if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
     this.consumer?.stopTaking();
     await Promise.all([...this.slots.values()].map((slot) => slot.want(false)));
+    await this.factory?.close();
     await this.consumer?.disconnect();
     await this.admin?.disconnect().catch(() => undefined);
     await this.cache.close();

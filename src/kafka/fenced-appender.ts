@@ -16,16 +16,20 @@
  * I5. `fence` writes one record in a transaction of the id and aborts it: the record is the newer epoch's
  *     write on its partition (I1), so the previous holder's batches are rejected there from it on, and no
  *     read_committed reader ever sees it.
+ * I6. Given a node's AppendChannel, `append` sends its batch there instead (append-channel.ts): the same
+ *     producer id, epoch and sequences, in a request it may share with other owners' batches. Its
+ *     transactions (`claim`, `fence`) stay on its own connection.
  */
 import type { Kafka, Logger, RecordMetadata, RetryOptions } from 'kafkajs';
 import { ErrorCode, LogbookError } from '../errors.js';
 import type { BaseOffsets, OutMessage } from '../partition/index.js';
+import type { AppendChannel, AppendProducer } from './append-channel.js';
 import { kafkajsCluster, kafkajsModule, kafkajsVersion } from './kafkajs-internals.js';
 import { PATCHED_KAFKAJS_VERSION } from './kafkajs-patches.js';
 import { baseOffsetsOf, type TopicMessages, topicMessagesOf } from './out-messages.js';
 
 /** KafkaJS's transaction manager (`producer/eosManager`), as far as Logbook uses it. */
-interface EosManager {
+interface EosManager extends AppendProducer {
   initProducerId(): Promise<void>;
   isTransactional(): boolean;
   beginTransaction(): void;
@@ -72,10 +76,18 @@ export class FencedAppender {
     private readonly eos: EosManager,
     private readonly transactional: MessageProducer,
     private readonly plain: MessageProducer,
+    private readonly channel: AppendChannel | undefined,
   ) {}
 
-  /** Connects and fences every earlier holder of `transactionalId` (I1). */
-  static async connect(kafka: Kafka, transactionalId: string): Promise<FencedAppender> {
+  /**
+   * Connects and fences every earlier holder of `transactionalId` (I1); its appends go through `channel`
+   * when given (I6).
+   */
+  static async connect(
+    kafka: Kafka,
+    transactionalId: string,
+    channel?: AppendChannel,
+  ): Promise<FencedAppender> {
     const version = kafkajsVersion();
     if (version !== PATCHED_KAFKAJS_VERSION) {
       const message = `the journal's single-produce writer reads KafkaJS ${PATCHED_KAFKAJS_VERSION}'s own modules; KafkaJS ${version} is installed`;
@@ -114,7 +126,7 @@ export class FencedAppender {
       await cluster.disconnect().catch(() => undefined);
       throw error;
     }
-    return new FencedAppender(cluster, eos, producer(eos), producer(plainView));
+    return new FencedAppender(cluster, eos, producer(eos), producer(plainView), channel);
   }
 
   /** Writes `messages` in one transaction of the id (I2). */
@@ -158,6 +170,7 @@ export class FencedAppender {
 
   /** Writes `messages` as one non-transactional batch per partition under the id (I3). */
   async append(messages: readonly OutMessage[]): Promise<BaseOffsets> {
+    if (this.channel !== undefined) return this.channel.append(this.eos, messages); // I6
     return baseOffsetsOf(await this.plain.sendBatch({ acks: -1, topicMessages: topicMessagesOf(messages) }));
   }
 

@@ -1,5 +1,11 @@
 /** Kafka I/O: clients, transactional retries and readiness. The only folder that imports kafkajs. */
 
+export {
+  AppendChannel,
+  type AppendChannelLimits,
+  type AppendChannelStats,
+  type AppendProducer,
+} from './append-channel.js';
 export { type ClusterInfo, type ClusterProbeOptions, probeCluster, waitForCluster } from './cluster-probe.js';
 export {
   type ConcurrentRetryOptions,

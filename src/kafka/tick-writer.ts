@@ -34,10 +34,13 @@
  *     every single produce of an earlier holder of the partition (fenced-appender.ts I2, ports.ts I4).
  * I8. `fence` writes one record in a transaction of `<id>.s` that it aborts, so the broker rejects an
  *     earlier holder's single produces on that partition from it on and no reader sees it (ports.ts I5).
+ * I9. Given a node's AppendChannel, `append` goes out in requests shared with the node's other owners
+ *     (append-channel.ts, fenced-appender.ts I6): the same batch under the same producer, so I6–I8 hold.
  */
 import type { Kafka, Producer } from 'kafkajs';
 import { ErrorCode, errorMessage, FencedError, LogbookError, NotSentError } from '../errors.js';
 import type { BaseOffsets, JournalWriter, OutMessage, WriteFailure } from '../partition/index.js';
+import type { AppendChannel } from './append-channel.js';
 import { FencedAppender } from './fenced-appender.js';
 import { classifyKafkaError } from './kafka-errors.js';
 import { baseOffsetsOf, topicMessagesOf } from './out-messages.js';
@@ -61,6 +64,7 @@ export class TickWriter implements JournalWriter {
     private readonly transactionalId: string,
     private producers: readonly Producer[],
     private appender: FencedAppender,
+    private readonly channel: AppendChannel | undefined,
   ) {}
 
   /** The transactional ids of the writer's transactions (I4); `append` and `claim` use `<id>.s` (I6, I7). */
@@ -68,16 +72,20 @@ export class TickWriter implements JournalWriter {
     return [transactionalId, `${transactionalId}.b`];
   }
 
-  /** Connects and fences every earlier holder of the writer's transactional ids (I4, I6). */
-  static async connect(kafka: Kafka, transactionalId: string): Promise<TickWriter> {
-    const [producers, appender] = await TickWriter.connectAll(kafka, transactionalId);
-    return new TickWriter(kafka, transactionalId, producers, appender);
+  /**
+   * Connects and fences every earlier holder of the writer's transactional ids (I4, I6); its appends share
+   * `channel`'s requests when given (I9).
+   */
+  static async connect(kafka: Kafka, transactionalId: string, channel?: AppendChannel): Promise<TickWriter> {
+    const [producers, appender] = await TickWriter.connectAll(kafka, transactionalId, channel);
+    return new TickWriter(kafka, transactionalId, producers, appender, channel);
   }
 
   /** The transactional producers (I4) and the fenced appender (I6, I7), connected side by side. */
   private static async connectAll(
     kafka: Kafka,
     transactionalId: string,
+    channel: AppendChannel | undefined,
   ): Promise<[Producer[], FencedAppender]> {
     const appenderId = `${transactionalId}.s`;
     const [producers, appenders] = await Promise.all([
@@ -86,7 +94,7 @@ export class TickWriter implements JournalWriter {
           connecting(id, connectTransactionalProducer(kafka, { transactionalId: id })),
         ),
       ),
-      Promise.allSettled([connecting(appenderId, FencedAppender.connect(kafka, appenderId))]),
+      Promise.allSettled([connecting(appenderId, FencedAppender.connect(kafka, appenderId, channel))]),
     ]);
     const connected = fulfilled(producers);
     const appender = fulfilled(appenders)[0];
@@ -113,12 +121,14 @@ export class TickWriter implements JournalWriter {
     this.producers = [];
     this.spoiled = true; // until the new producers are connected
     await disconnectAll(old, this.appender);
-    const [producers, appender] = await TickWriter.connectAll(this.kafka, this.transactionalId).catch(
-      (error: unknown) => {
-        if (error instanceof FencedError) this.fencedBy = error; // fenced while connecting (I2)
-        throw error;
-      },
-    );
+    const [producers, appender] = await TickWriter.connectAll(
+      this.kafka,
+      this.transactionalId,
+      this.channel,
+    ).catch((error: unknown) => {
+      if (error instanceof FencedError) this.fencedBy = error; // fenced while connecting (I2)
+      throw error;
+    });
     if (this.closed) {
       await disconnectAll(producers, appender);
       throw new LogbookError(ErrorCode.Kafka, 'the writer was closed during its reset');

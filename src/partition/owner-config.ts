@@ -73,6 +73,15 @@ export interface OwnerLimits {
    * (tick-events.ts I3); a tick with more goes out as a transaction.
    */
   readonly appendEventsBytesMax: number;
+  /**
+   * The single produces of a node's owners share requests (kafka/append-channel.ts): those that arrive
+   * while `appendRequestsInFlight` requests to their broker are under way go out together in the next,
+   * up to `appendRequestBytesMax` of record bytes (one append over it goes alone). False: each owner
+   * sends its own.
+   */
+  readonly sharedAppends: boolean;
+  readonly appendRequestsInFlight: number;
+  readonly appendRequestBytesMax: number;
   readonly machine: MachineLimits;
   readonly run: RunLimits;
 }
@@ -105,6 +114,9 @@ export const defaultOwnerLimits: OwnerLimits = {
   confirmIntervalMs: 1_000,
   eventsAfterJournal: true,
   appendEventsBytesMax: 64 * 1024,
+  sharedAppends: true,
+  appendRequestsInFlight: 1,
+  appendRequestBytesMax: 1024 * 1024,
   machine: defaultMachineLimits,
   run: defaultRunLimits,
 };
