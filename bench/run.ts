@@ -23,7 +23,8 @@
  * of the same round. (The journal's gaps between StepCompleted records are printed too, in whole ms.)
  * Every W1 figure gives `ticksPerWorkflow` too: ticks the measured executors wrote, a workflow (the
  * owners' counters). Node's CPU per workflow is about a fixed cost plus a cost per tick (D40), so it says
- * how much of a figure is batching. `summary` holds the medians of the rounds after the first, beside the
+ * how much of a figure is batching. `appendRequestsPerWorkflow` is the same for the produce requests that
+ * carried the owners' single produces (D41: one request may carry several owners'). `summary` holds the medians of the rounds after the first, beside the
  * issue's targets (summary.ts).
  *
  * Env: LOGBOOK_BROKERS (else a local broker is started; then BENCH_BROKER_PID gives its PID for the
@@ -53,6 +54,7 @@ import { type Round, roundFigures, summarize } from './summary.js';
 import { deleteTopicsOf } from './topics.js';
 import {
   allRunning,
+  appendRequestsOf,
   LONG_STEPS,
   longSequential,
   newExecutor,
@@ -156,7 +158,17 @@ async function main(): Promise<void> {
   const client = new Client({ brokers, namespace: ns });
   const executors: Executor[] = [];
   const ticks = (): number => ticksOf(executors);
-  const setup: Setup = { brokers, ns, brokerPid, client, partitions: PARTITIONS, limits: LIMITS, ticks };
+  const appendRequests = (): number => appendRequestsOf(executors);
+  const setup: Setup = {
+    brokers,
+    ns,
+    brokerPid,
+    client,
+    partitions: PARTITIONS,
+    limits: LIMITS,
+    ticks,
+    appendRequests,
+  };
   executors.push(newExecutor(setup, stateDir()));
   try {
     await executors[0]?.start();

@@ -28,6 +28,8 @@ export interface Setup {
   readonly limits: LimitOptions;
   /** Ticks the measured executors have written so far, for ticks a workflow (D40); absent: not counted. */
   readonly ticks?: () => number;
+  /** Shared append requests the measured executors have sent so far (D41); absent: not counted. */
+  readonly appendRequests?: () => number;
 }
 
 /** Ticks `executors` have written so far: their partition owners' counters. */
@@ -37,12 +39,32 @@ export function ticksOf(executors: readonly Executor[]): number {
   return ticks;
 }
 
-/** Ticks written a workflow since `before` (a `setup.ticks` reading), when the setup counts them. */
-function ticksPer(setup: Setup, before: number | undefined, runs: number): { ticksPerWorkflow?: number } {
-  const after = setup.ticks?.();
-  return before === undefined || after === undefined
-    ? {}
-    : { ticksPerWorkflow: round((after - before) / runs) };
+/** Append requests the executors' shared channels have sent so far (D41). */
+export function appendRequestsOf(executors: readonly Executor[]): number {
+  return executors.reduce((n, e) => n + (e.appendStats()?.requests ?? 0), 0);
+}
+
+/** The counters of `setup` a phase reads before and after itself (D40, D41). */
+function counters(setup: Setup): { ticks?: number; appendRequests?: number } {
+  const ticks = setup.ticks?.();
+  const appendRequests = setup.appendRequests?.();
+  return {
+    ...(ticks === undefined ? {} : { ticks }),
+    ...(appendRequests === undefined ? {} : { appendRequests }),
+  };
+}
+
+/** Ticks and shared append requests a workflow since `before`, those the setup counts. */
+function countersPer(setup: Setup, before: ReturnType<typeof counters>, runs: number) {
+  const after = counters(setup);
+  const per = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : round((a - b) / runs);
+  const ticksPerWorkflow = per(after.ticks, before.ticks);
+  const appendRequestsPerWorkflow = per(after.appendRequests, before.appendRequests);
+  return {
+    ...(ticksPerWorkflow === undefined ? {} : { ticksPerWorkflow }),
+    ...(appendRequestsPerWorkflow === undefined ? {} : { appendRequestsPerWorkflow }),
+  };
 }
 
 /** An executor of `setup`'s namespace, owning up to all its partitions, with W1 and the long workflow. */
@@ -82,7 +104,7 @@ export async function allRunning(executors: readonly Executor[], partitions: num
 /** `runs` workflows, `inFlight` at a time: seconds, workflows/s and CPU per workflow. */
 export async function throughput(setup: Setup, prefix: string, runs: number, inFlight: number) {
   const meter = cpuMeter(setup.brokerPid);
-  const ticks = setup.ticks?.();
+  const before = counters(setup);
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < runs) {
@@ -98,7 +120,7 @@ export async function throughput(setup: Setup, prefix: string, runs: number, inF
     seconds: round(spent.wallMs / 1000),
     workflowsPerSec: round(runs / (spent.wallMs / 1000)),
     cpuMsPerWorkflow: cpuPer(spent, runs),
-    ...ticksPer(setup, ticks, runs),
+    ...countersPer(setup, before, runs),
     spent,
   };
 }
@@ -106,7 +128,7 @@ export async function throughput(setup: Setup, prefix: string, runs: number, inF
 /** `runs` workflows started and awaited one at a time: latencies and CPU per workflow. */
 export async function sequential(setup: Setup, prefix: string, runs: number) {
   const meter = cpuMeter(setup.brokerPid);
-  const ticks = setup.ticks?.();
+  const before = counters(setup);
   const latencies: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
@@ -114,7 +136,7 @@ export async function sequential(setup: Setup, prefix: string, runs: number) {
     latencies.push(performance.now() - t);
   }
   const spent = meter();
-  return { latencies, cpuMsPerWorkflow: cpuPer(spent, runs), ...ticksPer(setup, ticks, runs), spent };
+  return { latencies, cpuMsPerWorkflow: cpuPer(spent, runs), ...countersPer(setup, before, runs), spent };
 }
 
 /** Median end-to-end ms of `runs` long workflows, one at a time. */
