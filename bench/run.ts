@@ -24,8 +24,8 @@
  * Every W1 figure gives `ticksPerWorkflow` too: ticks the measured executors wrote, a workflow (the
  * owners' counters). Node's CPU per workflow is about a fixed cost plus a cost per tick (D40), so it says
  * how much of a figure is batching. `appendRequestsPerWorkflow` is the same for the produce requests that
- * carried the owners' single produces (D41: one request may carry several owners'). `summary` holds the medians of the rounds after the first, beside the
- * issue's targets (summary.ts).
+ * carried the owners' single produces (D41: one request may carry several owners'). `summary` holds the
+ * medians of the rounds after the first, beside the issue's targets (summary.ts).
  *
  * Env: LOGBOOK_BROKERS (else a local broker is started; then BENCH_BROKER_PID gives its PID for the
  * broker's CPU), BENCH_FLUSH_EVERY_WRITE=1 (a started broker flushes every write:
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   const client = new Client({ brokers, namespace: ns });
   const executors: Executor[] = [];
   const ticks = (): number => ticksOf(executors);
-  const appendRequests = (): number => appendRequestsOf(executors);
+  const appendRequests = (): number | undefined => appendRequestsOf(executors);
   const setup: Setup = {
     brokers,
     ns,

@@ -29,7 +29,7 @@ export interface Setup {
   /** Ticks the measured executors have written so far, for ticks a workflow (D40); absent: not counted. */
   readonly ticks?: () => number;
   /** Shared append requests the measured executors have sent so far (D41); absent: not counted. */
-  readonly appendRequests?: () => number;
+  readonly appendRequests?: () => number | undefined;
 }
 
 /** Ticks `executors` have written so far: their partition owners' counters. */
@@ -39,9 +39,10 @@ export function ticksOf(executors: readonly Executor[]): number {
   return ticks;
 }
 
-/** Append requests the executors' shared channels have sent so far (D41). */
-export function appendRequestsOf(executors: readonly Executor[]): number {
-  return executors.reduce((n, e) => n + (e.appendStats()?.requests ?? 0), 0);
+/** Append requests the executors' shared channels have sent so far (D41); undefined when none shares. */
+export function appendRequestsOf(executors: readonly Executor[]): number | undefined {
+  const stats = executors.flatMap((e) => e.appendStats() ?? []);
+  return stats.length === 0 ? undefined : stats.reduce((n, s) => n + s.requests, 0);
 }
 
 /** The counters of `setup` a phase reads before and after itself (D40, D41). */

@@ -157,14 +157,15 @@ export class Executor {
     await this.consumer.start();
   }
 
-  /** Partitions assigned here, with their owners' counters and their slots' states. */
   /**
-   * What the node's shared single produces have sent so far (owner-factory.ts I2): requests and the appends
-   * they carried. Undefined before the first owner, or with `sharedAppends` off.
+   * What the node's shared single produces have sent so far (owner-factory.ts I2): requests, the appends
+   * they carried and retries. Undefined before the first owner, or with `sharedAppends` off.
    */
   appendStats(): AppendChannelStats | undefined {
     return this.factory?.appendStats();
   }
+
+  /** Partitions assigned here, with their owners' counters and their slots' states. */
 
   partitionStats(): Map<number, PartitionReport> {
     const out = new Map<number, PartitionReport>();

@@ -132,6 +132,8 @@ export class OwnerFactory {
     const channelLimits = {
       inFlight: limits.appendRequestsInFlight,
       requestBytesMax: limits.appendRequestBytesMax,
+      retries: limits.appendRetries,
+      retryBackoffMs: limits.appendRetryBackoffMs,
     };
     if (this.channel !== undefined) return this.channel;
     const made = AppendChannel.connect(this.deps.kafka, channelLimits);

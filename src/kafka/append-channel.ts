@@ -9,102 +9,91 @@
  *     of its own.
  * I2. The broker answers per partition: a partition it refused fails its own append with Kafka's error (a
  *     fencing error among them, which kafka-errors.ts classifies as before); the others land and resolve.
- * I3. A request that fails as a whole (connection, timeout) fails every append in it. Nothing is retried
- *     here: the outcome is unknown, and each owner resets its writer and claims anew (ports.ts I3), as
- *     after any failed append. A stale-metadata answer or a lost connection refreshes metadata first
- *     for the next append.
+ * I3. An append that failed retriably (a lost connection, a timeout, a leader that moved: errors marked
+ *     retriable) is sent again, with the same producer, epoch and sequence, after `retryBackoffMs`
+ *     doubling, at most `retries` times: the broker takes a batch it already has as that batch (its
+ *     offset), so a retry never writes a record twice, as with KafkaJS's own idempotent producer. Each
+ *     attempt asks for its leader anew, after a refresh when the failure said the metadata was stale.
+ *     Past the retries, or on any other error, the append fails: its outcome is unknown, and its owner
+ *     resets its writer and claims anew (ports.ts I3).
  * I4. At most `inFlight` requests per broker are under way. Appends that arrive meanwhile wait for the
- *     next, which takes them in order up to `requestBytesMax` of record bytes (the first always goes, so
- *     an append over it goes alone). Appends made in one turn of the event loop share a request.
+ *     next, which takes them in order up to `requestBytesMax` of record bytes, headers included (the first
+ *     always goes, so an append over it goes alone). Appends made in one turn of the event loop share a
+ *     request.
  * I5. A partition has at most one append waiting or under way: its owner writes one at a time
- *     (tick-writer.ts I4) and a second one is a Bug. So the queue is bounded by the partitions the node
- *     owns.
- * I6. A sequence advances only when its batch landed (KafkaJS's `updateSequence`, which also wraps it). A
- *     failed append leaves it as it was; the owner's reset takes a new epoch anyway (tick-writer.ts I5).
+ *     (tick-writer.ts I4), and a second one, or one of records of several partitions, is a Bug. So the
+ *     queue is bounded by the partitions the node owns.
+ * I6. A sequence advances only when its batch landed (KafkaJS's `updateSequence`, which also wraps it); a
+ *     failed attempt leaves it for the retry (I3).
  */
 import type { Kafka } from 'kafkajs';
 import { ErrorCode, LogbookError } from '../errors.js';
 import type { BaseOffsets, OutMessage } from '../partition/index.js';
-import { kafkajsCluster, kafkajsModule } from './kafkajs-internals.js';
-import { topicMessagesOf } from './out-messages.js';
-import type { ProducePartitionData, ProduceRequestArgs } from './produce-encoding.js';
+import { LeaderLookup, type MetadataCluster } from './append-leaders.js';
+import {
+  type AppendBatch,
+  type AppendProducer,
+  type Broker,
+  type KafkaJsParts,
+  kafkajsParts,
+  type ProduceAnswer,
+  recordBytes,
+  requestOf,
+} from './append-request.js';
+import { kafkajsCluster } from './kafkajs-internals.js';
 
-/** The producer state of one owner's appender: KafkaJS's transaction manager (`producer/eosManager`). */
-export interface AppendProducer {
-  getProducerId(): unknown;
-  getProducerEpoch(): number;
-  getSequence(topic: string, partition: number): number;
-  updateSequence(topic: string, partition: number, increment: number): void;
-}
+export type { AppendProducer } from './append-request.js';
 
-/** How much a channel sends at once (I4). */
+/** How much a channel sends at once (I4) and how it retries (I3). */
 export interface AppendChannelLimits {
   /** Requests under way to one broker at a time. */
   readonly inFlight: number;
   /** Record bytes a request takes, in appends taken whole; the first append of a request always goes. */
   readonly requestBytesMax: number;
+  /** Times a retriably failed append is sent again. */
+  readonly retries: number;
+  /** Wait before the first retry; it doubles for each next. */
+  readonly retryBackoffMs: number;
 }
 
 /** What a channel has sent so far (the benchmark and the tests read it). */
 export interface AppendChannelStats {
   readonly requests: number;
   readonly appends: number;
+  readonly retries: number;
 }
 
-interface ProtocolRequest {
-  readonly request: { readonly apiVersion: number };
-  readonly response: { decode(raw: Buffer): Promise<unknown>; parse(data: unknown): Promise<unknown> };
-}
-interface Broker {
-  lookupRequest(apiKey: number, definition: unknown): (args: ProduceRequestArgs) => ProtocolRequest;
-}
-interface Cluster {
+interface Cluster extends MetadataCluster {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
-  addMultipleTargetTopics(topics: string[]): Promise<void>;
-  refreshMetadata(): Promise<void>;
-  refreshMetadataIfNecessary(): Promise<void>;
-  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
   findBroker(options: { nodeId: string }): Promise<Broker>;
-}
-interface ProduceAnswer {
-  readonly topics: readonly {
-    readonly topicName: string;
-    readonly partitions: readonly { partition: number; errorCode: number; baseOffset: string }[];
-  }[];
-}
-interface KafkaErrors {
-  createErrorFromCode(code: number): Error;
-  staleMetadata(error: unknown): boolean;
 }
 
 /** One append waiting for its request (I5). */
-interface Pending {
-  readonly producer: AppendProducer;
-  readonly topic: string;
-  readonly partition: number;
-  readonly messages: readonly OutMessage[];
+interface Pending extends AppendBatch {
   readonly bytes: number;
   readonly resolve: (offset: number) => void;
   readonly reject: (error: unknown) => void;
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A node's shared produce requests for its owners' single produces (I1–I6). */
 export class AppendChannel {
   private readonly busy = new Set<string>();
   private readonly waiting = new Map<string, Pending[]>();
   private readonly sending = new Map<string, number>();
-  /** Each topic's metadata, asked for by its first append; the others wait for the same answer. */
-  private readonly topics = new Map<string, Promise<void>>();
-  private stale = false;
+  private readonly leaders: LeaderLookup;
   private closed = false;
-  private counts = { requests: 0, appends: 0 };
+  private counts = { requests: 0, appends: 0, retries: 0 };
 
   private constructor(
     private readonly cluster: Cluster,
     private readonly limits: AppendChannelLimits,
     private readonly kafkajs: KafkaJsParts,
-  ) {}
+  ) {
+    this.leaders = new LeaderLookup(cluster);
+  }
 
   /** Connects a cluster of `kafka`'s own for the channel's requests. */
   static async connect(kafka: Kafka, limits: AppendChannelLimits): Promise<AppendChannel> {
@@ -118,25 +107,24 @@ export class AppendChannel {
     return { ...this.counts };
   }
 
-  /** Appends `messages`, all of one partition, as `producer`'s next batch there (I1, I5). */
+  /** Appends `messages`, all of one partition, as `producer`'s next batch there (I1, I3, I5). */
   async append(producer: AppendProducer, messages: readonly OutMessage[]): Promise<BaseOffsets> {
-    const first = messages[0];
-    if (first?.partition === undefined)
-      throw new LogbookError(ErrorCode.Bug, 'an append names its partition');
-    const { topic, partition } = first;
+    const { topic, partition } = onePartition(messages);
     const key = `${topic}:${partition}`;
-    if (this.closed) throw new LogbookError(ErrorCode.Kafka, `the append channel is closed (${key})`);
     if (this.busy.has(key))
       throw new LogbookError(ErrorCode.Bug, `two appends at once on ${key}: an owner writes one at a time`);
     this.busy.add(key);
     try {
-      const leader = await this.leaderOf(topic, partition);
-      const bytes = messages.reduce((n, m) => n + sizeOf(m.key) + sizeOf(m.value), 0);
-      const offset = await new Promise<number>((resolve, reject) => {
-        this.queue(leader).push({ producer, topic, partition, messages, bytes, resolve, reject });
-        queueMicrotask(() => this.pump(leader)); // I4: appends of this turn share the request
-      });
-      return new Map([[key, offset]]);
+      const batch = { producer, topic, partition, messages, bytes: recordBytes(messages) };
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return new Map([[key, await this.attempt(batch)]]);
+        } catch (error) {
+          if (attempt >= this.limits.retries || this.closed || !isRetriable(error)) throw error;
+          this.counts.retries++;
+          await sleep(this.limits.retryBackoffMs * 2 ** attempt);
+        }
+      }
     } finally {
       this.busy.delete(key);
     }
@@ -148,27 +136,14 @@ export class AppendChannel {
     await this.cluster.disconnect();
   }
 
-  /** The leader of `topic:partition`, from metadata asked for once a topic and again only when stale (I3). */
-  private async leaderOf(topic: string, partition: number): Promise<string> {
-    let known = this.topics.get(topic);
-    if (known === undefined) {
-      const loading = this.cluster.addMultipleTargetTopics([topic]);
-      this.topics.set(topic, loading);
-      loading.catch(() => {
-        if (this.topics.get(topic) === loading) this.topics.delete(topic); // the next append asks again
-      });
-      known = loading;
-    }
-    await known;
-    if (this.stale) {
-      this.stale = false;
-      await this.cluster.refreshMetadata();
-    } else await this.cluster.refreshMetadataIfNecessary();
-    const leader = Object.keys(this.cluster.findLeaderForPartitions(topic, [partition]))[0];
-    if (leader !== undefined) return leader;
-    this.stale = true;
-    const message = `no leader known for ${topic}:${partition}`;
-    throw new LogbookError(ErrorCode.Kafka, message, { retriable: true });
+  /** One attempt of `batch`: queued for its leader's next request (I4), its offset once it landed. */
+  private async attempt(batch: Omit<Pending, 'resolve' | 'reject'>): Promise<number> {
+    if (this.closed) throw new LogbookError(ErrorCode.Kafka, 'the append channel is closed');
+    const leader = await this.leaders.leaderOf(batch.topic, batch.partition);
+    return new Promise<number>((resolve, reject) => {
+      this.queue(leader).push({ ...batch, resolve, reject });
+      queueMicrotask(() => this.pump(leader)); // I4: appends of this turn share the request
+    });
   }
 
   private queue(leader: string): Pending[] {
@@ -201,7 +176,7 @@ export class AppendChannel {
     }
   }
 
-  /** One produce request for `batch` (I1–I3, I6); settles every append in it. */
+  /** One produce request for `batch` (I1, I2, I6); settles every append in it. */
   private async send(leader: string, batch: readonly Pending[]): Promise<void> {
     this.counts.requests++;
     this.counts.appends += batch.length;
@@ -219,8 +194,9 @@ export class AppendChannel {
       })) as ProduceAnswer;
       this.settle(batch, answer);
     } catch (error) {
-      if (this.kafkajs.errors.staleMetadata(error) || !(error instanceof LogbookError)) this.stale = true;
-      for (const p of batch) p.reject(error); // I3
+      if (this.kafkajs.errors.staleMetadata(error) || !(error instanceof LogbookError))
+        this.leaders.markStale();
+      for (const p of batch) p.reject(error);
     }
   }
 
@@ -231,12 +207,11 @@ export class AppendChannel {
     for (const p of batch) {
       const a = answers.get(`${p.topic}:${p.partition}`);
       if (a === undefined) {
-        p.reject(
-          new LogbookError(ErrorCode.Kafka, `no answer for ${p.topic}:${p.partition}`, { retriable: true }),
-        );
+        const message = `no answer for ${p.topic}:${p.partition}`;
+        p.reject(new LogbookError(ErrorCode.Kafka, message, { retriable: true }));
       } else if (a.errorCode !== 0) {
         const error = this.kafkajs.errors.createErrorFromCode(a.errorCode);
-        if (this.kafkajs.errors.staleMetadata(error)) this.stale = true;
+        if (this.kafkajs.errors.staleMetadata(error)) this.leaders.markStale();
         p.reject(error);
       } else {
         p.producer.updateSequence(p.topic, p.partition, p.messages.length); // I6
@@ -246,50 +221,20 @@ export class AppendChannel {
   }
 }
 
-/** The produce request of `batch`: one batch a partition, each under its own producer (I1). */
-function requestOf(batch: readonly Pending[]): ProduceRequestArgs {
-  const byTopic = new Map<string, ProducePartitionData[]>();
-  for (const p of batch) {
-    const partitions = byTopic.get(p.topic) ?? [];
-    if (partitions.length === 0) byTopic.set(p.topic, partitions);
-    const [data] = topicMessagesOf(p.messages);
-    partitions.push({
-      partition: p.partition,
-      firstSequence: p.producer.getSequence(p.topic, p.partition),
-      producer: { id: p.producer.getProducerId(), epoch: p.producer.getProducerEpoch() },
-      messages: data?.messages ?? [],
-    });
-  }
-  const topicData = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
-  return { acks: -1, timeout: 30_000, producerId: -1, producerEpoch: 0, topicData };
+/** The one partition `messages` are all of (I5). */
+function onePartition(messages: readonly OutMessage[]): { topic: string; partition: number } {
+  const first = messages[0];
+  const { topic, partition } = first ?? {};
+  if (
+    topic === undefined ||
+    partition === undefined ||
+    messages.some((m) => m.topic !== topic || m.partition !== partition)
+  )
+    throw new LogbookError(ErrorCode.Bug, 'an append takes records of one named partition');
+  return { topic, partition };
 }
 
-function sizeOf(v: Buffer | string | null): number {
-  return v === null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
-}
-
-/** What the channel takes from KafkaJS's own modules (fenced-appender.ts I4 checks their version). */
-interface KafkaJsParts {
-  readonly errors: KafkaErrors;
-  readonly produceKey: number;
-  readonly produceDefinition: unknown;
-  /** The broker's request path (`private:Broker:sendRequest`), which drops a closed connection. */
-  readonly sendRequest: (this: Broker, request: ProtocolRequest) => Promise<unknown>;
-}
-
-function kafkajsParts(): KafkaJsParts {
-  const broker = kafkajsModule<{ prototype: Record<symbol, unknown> }>('broker/index.js').prototype;
-  const key = Object.getOwnPropertySymbols(broker).find(
-    (s) => s.description === 'private:Broker:sendRequest',
-  );
-  const sendRequest = key === undefined ? undefined : broker[key];
-  if (typeof sendRequest !== 'function')
-    throw new LogbookError(ErrorCode.Prerequisite, "this KafkaJS's broker has no request path to share");
-  return {
-    errors: kafkajsModule<KafkaErrors>('protocol/error.js'),
-    produceKey: kafkajsModule<{ Produce: number }>('protocol/requests/apiKeys.js').Produce,
-    produceDefinition: kafkajsModule<{ requests: { Produce: unknown } }>('protocol/requests/index.js')
-      .requests.Produce,
-    sendRequest: sendRequest as KafkaJsParts['sendRequest'],
-  };
+/** True for an error marked retriable: KafkaJS's connection, timeout and retriable protocol errors (I3). */
+function isRetriable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
 }

@@ -76,12 +76,15 @@ export interface OwnerLimits {
   /**
    * The single produces of a node's owners share requests (kafka/append-channel.ts): those that arrive
    * while `appendRequestsInFlight` requests to their broker are under way go out together in the next,
-   * up to `appendRequestBytesMax` of record bytes (one append over it goes alone). False: each owner
-   * sends its own.
+   * up to `appendRequestBytesMax` of record bytes (one append over it goes alone). An append that failed
+   * retriably is sent again with its sequence, at most `appendRetries` times, `appendRetryBackoffMs`
+   * doubling between. False: each owner sends its own, through KafkaJS's producer.
    */
   readonly sharedAppends: boolean;
   readonly appendRequestsInFlight: number;
   readonly appendRequestBytesMax: number;
+  readonly appendRetries: number;
+  readonly appendRetryBackoffMs: number;
   readonly machine: MachineLimits;
   readonly run: RunLimits;
 }
@@ -117,6 +120,8 @@ export const defaultOwnerLimits: OwnerLimits = {
   sharedAppends: true,
   appendRequestsInFlight: 1,
   appendRequestBytesMax: 1024 * 1024,
+  appendRetries: 5,
+  appendRetryBackoffMs: 100,
   machine: defaultMachineLimits,
   run: defaultRunLimits,
 };

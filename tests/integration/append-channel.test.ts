@@ -5,12 +5,15 @@
  *     sequence, and land at consecutive offsets round after round;
  *   - a partition the broker refuses (a fenced owner's) fails its own append only: the other owner's batch
  *     in the same request lands;
- *   - a request takes appends up to `requestBytesMax` of record bytes, and one over it goes alone;
+ *   - a request takes appends up to `requestBytesMax` of record bytes, headers included, and one over it
+ *     goes alone;
+ *   - an append whose answer was lost is sent again with its sequence and lands once; past its retries it
+ *     fails with the last error;
  *   - a second append on a partition with one waiting is a Bug, metadata is asked for once, and an append
  *     after close fails;
  *   - an executor's owners send theirs through one channel (`sharedAppends`), or each its own without it.
  */
-import type { Admin } from 'kafkajs';
+import { type Admin, KafkaJSConnectionError, KafkaJSRequestTimeoutError } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, FencedError, LogbookError } from '../../src/errors.js';
 import {
@@ -24,13 +27,18 @@ import {
 import { type ConnectionInternals, kafkajsConnection } from '../../src/kafka/kafkajs-internals.js';
 import { workflow } from '../../src/workflow/index.js';
 import { Engine } from '../support/engine.js';
-import { testBrokers, uniqueNamespace } from '../support/kafka.js';
+import { partitionEnd, testBrokers, uniqueNamespace } from '../support/kafka.js';
 
 const CLIENT_ID = 'test-append-channel';
 const kafka = createKafka({ brokers: testBrokers(), clientId: CLIENT_ID });
 let admin: Admin;
 const closing: { close(): Promise<void> }[] = [];
-const LIMITS: AppendChannelLimits = { inFlight: 1, requestBytesMax: 1024 * 1024 };
+const LIMITS: AppendChannelLimits = {
+  inFlight: 1,
+  requestBytesMax: 1024 * 1024,
+  retries: 0,
+  retryBackoffMs: 10,
+};
 
 beforeAll(async () => {
   admin = kafka.admin();
@@ -83,6 +91,27 @@ async function valuesOf(topic: string, p: number, end: number): Promise<string[]
 
 const record = (topic: string, partition: number, value: string) => [{ topic, partition, key: 'w', value }];
 
+/**
+ * Runs `fault` for every Produce of this test's clients (the channel's, as their appends go there) until
+ * restored: a fault in the connection, in front of the real broker. `send` sends the request.
+ */
+function onProduce(fault: (send: () => Promise<unknown>) => Promise<unknown>): () => void {
+  const connection = kafkajsConnection();
+  const original = connection.prototype.send;
+  connection.prototype.send = async function (this: ConnectionInternals, args) {
+    if (this.clientId !== CLIENT_ID || args.request.apiName !== 'Produce') return original.call(this, args);
+    let answer: unknown;
+    const sent = await fault(async () => {
+      answer = await original.call(this, args);
+      return answer;
+    });
+    return sent ?? answer;
+  };
+  return () => {
+    connection.prototype.send = original;
+  };
+}
+
 describe('an append channel', () => {
   it("sends appends made together as one request, each under its own owner's producer and sequence", async () => {
     const { ns, topic } = await journalOf('channel-shared', 3);
@@ -122,7 +151,7 @@ describe('an append channel', () => {
 
   it('takes appends up to requestBytesMax of record bytes a request; one over it goes alone', async () => {
     const { ns, topic } = await journalOf('channel-bytes', 4);
-    const shared = await channel({ inFlight: 1, requestBytesMax: 130 }); // two 61-byte appends, not three
+    const shared = await channel({ ...LIMITS, requestBytesMax: 130 }); // two 61-byte appends, not three
     const writers = await Promise.all([0, 1, 2, 3].map((p) => writer(`${ns}.p${p}`, shared)));
     await Promise.all(writers.map((w, p) => w.append(record(topic, p, 'warm')))); // metadata, unmeasured
     const value = 'v'.repeat(60); // and the key 'w': 61 bytes
@@ -130,14 +159,53 @@ describe('an append channel', () => {
     await Promise.all(writers.map((w, p) => w.append(record(topic, p, value))));
     expect(shared.stats.requests - before).toBe(2);
     before = shared.stats.requests;
-    const big = 'b'.repeat(500);
+    // headers count: a one-byte value under a 500-byte header is over the limit, and goes alone
+    const heavy = [{ topic, partition: 0, key: 'w', value: 'h', headers: { big: 'b'.repeat(500) } }];
     const offsets = await Promise.all([
-      writers[0]?.append(record(topic, 0, big)),
+      writers[0]?.append(heavy),
       writers[1]?.append(record(topic, 1, value)),
     ]);
     expect(shared.stats.requests - before).toBe(2);
     expect(offsets.map((o, p) => o?.get(`${topic}:${p}`))).toEqual([2, 2]);
-    expect(await valuesOf(topic, 0, 3)).toEqual(['warm', value, big]);
+    expect(await valuesOf(topic, 0, 3)).toEqual(['warm', value, 'h']);
+  });
+
+  it('sends an append whose answer was lost again with its sequence: the record lands once', async () => {
+    const { ns, topic } = await journalOf('channel-retry', 1);
+    const shared = await channel({ ...LIMITS, retries: 2 });
+    const w = await writer(`${ns}.p0`, shared);
+    let lost = 0;
+    const restore = onProduce(async (send) => {
+      await send(); // the broker appends it...
+      if (lost++ > 0) return undefined;
+      throw new KafkaJSRequestTimeoutError('the answer was lost'); // ...and the answer is lost (retriable)
+    });
+    try {
+      expect((await w.append(record(topic, 0, 'once'))).get(`${topic}:0`)).toBe(0);
+    } finally {
+      restore();
+    }
+    expect(shared.stats.retries).toBe(1);
+    expect((await w.append(record(topic, 0, 'next'))).get(`${topic}:0`)).toBe(1);
+    expect(await valuesOf(topic, 0, 2)).toEqual(['once', 'next']);
+  });
+
+  it('fails an append past its retries with the last error, and writes nothing', async () => {
+    const { ns, topic } = await journalOf('channel-retries-out', 1);
+    const shared = await channel({ ...LIMITS, retries: 2 });
+    const w = await writer(`${ns}.p0`, shared);
+    let attempts = 0;
+    const restore = onProduce(async () => {
+      attempts++;
+      throw new KafkaJSConnectionError('the connection is down'); // retriable, before anything is sent
+    });
+    try {
+      await expect(w.append(record(topic, 0, 'lost'))).rejects.toThrow(/the connection is down/);
+    } finally {
+      restore();
+    }
+    expect(attempts).toBe(3);
+    expect(await partitionEnd(admin, topic)).toBe(0);
   });
 
   it('refuses a second append on a partition with one waiting, asks for metadata once, and fails after close', async () => {
