@@ -5,6 +5,7 @@
  * journal; every workflow stays finished once: a second start of each id answers the first run's result,
  * and the journal holds one start and one completion per workflow.
  */
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { threeSteps } from '../fixtures/workflows/steps-log.js';
 import { Engine, tempDir } from '../support/engine.js';
@@ -33,7 +34,9 @@ describe('staged cache writes, on the broker', () => {
     const ids = Array.from({ length: WORKFLOWS }, (_, i) => `st-${i}`);
     const handles = await Promise.all(ids.map((id, n) => client.start(threeSteps, { id, input: { n } })));
     const results = await Promise.all(handles.map((h) => h.result({ timeout: '60s' })));
+    const exited = once(first.child, 'exit');
     first.child.kill('SIGKILL');
+    await exited; // the OS frees the state dir's LevelDB lock only once the process is gone
 
     const restarted = await engine.executor({ workflows: [threeSteps], partitions: PARTITIONS, stateDir });
     const caughtUp = [0, 1].map((p) => restarted.ownerOf(p)?.stats.catchUpRecords ?? 0);
