@@ -117,6 +117,7 @@ export class Executor {
       ...(this.adminSurface === undefined ? {} : { tickObserver: this.adminSurface.tickObserver }), // I4
     });
     await this.factory.fitTickToJournal();
+    await this.factory.openChannel();
     await this.startConsumer();
     this.keepAlive = setInterval(() => undefined, KEEP_ALIVE_MS); // I3
     await this.startAdmin();
@@ -159,14 +160,13 @@ export class Executor {
 
   /**
    * What the node's shared single produces have sent so far (owner-factory.ts I2): requests, the appends
-   * they carried and retries. Undefined before the first owner, or with `sharedAppends` off.
+   * they carried and retries. Undefined before the start, or with `sharedAppends` off.
    */
   appendStats(): AppendChannelStats | undefined {
     return this.factory?.appendStats();
   }
 
   /** Partitions assigned here, with their owners' counters and their slots' states. */
-
   partitionStats(): Map<number, PartitionReport> {
     const out = new Map<number, PartitionReport>();
     for (const [p, slot] of this.slots) {

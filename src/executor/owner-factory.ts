@@ -8,7 +8,8 @@
  *     single-produce tick's last record holds (tick-events.ts I2) fit beside them: `appendEventsBytesMax`
  *     is lowered to a quarter of the journal's limit, and to half of the events topic's.
  * I2. With `sharedAppends`, every owner's writer sends its single produces through one AppendChannel of
- *     the node (kafka/append-channel.ts), connected when the first owner is made and closed by `close`.
+ *     the node (kafka/append-channel.ts), connected by `openChannel` at the executor's start and closed by
+ *     `close`.
  */
 import type { Admin, Kafka } from 'kafkajs';
 import type { NodeCache } from '../cache/index.js';
@@ -51,8 +52,7 @@ export class OwnerFactory {
   private readonly last = new Map<number, OwnerStats>();
   private tickBytesMax: number;
   private appendEventsBytesMax: number;
-  private channel: Promise<AppendChannel> | undefined;
-  private connected: AppendChannel | undefined;
+  private channel: AppendChannel | undefined;
 
   constructor(private readonly deps: OwnerFactoryDeps) {
     this.tickBytesMax = deps.config.limits.tickBytesMax;
@@ -80,7 +80,7 @@ export class OwnerFactory {
     onFailure: (owner: PartitionOwner, error: unknown) => void,
   ): Promise<PartitionOwner> {
     const { kafka, admin, config, topics, groupId, tickObserver } = this.deps;
-    const writer = await TickWriter.connect(kafka, `${config.namespace}.p${p}`, await this.sharedChannel());
+    const writer = await TickWriter.connect(kafka, `${config.namespace}.p${p}`, this.channel);
     try {
       const committed = await committedOffset(admin, groupId, topics.commands, p);
       const owner = new PartitionOwner(
@@ -125,40 +125,26 @@ export class OwnerFactory {
     await writer?.close();
   }
 
-  /** The node's AppendChannel (I2), connected at the first owner's making; undefined when appends are not shared. */
-  private sharedChannel(): Promise<AppendChannel> | undefined {
+  /** Connects the node's AppendChannel (I2) when appends are shared; called once, at the executor's start. */
+  async openChannel(): Promise<void> {
     const { limits } = this.deps.config;
-    if (!limits.sharedAppends) return undefined;
-    const channelLimits = {
+    if (!limits.sharedAppends) return;
+    this.channel = await AppendChannel.connect(this.deps.kafka, {
       inFlight: limits.appendRequestsInFlight,
       requestBytesMax: limits.appendRequestBytesMax,
       retries: limits.appendRetries,
       retryBackoffMs: limits.appendRetryBackoffMs,
-    };
-    if (this.channel !== undefined) return this.channel;
-    const made = AppendChannel.connect(this.deps.kafka, channelLimits);
-    this.channel = made;
-    made.then(
-      (channel) => {
-        this.connected = channel;
-      },
-      () => {
-        if (this.channel === made) this.channel = undefined; // the next owner tries again
-      },
-    );
-    return made;
+    });
   }
 
-  /** What the channel has sent (I2); undefined when appends are not shared or it is not connected yet. */
+  /** What the channel has sent (I2); undefined when appends are not shared. */
   appendStats(): AppendChannelStats | undefined {
-    return this.connected?.stats;
+    return this.channel?.stats;
   }
 
   /** Disconnects the channel, once every owner is disposed. */
   async close(): Promise<void> {
-    const channel = this.channel;
-    this.channel = undefined;
-    await (await channel?.catch(() => undefined))?.close().catch(() => undefined);
+    await this.channel?.close().catch(() => undefined);
   }
 
   /** The counters of the last owner made for `p` (a slot backing off still reports them). */

@@ -41,6 +41,7 @@ import {
   requestOf,
 } from './append-request.js';
 import { kafkajsCluster } from './kafkajs-internals.js';
+import { onePartition } from './out-messages.js';
 
 export type { AppendProducer } from './append-request.js';
 
@@ -81,8 +82,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** A node's shared produce requests for its owners' single produces (I1–I6). */
 export class AppendChannel {
   private readonly busy = new Set<string>();
-  private readonly waiting = new Map<string, Pending[]>();
-  private readonly sending = new Map<string, number>();
+  /** Each leader's appends waiting for a request, and its requests under way (I4). */
+  private readonly brokers = new Map<string, { readonly waiting: Pending[]; sending: number }>();
   private readonly leaders: LeaderLookup;
   private closed = false;
   private counts = { requests: 0, appends: 0, retries: 0 };
@@ -141,25 +142,29 @@ export class AppendChannel {
     if (this.closed) throw new LogbookError(ErrorCode.Kafka, 'the append channel is closed');
     const leader = await this.leaders.leaderOf(batch.topic, batch.partition);
     return new Promise<number>((resolve, reject) => {
-      this.queue(leader).push({ ...batch, resolve, reject });
+      this.brokerOf(leader).waiting.push({ ...batch, resolve, reject });
       queueMicrotask(() => this.pump(leader)); // I4: appends of this turn share the request
     });
   }
 
-  private queue(leader: string): Pending[] {
-    const queue = this.waiting.get(leader) ?? [];
-    if (queue.length === 0) this.waiting.set(leader, queue);
-    return queue;
+  private brokerOf(leader: string): { readonly waiting: Pending[]; sending: number } {
+    let broker = this.brokers.get(leader);
+    if (broker === undefined) {
+      broker = { waiting: [], sending: 0 };
+      this.brokers.set(leader, broker);
+    }
+    return broker;
   }
 
   /** Sends what waits for `leader` while fewer than `inFlight` requests are under way there (I4). */
   private pump(leader: string): void {
-    const queue = this.queue(leader);
+    const broker = this.brokerOf(leader);
+    const queue = broker.waiting;
     if (this.closed) {
       const closed = new LogbookError(ErrorCode.Kafka, 'the append channel was closed before the request');
       for (const p of queue.splice(0)) p.reject(closed);
     }
-    while (queue.length > 0 && (this.sending.get(leader) ?? 0) < this.limits.inFlight) {
+    while (queue.length > 0 && broker.sending < this.limits.inFlight) {
       let bytes = 0;
       let n = 0;
       for (const p of queue) {
@@ -168,9 +173,9 @@ export class AppendChannel {
         n++;
       }
       const batch = queue.splice(0, n);
-      this.sending.set(leader, (this.sending.get(leader) ?? 0) + 1);
+      broker.sending++;
       void this.send(leader, batch).finally(() => {
-        this.sending.set(leader, (this.sending.get(leader) ?? 1) - 1);
+        broker.sending--;
         this.pump(leader);
       });
     }
@@ -219,19 +224,6 @@ export class AppendChannel {
       }
     }
   }
-}
-
-/** The one partition `messages` are all of (I5). */
-function onePartition(messages: readonly OutMessage[]): { topic: string; partition: number } {
-  const first = messages[0];
-  const { topic, partition } = first ?? {};
-  if (
-    topic === undefined ||
-    partition === undefined ||
-    messages.some((m) => m.topic !== topic || m.partition !== partition)
-  )
-    throw new LogbookError(ErrorCode.Bug, 'an append takes records of one named partition');
-  return { topic, partition };
 }
 
 /** True for an error marked retriable: KafkaJS's connection, timeout and retriable protocol errors (I3). */

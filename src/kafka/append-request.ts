@@ -12,6 +12,7 @@ import { kafkajsModule } from './kafkajs-internals.js';
 import { patchKafkaJs } from './kafkajs-patches.js';
 import { topicMessagesOf } from './out-messages.js';
 import type { ProducePartitionData, ProduceRequestArgs } from './produce-encoding.js';
+import { byteLength } from './wire-writer.js';
 
 /** The producer state of one owner's appender: KafkaJS's transaction manager (`producer/eosManager`). */
 export interface AppendProducer {
@@ -113,5 +114,5 @@ export function recordBytes(messages: readonly OutMessage[]): number {
 }
 
 function sizeOf(v: Buffer | string | null): number {
-  return v === null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+  return v === null ? 0 : byteLength(v);
 }

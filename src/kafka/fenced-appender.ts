@@ -75,8 +75,8 @@ export class FencedAppender {
     private readonly cluster: Cluster,
     private readonly eos: EosManager,
     private readonly transactional: MessageProducer,
-    private readonly plain: MessageProducer,
-    private readonly channel: AppendChannel | undefined,
+    /** `append`'s path: the channel's shared requests (I6), or a producer of its own (I3). */
+    private readonly appendOnce: (messages: readonly OutMessage[]) => Promise<BaseOffsets>,
   ) {}
 
   /**
@@ -118,7 +118,6 @@ export class FencedAppender {
         retrier: createRetry({ retries: Number.MAX_SAFE_INTEGER }), // as KafkaJS's idempotent producer has it
         getConnectionStatus: () => CONNECTED,
       });
-    const plainView: EosManager = Object.create(eos, { isTransactional: { value: () => false } });
     try {
       await cluster.connect();
       await eos.initProducerId();
@@ -126,7 +125,7 @@ export class FencedAppender {
       await cluster.disconnect().catch(() => undefined);
       throw error;
     }
-    return new FencedAppender(cluster, eos, producer(eos), producer(plainView), channel);
+    return new FencedAppender(cluster, eos, producer(eos), appendPath(eos, producer, channel));
   }
 
   /** Writes `messages` in one transaction of the id (I2). */
@@ -170,11 +169,22 @@ export class FencedAppender {
 
   /** Writes `messages` as one non-transactional batch per partition under the id (I3). */
   async append(messages: readonly OutMessage[]): Promise<BaseOffsets> {
-    if (this.channel !== undefined) return this.channel.append(this.eos, messages); // I6
-    return baseOffsetsOf(await this.plain.sendBatch({ acks: -1, topicMessages: topicMessagesOf(messages) }));
+    return this.appendOnce(messages);
   }
 
   async close(): Promise<void> {
     await this.cluster.disconnect();
   }
+}
+
+/** The path of `append`: through `channel` (I6), or a producer of `eos`'s that is not transactional (I3). */
+function appendPath(
+  eos: EosManager,
+  producer: (eosManager: EosManager) => MessageProducer,
+  channel: AppendChannel | undefined,
+): (messages: readonly OutMessage[]) => Promise<BaseOffsets> {
+  if (channel !== undefined) return (messages) => channel.append(eos, messages);
+  const plain = producer(Object.create(eos, { isTransactional: { value: () => false } }) as EosManager);
+  return async (messages) =>
+    baseOffsetsOf(await plain.sendBatch({ acks: -1, topicMessages: topicMessagesOf(messages) }));
 }

@@ -1,5 +1,6 @@
 /** Logbook's messages in KafkaJS's terms and back: one mapping for every writer (tick-writer.ts, fenced-appender.ts). */
 import type { Message, RecordMetadata } from 'kafkajs';
+import { ErrorCode, LogbookError } from '../errors.js';
 import type { BaseOffsets, OutMessage } from '../partition/index.js';
 
 /** `messages` grouped by topic, in order, as KafkaJS's sendBatch takes them. */
@@ -21,6 +22,18 @@ export function topicMessagesOf(messages: readonly OutMessage[]): TopicMessages[
     list.push(message);
   }
   return [...byTopic].map(([topic, list]) => ({ topic, messages: list }));
+}
+
+/** The one partition `messages` are all of; a Bug when they are of several, none, or an unnamed one. */
+export function onePartition(messages: readonly OutMessage[]): { topic: string; partition: number } {
+  const { topic, partition } = messages[0] ?? {};
+  if (
+    topic === undefined ||
+    partition === undefined ||
+    messages.some((m) => m.topic !== topic || m.partition !== partition)
+  )
+    throw new LogbookError(ErrorCode.Bug, 'an append takes records of one named partition');
+  return { topic, partition };
 }
 
 /** The base offsets a sendBatch answered, by `topic:partition`. */

@@ -43,7 +43,7 @@ import type { BaseOffsets, JournalWriter, OutMessage, WriteFailure } from '../pa
 import type { AppendChannel } from './append-channel.js';
 import { FencedAppender } from './fenced-appender.js';
 import { classifyKafkaError } from './kafka-errors.js';
-import { baseOffsetsOf, topicMessagesOf } from './out-messages.js';
+import { baseOffsetsOf, onePartition, topicMessagesOf } from './out-messages.js';
 import { connectTransactionalProducer, isFencingError } from './transactional-producer.js';
 
 export type { BaseOffsets, OutMessage } from '../partition/index.js';
@@ -167,10 +167,8 @@ export class TickWriter implements JournalWriter {
 
   /** Writes `messages`, all of one partition, as one idempotent produce under `<id>.s` (I6). */
   async append(messages: readonly OutMessage[]): Promise<BaseOffsets> {
-    const first = messages[0];
-    if (first === undefined) return new Map();
-    if (messages.some((m) => m.topic !== first.topic || m.partition !== first.partition))
-      throw new LogbookError(ErrorCode.Bug, 'append takes records of one partition only');
+    if (messages.length === 0) return new Map();
+    onePartition(messages);
     return this.writing(() => this.appender.append(messages));
   }
 
